@@ -1,0 +1,142 @@
+import { prometheus } from "@hono/prometheus";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import { bodyLimit } from "hono/body-limit";
+import { getConnInfo } from "hono/bun";
+import { cors } from "hono/cors";
+import { createMiddleware } from "hono/factory";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { pinoLogger } from "hono-pino";
+import { Registry } from "prom-client";
+import type { AppContext } from "./context";
+import { identify } from "./http/auth";
+import { onError, onNotFound } from "./http/errors";
+import { idempotency } from "./http/idempotency";
+import { callerKey, settingRateLimit } from "./http/rate-limit";
+import type { AppEnv } from "./http/types";
+import { ApiError } from "./lib/errors";
+import { validationHook } from "./lib/openapi";
+import { MODULE_ROUTERS } from "./modules";
+import { health } from "./modules/platform/health";
+
+/**
+ * Canonical routes live under /api/v1; seed 001's contract is served under /api by mapping
+ * /api/x to /api/v1/x before routing, and a trailing slash is dropped, so both are free.
+ */
+export function normalizePath(req: Request): string {
+  const url = req.url;
+  const start = url.indexOf("/", url.indexOf("://") + 3);
+  const q = url.indexOf("?", start);
+  let p = start === -1 ? "/" : q === -1 ? url.slice(start) : url.slice(start, q);
+  if (p.length > 1 && p.endsWith("/")) p = p.slice(0, -1);
+  if (p === "/api" || (p.startsWith("/api/") && !p.startsWith("/api/v1/") && p !== "/api/v1"))
+    p = `/api/v1${p.slice(4)}`;
+  return p;
+}
+
+function clientIp(
+  c: Parameters<Parameters<typeof createMiddleware<AppEnv>>[0]>[0],
+  trustProxy: boolean,
+): string {
+  if (trustProxy) {
+    const fwd = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+    if (fwd) return fwd;
+  }
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown"; // in-process app.request() has no socket
+  }
+}
+
+export function createApp(ctx: AppContext) {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook, getPath: normalizePath });
+  const { printMetrics, registerMetrics } = prometheus({
+    registry: new Registry(),
+    collectDefaultMetrics: true,
+  });
+
+  app.onError(onError);
+  app.notFound(onNotFound);
+
+  app.use(
+    "*",
+    requestId(),
+    createMiddleware<AppEnv>(async (c, next) => {
+      c.set("ctx", ctx);
+      c.set("clientIp", clientIp(c, ctx.env.TRUST_PROXY));
+      await next();
+    }),
+  );
+  if (ctx.env.LOG_LEVEL !== "silent") {
+    app.use(
+      "*",
+      pinoLogger({
+        pino: ctx.logger,
+        http: {
+          // Never log headers: they carry bearer tokens and API keys.
+          onReqBindings: (c) => ({ req: { method: c.req.method, path: c.req.path } }),
+          onResBindings: (c) => ({ res: { status: c.res.status } }),
+          onResLevel: (c) => (c.res.status >= 500 ? "error" : c.res.status >= 400 ? "warn" : "info"),
+        },
+      }),
+    );
+  }
+  app.use("*", secureHeaders(), registerMetrics);
+  if (ctx.env.CORS_ORIGINS.length) {
+    app.use(
+      "*",
+      cors({
+        origin: ctx.env.CORS_ORIGINS,
+        credentials: true,
+        exposeHeaders: ["X-Request-Id", "Retry-After"],
+      }),
+    );
+  }
+
+  app.get("/healthz", (c) => {
+    const h = health(ctx);
+    return c.json(h, h.db === "ok" ? 200 : 503);
+  });
+  app.get("/metrics", printMetrics);
+
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: ctx.env.BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new ApiError("payload_too_large", `request body exceeds ${ctx.env.BODY_LIMIT_BYTES} bytes`);
+      },
+    }),
+    identify(),
+  );
+  // Brute-force guard on login/register/refresh, per IP, before the per-caller default.
+  app.use(
+    "/api/v1/auth/*",
+    settingRateLimit("RATE_LIMIT_AUTH", (c) => `ip:${c.var.clientIp}`, "auth"),
+  );
+  app.use("/api/*", settingRateLimit("RATE_LIMIT_DEFAULT", callerKey, "default"), idempotency());
+
+  for (const router of MODULE_ROUTERS) app.route("/api/v1", router);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "An access JWT from /auth/login, or an API key `sk_…`",
+  });
+  // Built once: regenerating per request leaked memory (honojs/middleware#1703).
+  const doc = app.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: {
+      title: "souk API",
+      version: "1.0.0",
+      description: "Every /api/v1 route also answers under /api.",
+    },
+  });
+  app.get("/openapi.json", (c) => c.json(doc));
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "souk API" }));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,51 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pino from "pino";
+import type { AppContext } from "./context";
+import { openDatabase } from "./db/client";
+import { migrate } from "./db/migrate";
+import type { Env } from "./env";
+import { randomToken } from "./lib/crypto";
+import { type Clock, systemClock } from "./lib/time";
+import { JOB_HANDLERS } from "./modules";
+import { JobQueue } from "./modules/platform/jobs";
+import { SettingsStore } from "./modules/platform/settings";
+
+/** JWT_SECRET from the environment, else one generated on first start and kept in DATA_DIR. */
+export function jwtSecretFor(env: Env): string {
+  if (env.JWT_SECRET) return env.JWT_SECRET;
+  const file = join(env.DATA_DIR, "jwt_secret");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(env.DATA_DIR, { recursive: true });
+  const secret = randomToken(48);
+  writeFileSync(file, secret, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
+}
+
+export function databaseUrl(env: Env): string {
+  return env.DATABASE_URL ?? `file:${join(env.DATA_DIR, "souk.db")}`;
+}
+
+/** Opens and migrates the database and wires the context. Nothing is started (no worker, no cron). */
+export function createContext(
+  env: Env,
+  opts: { clock?: Clock; fetch?: typeof fetch; jwtSecret?: string } = {},
+): AppContext {
+  const logger = pino({ level: env.LOG_LEVEL, base: undefined });
+  const { db, sqlite } = openDatabase(databaseUrl(env));
+  migrate(sqlite);
+  const jobs = new JobQueue(logger);
+  for (const [type, handler] of Object.entries(JOB_HANDLERS)) jobs.register(type, handler);
+  return {
+    env,
+    db,
+    sqlite,
+    clock: opts.clock ?? systemClock,
+    logger,
+    settings: new SettingsStore(db),
+    jobs,
+    jwtSecret: opts.jwtSecret ?? jwtSecretFor(env),
+    fetch: opts.fetch ?? fetch,
+  };
+}

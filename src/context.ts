@@ -1,0 +1,21 @@
+import type { Database } from "bun:sqlite";
+import type { Logger } from "pino";
+import type { Db } from "./db/client";
+import type { Env } from "./env";
+import type { Clock } from "./lib/time";
+import type { JobQueue } from "./modules/platform/jobs";
+import type { SettingsStore } from "./modules/platform/settings";
+
+/** Everything a service verb may touch. Tests build their own with a :memory: db and a manual clock. */
+export type AppContext = {
+  env: Env;
+  db: Db;
+  sqlite: Database;
+  clock: Clock;
+  logger: Logger;
+  settings: SettingsStore;
+  jobs: JobQueue;
+  jwtSecret: string;
+  /** Outgoing HTTP (providers); injectable so tests can observe or fail calls. */
+  fetch: typeof fetch;
+};

@@ -1,0 +1,91 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const ROLES = [
+  "client",
+  "expert",
+  "partner",
+  "arbitrator",
+  "trader",
+  "teamlead",
+  "merchant",
+  "support",
+  "admin",
+] as const;
+export type Role = (typeof ROLES)[number];
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    email: text("email"),
+    username: text("username"),
+    passwordHash: text("password_hash"),
+    telegramId: integer("telegram_id"),
+    role: text("role", { enum: ROLES }).notNull().default("client"),
+    firstName: text("first_name"),
+    lastName: text("last_name"),
+    bio: text("bio"),
+    experienceYears: integer("experience_years"),
+    education: text("education"),
+    skills: text("skills"),
+    avatarUrl: text("avatar_url"),
+    grantedPermissions: text("granted_permissions", { mode: "json" })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'`),
+    isBanned: integer("is_banned", { mode: "boolean" }).notNull().default(false),
+    banReason: text("ban_reason"),
+    bannedAt: integer("banned_at"),
+    lastLoginAt: integer("last_login_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    // Lookups by login name are case-insensitive: emails and usernames are stored lower-cased.
+    uniqueIndex("users_email_uq").on(t.email),
+    uniqueIndex("users_username_uq").on(t.username),
+    uniqueIndex("users_telegram_id_uq").on(t.telegramId),
+    // Admin lists filter by role, newest first.
+    index("users_role_created_idx").on(t.role, t.createdAt),
+  ],
+);
+
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    familyId: text("family_id").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    rotatedAt: integer("rotated_at"),
+    revokedAt: integer("revoked_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("refresh_tokens_hash_uq").on(t.tokenHash),
+    // Reuse detection revokes a whole family at once.
+    index("refresh_tokens_family_idx").on(t.familyId),
+  ],
+);
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    prefix: text("prefix").notNull(),
+    keyHash: text("key_hash").notNull(),
+    scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
+    lastUsedAt: integer("last_used_at"),
+    revokedAt: integer("revoked_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("api_keys_hash_uq").on(t.keyHash), index("api_keys_user_idx").on(t.userId)],
+);

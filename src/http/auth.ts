@@ -1,0 +1,130 @@
+import type { Database } from "bun:sqlite";
+import { createMiddleware } from "hono/factory";
+import type { AppContext } from "../context";
+import type { Role } from "../db/schema";
+import { sha256Hex } from "../lib/crypto";
+import { ApiError, forbidden, notFound } from "../lib/errors";
+import { hasPermission, permissionsFor } from "../modules/accounts/permissions";
+import { verifyAccessToken } from "../modules/accounts/tokens";
+import type { AppEnv, Principal, PrincipalUser } from "./types";
+
+type UserRow = {
+  id: number;
+  role: Role;
+  telegram_id: number | null;
+  granted_permissions: string;
+  is_banned: number;
+};
+type KeyRow = {
+  id: number;
+  user_id: number;
+  scopes: string;
+  revoked_at: number | null;
+  last_used_at: number | null;
+};
+
+const USER_COLS = "id, role, telegram_id, granted_permissions, is_banned";
+// bun:sqlite caches statements created by db.query(), so these compile once per connection.
+const userById = (s: Database) => s.query<UserRow, [number]>(`SELECT ${USER_COLS} FROM users WHERE id = ?`);
+const userByTelegram = (s: Database) =>
+  s.query<UserRow, [number]>(`SELECT ${USER_COLS} FROM users WHERE telegram_id = ?`);
+const keyByHash = (s: Database) =>
+  s.query<KeyRow, [string]>(
+    "SELECT id, user_id, scopes, revoked_at, last_used_at FROM api_keys WHERE key_hash = ?",
+  );
+
+const toUser = (r: UserRow): PrincipalUser => ({
+  id: r.id,
+  role: r.role,
+  telegramId: r.telegram_id,
+  grantedPermissions: JSON.parse(r.granted_permissions) as string[],
+});
+
+function active(r: UserRow | null): UserRow {
+  if (!r) throw new ApiError("unauthenticated", "account no longer exists");
+  if (r.is_banned) throw forbidden("account is banned");
+  return r;
+}
+
+const LAST_USED_EVERY_MS = 60_000;
+
+/** Resolves `Authorization: Bearer <jwt | sk_…>` into a Principal. */
+export async function resolvePrincipal(
+  ctx: AppContext,
+  authz: string,
+  actAs: string | undefined,
+): Promise<Principal> {
+  const m = /^Bearer\s+(\S+)$/i.exec(authz);
+  if (!m) throw new ApiError("unauthenticated", "expected Authorization: Bearer <token>");
+  const token = m[1]!;
+  const now = ctx.clock.now();
+  if (!token.startsWith("sk_")) {
+    const claims = await verifyAccessToken(ctx.jwtSecret, token, now);
+    const u = toUser(active(userById(ctx.sqlite).get(claims.sub)));
+    return { user: u, permissions: permissionsFor(u.role, u.grantedPermissions) };
+  }
+  const key = keyByHash(ctx.sqlite).get(sha256Hex(token));
+  if (!key || key.revoked_at) throw new ApiError("unauthenticated", "invalid or revoked API key");
+  const owner = toUser(active(userById(ctx.sqlite).get(key.user_id)));
+  // Throttled so a hot key does not turn every read into a write.
+  if (!key.last_used_at || now - key.last_used_at > LAST_USED_EVERY_MS) {
+    ctx.sqlite.query("UPDATE api_keys SET last_used_at = ? WHERE id = ?").run(now, key.id);
+  }
+  const scopes = JSON.parse(key.scopes) as string[];
+  const ownerPerms = permissionsFor(owner.role, owner.grantedPermissions);
+  if (actAs === undefined) return { user: owner, permissions: ownerPerms, keyId: key.id, scopes };
+
+  if (!hasPermission(scopes, "bot:act_as") || !hasPermission(ownerPerms, "bot:act_as")) {
+    throw forbidden("X-Act-As-Telegram-Id needs a key with the bot:act_as scope");
+  }
+  const tgId = Number(actAs);
+  if (!Number.isSafeInteger(tgId) || tgId <= 0) {
+    throw new ApiError("validation_failed", "invalid X-Act-As-Telegram-Id", {
+      issues: [{ path: "header.x-act-as-telegram-id", message: "must be a positive integer" }],
+    });
+  }
+  const target = userByTelegram(ctx.sqlite).get(tgId);
+  if (!target) throw notFound("user with this telegram id");
+  const u = toUser(active(target));
+  return { user: u, permissions: permissionsFor(u.role, u.grantedPermissions), actingKeyId: key.id };
+}
+
+/** Global: identifies the caller if a credential is present; routes decide whether one is needed. */
+export const identify = () =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    c.set("principal", null);
+    c.set("authError", null);
+    const authz = c.req.header("authorization");
+    if (authz) {
+      try {
+        c.set("principal", await resolvePrincipal(c.var.ctx, authz, c.req.header("x-act-as-telegram-id")));
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        // A bad header on a public route is still refused: a client sending one expects it to count.
+        if (e.status !== 401) throw e;
+        c.set("authError", e);
+      }
+    }
+    await next();
+  });
+
+export function can(p: Principal, permission: string, params?: { id?: string | number }) {
+  if (!hasPermission(p.permissions, permission, params)) return false;
+  return p.scopes === undefined || hasPermission(p.scopes, permission, params);
+}
+
+/** Route guard: needs a caller holding `permission` (and a key scope covering it, for keys). */
+export const requirePermission = (permission: string) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const p = c.var.principal;
+    if (!p) throw c.var.authError ?? new ApiError("unauthenticated", "authentication required");
+    if (!can(p, permission)) throw forbidden(`missing permission ${permission}`);
+    await next();
+  });
+
+/** The authenticated caller, for handlers behind requirePermission. */
+export function principalOf(c: { var: { principal: Principal | null } }): Principal {
+  const p = c.var.principal;
+  if (!p) throw new ApiError("unauthenticated", "authentication required");
+  return p;
+}

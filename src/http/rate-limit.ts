@@ -1,0 +1,52 @@
+import type { MiddlewareHandler } from "hono";
+import { createMiddleware } from "hono/factory";
+import { rateLimiter } from "hono-rate-limiter";
+import { ApiError } from "../lib/errors";
+import { parseRate, type SettingKey } from "../modules/platform/settings-registry";
+import type { AppEnv } from "./types";
+
+/** Caller identity for limits and idempotency: the user (or key), else the client IP. */
+export function callerKey(c: { var: AppEnv["Variables"] }): string {
+  const p = c.var.principal;
+  if (p) return p.keyId ? `key:${p.keyId}` : `user:${p.user.id}`;
+  return `ip:${c.var.clientIp}`;
+}
+
+/**
+ * hono-rate-limiter with its window and limit read from a DB setting ("100/minute").
+ * A changed setting builds a fresh limiter, so admins can retune without a restart.
+ */
+export function settingRateLimit(
+  setting: SettingKey,
+  keyOf: (c: { var: AppEnv["Variables"] }) => string,
+  prefix: string,
+) {
+  let current: { spec: string; mw: MiddlewareHandler } | null = null;
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const spec = String(c.var.ctx.settings.get(setting));
+    if (current?.spec !== spec) {
+      const { limit, windowMs } = parseRate(spec);
+      current = {
+        spec,
+        mw: rateLimiter<AppEnv>({
+          windowMs,
+          limit,
+          standardHeaders: "draft-6",
+          keyGenerator: (c) => `${prefix}:${keyOf(c)}`,
+          handler: (c) => {
+            const info = c.get("rateLimit" as never) as { resetTime?: Date } | undefined;
+            const ms = info?.resetTime ? info.resetTime.getTime() - Date.now() : windowMs;
+            const retryAfter = Math.max(1, Math.ceil(ms / 1000));
+            throw new ApiError(
+              "rate_limited",
+              "too many requests, slow down",
+              { retry_after_seconds: retryAfter },
+              { "Retry-After": String(retryAfter) },
+            );
+          },
+        }) as unknown as MiddlewareHandler,
+      };
+    }
+    return current.mw(c, next);
+  });
+}

@@ -1,0 +1,138 @@
+import { and, count, desc, eq, like, or, type SQL } from "drizzle-orm";
+import type { AppContext } from "../../context";
+import { type Role, users } from "../../db/schema";
+import { conflict, notFound } from "../../lib/errors";
+import { offset, type PageQuery } from "../../lib/pagination";
+import { audit } from "../platform/audit";
+import { emit } from "../platform/events";
+import { notify } from "../platform/notifications";
+import { serializeAdminUser } from "./serialize";
+import { revokeAllSessions } from "./sessions";
+
+export type AdminActor = { id: number; ip?: string; requestId?: string };
+
+export function listUsers(
+  ctx: AppContext,
+  q: PageQuery & { role?: Role; q?: string; is_banned?: "true" | "false" },
+) {
+  const conds: SQL[] = [];
+  if (q.role) conds.push(eq(users.role, q.role));
+  if (q.is_banned) conds.push(eq(users.isBanned, q.is_banned === "true"));
+  if (q.q) {
+    const pat = `%${q.q.toLowerCase().replace(/[%_\\]/g, "\\$&")}%`;
+    conds.push(or(like(users.email, pat), like(users.username, pat), like(users.firstName, pat))!);
+  }
+  const where = conds.length ? and(...conds) : undefined;
+  const total = ctx.db.select({ n: count() }).from(users).where(where).get()!.n;
+  const rows = ctx.db
+    .select()
+    .from(users)
+    .where(where)
+    .orderBy(desc(users.id))
+    .limit(q.page_size)
+    .offset(offset(q))
+    .all();
+  return { total, results: rows.map(serializeAdminUser) };
+}
+
+/** Compact list of every user for pickers (seed 001 /admin/users/all). */
+export function allUsers(ctx: AppContext) {
+  return ctx.db
+    .select({
+      id: users.id,
+      username: users.username,
+      email: users.email,
+      role: users.role,
+      is_banned: users.isBanned,
+    })
+    .from(users)
+    .orderBy(users.id)
+    .limit(10_000)
+    .all();
+}
+
+/** Shared shape of the admin user mutations: load, guard, change, audit, event — one transaction. */
+function adminChange(
+  ctx: AppContext,
+  actor: AdminActor,
+  targetId: number,
+  action: string,
+  change: (target: typeof users.$inferSelect) => Partial<typeof users.$inferSelect>,
+  details: Record<string, unknown>,
+  after?: (
+    tx: Parameters<Parameters<AppContext["db"]["transaction"]>[0]>[0],
+    user: typeof users.$inferSelect,
+  ) => void,
+) {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(
+    (tx) => {
+      const target = tx.select().from(users).where(eq(users.id, targetId)).get();
+      if (!target) throw notFound("user");
+      if (target.id === actor.id) throw conflict("you cannot change your own account this way");
+      const updated = tx
+        .update(users)
+        .set({ ...change(target), updatedAt: now })
+        .where(eq(users.id, targetId))
+        .returning()
+        .get()!;
+      audit(tx, now, {
+        actorId: actor.id,
+        action,
+        targetType: "user",
+        targetId,
+        details,
+        ip: actor.ip,
+        requestId: actor.requestId,
+      });
+      emit(tx, now, {
+        type: action,
+        actorId: actor.id,
+        subjectType: "user",
+        subjectId: targetId,
+        payload: details,
+      });
+      after?.(tx, updated);
+      return serializeAdminUser(updated);
+    },
+    { behavior: "immediate" },
+  );
+}
+
+export const banUser = (ctx: AppContext, actor: AdminActor, id: number, reason?: string) =>
+  adminChange(
+    ctx,
+    actor,
+    id,
+    "user.banned",
+    () => ({ isBanned: true, banReason: reason ?? null, bannedAt: ctx.clock.now() }),
+    { reason: reason ?? null },
+    (tx, u) => revokeAllSessions(tx, u.id, ctx.clock.now()),
+  );
+
+export const unbanUser = (ctx: AppContext, actor: AdminActor, id: number) =>
+  adminChange(
+    ctx,
+    actor,
+    id,
+    "user.unbanned",
+    () => ({ isBanned: false, banReason: null, bannedAt: null }),
+    {},
+    (tx, u) =>
+      notify(ctx, tx, {
+        userId: u.id,
+        type: "system",
+        title: "Account restored",
+        message: "Your account was unbanned.",
+      }),
+  );
+
+export const setRole = (ctx: AppContext, actor: AdminActor, id: number, role: Role, granted?: string[]) =>
+  adminChange(
+    ctx,
+    actor,
+    id,
+    "user.role_changed",
+    (t) => ({ role, grantedPermissions: granted ?? t.grantedPermissions }),
+    { role, granted_permissions: granted ?? null },
+  );

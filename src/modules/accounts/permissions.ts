@@ -1,0 +1,64 @@
+import type { Role } from "../../db/schema";
+
+/**
+ * Permission strings are `resource:action` or `resource:{id}:action` (seed 003). In a granted
+ * pattern `*` matches one segment, a trailing `*` matches the rest, `{id}` matches any one id.
+ */
+const USER_BASE = [
+  "me:*",
+  "api_keys:*",
+  "notifications:*",
+  "balance:read",
+  "usage:*",
+  "purchases:*",
+  "packages:read",
+  "wallet:*",
+  "orders:*",
+  "messages:*",
+  "reviews:*",
+  "courses:*",
+];
+
+export const ROLE_PERMISSIONS: Record<Role, readonly string[]> = {
+  client: [...USER_BASE, "experts:apply"],
+  expert: [...USER_BASE, "expert:*"],
+  partner: [...USER_BASE, "bot:act_as"],
+  arbitrator: [...USER_BASE, "disputes:*", "orders:read_any"],
+  trader: [...USER_BASE, "gateway:trader:*"],
+  teamlead: [...USER_BASE, "gateway:teamlead:*"],
+  merchant: [...USER_BASE, "gateway:merchant:*"],
+  support: [...USER_BASE, "users:read", "orders:read_any", "events:read", "audit:read", "system:read"],
+  admin: ["*"],
+};
+
+/** Does one granted pattern cover the required permission? */
+export function matchPermission(pattern: string, required: string): boolean {
+  if (pattern === "*") return true;
+  const p = pattern.split(":");
+  const r = required.split(":");
+  for (let i = 0; i < p.length; i++) {
+    const seg = p[i]!;
+    if (seg === "*" && i === p.length - 1) return r.length > i;
+    if (i >= r.length) return false;
+    if (seg === "*" || seg === "{id}") continue;
+    if (seg !== r[i]) return false;
+  }
+  return p.length === r.length;
+}
+
+/** Substitutes `{id}` in a required permission, then checks it against every grant. */
+export function hasPermission(
+  granted: readonly string[],
+  required: string,
+  params?: { id?: string | number },
+) {
+  const concrete = params?.id == null ? required : required.replaceAll("{id}", String(params.id));
+  return granted.some((g) => matchPermission(g, concrete));
+}
+
+export function permissionsFor(role: Role, granted: readonly string[] = []): string[] {
+  return [...ROLE_PERMISSIONS[role], ...granted];
+}
+
+/** Permission strings accepted in grants and key scopes. */
+export const PERMISSION_RE = /^(\*|[a-z_]+(:([a-z_]+|\*|\{id\}|\d+))*)$/;

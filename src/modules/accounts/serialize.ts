@@ -1,0 +1,29 @@
+import type { users } from "../../db/schema";
+import { iso, isoOrNull } from "../../lib/time";
+
+export type UserRow = typeof users.$inferSelect;
+
+export const serializeUser = (u: UserRow) => ({
+  id: u.id,
+  email: u.email,
+  username: u.username,
+  telegram_id: u.telegramId,
+  role: u.role,
+  first_name: u.firstName,
+  last_name: u.lastName,
+  bio: u.bio,
+  experience_years: u.experienceYears,
+  education: u.education,
+  skills: u.skills,
+  avatar_url: u.avatarUrl,
+  is_banned: u.isBanned,
+  created_at: iso(u.createdAt),
+  last_login_at: isoOrNull(u.lastLoginAt),
+});
+
+export const serializeAdminUser = (u: UserRow) => ({
+  ...serializeUser(u),
+  granted_permissions: u.grantedPermissions,
+  ban_reason: u.banReason,
+  banned_at: isoOrNull(u.bannedAt),
+});

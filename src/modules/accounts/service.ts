@@ -1,0 +1,156 @@
+import { eq, or } from "drizzle-orm";
+import type { AppContext } from "../../context";
+import type { Tx } from "../../db/client";
+import { type Role, users } from "../../db/schema";
+import { ApiError, conflict, notFound } from "../../lib/errors";
+import { emit } from "../platform/events";
+import type { UserRow } from "./serialize";
+import { authResult, issueRefreshToken } from "./sessions";
+
+const hashPassword = (ctx: AppContext, password: string) =>
+  Bun.password.hash(password, {
+    algorithm: "argon2id",
+    memoryCost: ctx.env.PASSWORD_MEMORY_KIB,
+    timeCost: ctx.env.PASSWORD_TIME_COST,
+  });
+
+// Verified against when no user matches, so a wrong login costs the same time as a wrong password.
+let dummyHash: Promise<string> | null = null;
+
+export function isUniqueViolation(e: unknown): boolean {
+  return e instanceof Error && /UNIQUE constraint failed/.test(e.message);
+}
+
+function assertFreeLogin(tx: Tx, email?: string | null, username?: string | null, exceptId?: number) {
+  const clauses = [
+    email ? eq(users.email, email) : undefined,
+    username ? eq(users.username, username) : undefined,
+  ].filter((c) => c !== undefined);
+  if (!clauses.length) return;
+  const clash = tx
+    .select({ id: users.id, email: users.email })
+    .from(users)
+    .where(or(...clauses))
+    .get();
+  if (clash && clash.id !== exceptId) {
+    throw conflict(clash.email === email ? "email is already registered" : "username is taken");
+  }
+}
+
+type NewUser = {
+  email?: string | null;
+  username?: string | null;
+  passwordHash?: string | null;
+  role?: Role;
+} & Partial<Pick<UserRow, "telegramId" | "firstName" | "lastName" | "avatarUrl">>;
+
+export function insertUser(ctx: AppContext, tx: Tx, u: NewUser, actorId: number | null = null): UserRow {
+  const now = ctx.clock.now();
+  const row = tx
+    .insert(users)
+    .values({ ...u, role: u.role ?? "client", createdAt: now, updatedAt: now })
+    .returning()
+    .get();
+  emit(tx, now, {
+    type: "user.registered",
+    actorId: actorId ?? row.id,
+    subjectType: "user",
+    subjectId: row.id,
+    payload: { role: row.role, via: u.telegramId ? "telegram" : "password" },
+  });
+  return row;
+}
+
+export async function register(
+  ctx: AppContext,
+  input: { email: string; password: string; username?: string },
+  role: Role = "client",
+) {
+  const passwordHash = await hashPassword(ctx, input.password);
+  const { user, refresh } = ctx.db.transaction(
+    (tx) => {
+      if (role === "admin" && tx.select({ id: users.id }).from(users).where(eq(users.role, "admin")).get()) {
+        throw conflict("an admin already exists; bootstrap is closed");
+      }
+      assertFreeLogin(tx, input.email, input.username);
+      const user = insertUser(ctx, tx, {
+        email: input.email,
+        username: input.username ?? null,
+        passwordHash,
+        role,
+      });
+      return { user, refresh: issueRefreshToken(ctx, tx, user.id) };
+    },
+    { behavior: "immediate" },
+  );
+  return authResult(ctx, user, refresh);
+}
+
+export async function login(ctx: AppContext, input: { login: string; password: string }) {
+  const name = input.login.trim().toLowerCase();
+  const user = ctx.db
+    .select()
+    .from(users)
+    .where(or(eq(users.email, name), eq(users.username, name)))
+    .get();
+  dummyHash ??= hashPassword(ctx, "not-a-real-password");
+  const ok = await Bun.password.verify(input.password, user?.passwordHash ?? (await dummyHash));
+  if (!user?.passwordHash || !ok) throw new ApiError("invalid_credentials", "wrong login or password");
+  if (user.isBanned) throw new ApiError("forbidden", "account is banned");
+  return startSession(ctx, user, "password");
+}
+
+/** Records the login and opens a new refresh family. */
+export async function startSession(ctx: AppContext, user: UserRow, via: string) {
+  const now = ctx.clock.now();
+  const refresh = ctx.db.transaction(
+    (tx) => {
+      tx.update(users).set({ lastLoginAt: now }).where(eq(users.id, user.id)).run();
+      emit(tx, now, {
+        type: "user.logged_in",
+        actorId: user.id,
+        subjectType: "user",
+        subjectId: user.id,
+        payload: { via },
+      });
+      return issueRefreshToken(ctx, tx, user.id);
+    },
+    { behavior: "immediate" },
+  );
+  return authResult(ctx, { ...user, lastLoginAt: now }, refresh);
+}
+
+export function needsBootstrap(ctx: AppContext): boolean {
+  return !ctx.db.select({ id: users.id }).from(users).where(eq(users.role, "admin")).get();
+}
+
+export function getUser(ctx: AppContext, id: number): UserRow {
+  const u = ctx.db.select().from(users).where(eq(users.id, id)).get();
+  if (!u) throw notFound("user");
+  return u;
+}
+
+export function updateProfile(ctx: AppContext, userId: number, patch: Partial<UserRow>): UserRow {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(
+    (tx) => {
+      assertFreeLogin(tx, patch.email, patch.username, userId);
+      const row = tx
+        .update(users)
+        .set({ ...patch, updatedAt: now })
+        .where(eq(users.id, userId))
+        .returning()
+        .get();
+      if (!row) throw notFound("user");
+      emit(tx, now, {
+        type: "user.profile_updated",
+        actorId: userId,
+        subjectType: "user",
+        subjectId: userId,
+        payload: { fields: Object.keys(patch) },
+      });
+      return row;
+    },
+    { behavior: "immediate" },
+  );
+}

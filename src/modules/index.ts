@@ -1,0 +1,29 @@
+import { sendTelegramMessage } from "../providers/telegram";
+import { adminUserRoutes } from "./accounts/admin-routes";
+import { authRoutes } from "./accounts/auth-routes";
+import { meRoutes } from "./accounts/me-routes";
+import { platformAdminRoutes } from "./platform/admin-routes";
+import { PLATFORM_SCHEDULES, type Schedule } from "./platform/cron";
+import { healthRoutes } from "./platform/health-routes";
+import type { JobHandler } from "./platform/jobs";
+import { notificationRoutes } from "./platform/notification-routes";
+
+/** Every schedule of every module: run by croner, listed in status, runnable by admins. */
+export const SCHEDULES: Schedule[] = [...PLATFORM_SCHEDULES];
+
+/** Every background job type and its handler. */
+export const JOB_HANDLERS: Record<string, JobHandler> = {
+  "telegram.send": (ctx, p) => sendTelegramMessage(ctx, Number(p.chat_id), String(p.text)),
+};
+
+const startedAt = Date.now();
+
+/** Routers mounted under /api/v1 (and so /api). */
+export const MODULE_ROUTERS = [
+  healthRoutes,
+  authRoutes,
+  meRoutes,
+  adminUserRoutes,
+  notificationRoutes,
+  platformAdminRoutes(SCHEDULES, startedAt),
+];

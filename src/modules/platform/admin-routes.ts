@@ -1,0 +1,241 @@
+import { createRoute } from "@hono/zod-openapi";
+import { count, desc, eq } from "drizzle-orm";
+import { auditLog, jobs, users } from "../../db/schema";
+import { principalOf } from "../../http/auth";
+import { ApiError } from "../../lib/errors";
+import { createRouter, errors, json, jsonBody, secured, z } from "../../lib/openapi";
+import { offset, PageQuery, page, pageSchema } from "../../lib/pagination";
+import { iso } from "../../lib/time";
+import { audit } from "./audit";
+import type { Schedule } from "./cron";
+import { emit } from "./events";
+import { SETTINGS, type SettingKey } from "./settings-registry";
+
+const tags = ["admin: system"];
+
+const SettingsSchema = z
+  .object({
+    values: z.record(z.string(), z.unknown()),
+    definitions: z.array(z.object({ key: z.string(), default: z.unknown(), description: z.string() })),
+  })
+  .openapi("Settings");
+
+const SettingsBody = z.record(z.string(), z.unknown()).openapi("SettingsBody");
+
+/** Admin routes of the platform: settings, status, run a schedule now, the audit log. */
+export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
+  const settingsView = (values: Record<string, unknown>) => ({
+    values,
+    definitions: Object.entries(SETTINGS).map(([key, d]) => ({
+      key,
+      default: d.default,
+      description: d.description,
+    })),
+  });
+
+  const writeSettings = (mode: "put" | "patch") =>
+    createRoute({
+      method: mode,
+      path: "/admin/system/settings",
+      tags,
+      summary:
+        mode === "put"
+          ? "Replace settings: keys left out return to their defaults"
+          : "Change the given settings, keep the rest",
+      ...secured("settings:write"),
+      request: jsonBody(SettingsBody),
+      responses: { 200: json(SettingsSchema), ...errors(401, 403) },
+    });
+
+  const handleWrite =
+    (mode: "put" | "patch") =>
+    (c: Parameters<Parameters<ReturnType<typeof createRouter>["openapi"]>[1]>[0]) => {
+      const { ctx } = c.var;
+      const body = c.req.valid("json" as never) as Record<string, unknown>;
+      const valid = ctx.settings.validate(body);
+      const actor = principalOf(c).user.id;
+      const now = ctx.clock.now();
+      ctx.db.transaction(
+        (tx) => {
+          if (mode === "put")
+            for (const k of Object.keys(SETTINGS)) if (!(k in valid)) ctx.settings.remove(tx, k);
+          ctx.settings.write(tx, valid, now, actor);
+          const details = { mode, values: valid };
+          audit(tx, now, {
+            actorId: actor,
+            action: "settings.updated",
+            targetType: "settings",
+            details,
+            ip: c.var.clientIp,
+            requestId: c.var.requestId,
+          });
+          emit(tx, now, {
+            type: "settings.updated",
+            actorId: actor,
+            subjectType: "settings",
+            payload: details,
+          });
+        },
+        { behavior: "immediate" },
+      );
+      ctx.settings.reload();
+      return c.json(settingsView(ctx.settings.all()), 200);
+    };
+
+  return createRouter()
+    .openapi(
+      createRoute({
+        method: "get",
+        path: "/admin/system/settings",
+        tags,
+        summary: "Every setting with its current value, default and meaning",
+        ...secured("settings:read"),
+        responses: { 200: json(SettingsSchema), ...errors(401, 403) },
+      }),
+      (c) => c.json(settingsView(c.var.ctx.settings.all()), 200),
+    )
+    .openapi(writeSettings("put"), handleWrite("put"))
+    .openapi(writeSettings("patch"), handleWrite("patch"))
+    .openapi(
+      createRoute({
+        method: "get",
+        path: "/admin/system/status",
+        tags,
+        summary: "Process, database and queue status",
+        ...secured("system:read"),
+        responses: { 200: json(z.record(z.string(), z.unknown())), ...errors(401, 403) },
+      }),
+      (c) => {
+        const { ctx } = c.var;
+        const jobCounts = Object.fromEntries(
+          ctx.db
+            .select({ status: jobs.status, n: count() })
+            .from(jobs)
+            .groupBy(jobs.status)
+            .all()
+            .map((r) => [r.status, r.n]),
+        );
+        const pageCount = ctx.sqlite.query<{ page_count: number }, []>("PRAGMA page_count").get()!.page_count;
+        const pageSize = ctx.sqlite.query<{ page_size: number }, []>("PRAGMA page_size").get()!.page_size;
+        return c.json(
+          {
+            status: "ok",
+            version: "1.0.0",
+            uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+            time: iso(ctx.clock.now()),
+            database: { ok: true, size_bytes: pageCount * pageSize },
+            users: ctx.db.select({ n: count() }).from(users).get()!.n,
+            admins: ctx.db.select({ n: count() }).from(users).where(eq(users.role, "admin")).get()!.n,
+            jobs: jobCounts,
+            cron_enabled: ctx.env.CRON_ENABLED,
+            schedules: schedules.map((s) => ({
+              name: s.name,
+              pattern: s.pattern,
+              description: s.description,
+            })),
+            memory_rss_bytes: process.memoryUsage().rss,
+          },
+          200,
+        );
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "post",
+        path: "/admin/system/run-action",
+        tags,
+        summary: "Run a named schedule now",
+        ...secured("system:run"),
+        request: jsonBody(z.strictObject({ action: z.string().min(1).max(100) })),
+        responses: {
+          200: json(z.object({ action: z.string(), result: z.unknown() })),
+          ...errors(401, 403, 404),
+        },
+      }),
+      async (c) => {
+        const { ctx } = c.var;
+        const { action } = c.req.valid("json");
+        const s = schedules.find((x) => x.name === action);
+        if (!s)
+          throw new ApiError("not_found", `no action named ${action}`, {
+            actions: schedules.map((x) => x.name),
+          });
+        const result = (await s.run(ctx)) ?? null;
+        const actor = principalOf(c).user.id;
+        const now = ctx.clock.now();
+        ctx.db.transaction(
+          (tx) => {
+            audit(tx, now, {
+              actorId: actor,
+              action: "system.run_action",
+              targetType: "schedule",
+              targetId: action,
+              details: { result },
+              ip: c.var.clientIp,
+              requestId: c.var.requestId,
+            });
+            emit(tx, now, {
+              type: "system.action_run",
+              actorId: actor,
+              subjectType: "schedule",
+              subjectId: action,
+            });
+          },
+          { behavior: "immediate" },
+        );
+        return c.json({ action, result }, 200);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: "get",
+        path: "/admin/audit-log",
+        tags,
+        summary: "Audit log of admin actions, newest first",
+        ...secured("audit:read"),
+        request: { query: PageQuery },
+        responses: {
+          200: json(
+            pageSchema(
+              z.object({
+                id: z.number(),
+                actor_id: z.number().nullable(),
+                action: z.string(),
+                target_type: z.string().nullable(),
+                target_id: z.string().nullable(),
+                details: z.record(z.string(), z.unknown()),
+                ip: z.string().nullable(),
+                created_at: z.string(),
+              }),
+            ),
+          ),
+          ...errors(401, 403),
+        },
+      }),
+      (c) => {
+        const { ctx } = c.var;
+        const q = c.req.valid("query");
+        const total = ctx.db.select({ n: count() }).from(auditLog).get()!.n;
+        const rows = ctx.db
+          .select()
+          .from(auditLog)
+          .orderBy(desc(auditLog.id))
+          .limit(q.page_size)
+          .offset(offset(q))
+          .all();
+        const results = rows.map((r) => ({
+          id: r.id,
+          actor_id: r.actorId,
+          action: r.action,
+          target_type: r.targetType,
+          target_id: r.targetId,
+          details: r.details,
+          ip: r.ip,
+          created_at: iso(r.createdAt),
+        }));
+        return c.json(page(c.req.url, q, total, results), 200);
+      },
+    );
+}
+
+export type { SettingKey };

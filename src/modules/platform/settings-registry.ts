@@ -1,0 +1,63 @@
+import { z } from "zod";
+
+/** A rate such as "100/minute": a count per second, minute, hour or day. */
+export const RateSpec = z.string().regex(/^\d+\s*\/\s*(second|minute|hour|day)$/, 'like "100/minute"');
+
+export type SettingDef<T extends z.ZodType = z.ZodType> = {
+  schema: T;
+  default: z.infer<T>;
+  description: string;
+};
+const def = <T extends z.ZodType>(schema: T, dflt: z.infer<T>, description: string): SettingDef<T> => ({
+  schema,
+  default: dflt,
+  description,
+});
+
+/**
+ * Every setting souk reads from the database, with its type and default (seed 003's
+ * configuration_settings plus the business knobs of seeds 000-002). Unknown keys are refused.
+ */
+export const SETTINGS = {
+  MAX_ORDER_RETRIES: def(z.number().int().min(0).max(50), 5, "Attempts of a background job before it fails"),
+  RETRY_BACKOFF_FACTOR: def(z.number().min(1).max(10), 2, "Multiplier of the delay between job attempts"),
+  RETRY_BASE_DELAY_SECONDS: def(
+    z.number().int().min(1).max(3600),
+    5,
+    "Delay before the first retry of a job",
+  ),
+  RATE_LIMIT_DEFAULT: def(RateSpec, "600/minute", "Requests per caller (user, key or IP)"),
+  RATE_LIMIT_AUTH: def(RateSpec, "20/minute", "Requests to /auth/* per IP (brute force guard)"),
+  telegram_auth_max_age_seconds: def(
+    z
+      .number()
+      .int()
+      .min(60)
+      .max(30 * 86400),
+    86400,
+    "Oldest Telegram auth_date accepted at login",
+  ),
+  registration_open: def(z.boolean(), true, "Whether anyone may register with email and password"),
+  usage_block_seconds: def(
+    z.number().int().min(1).max(3600),
+    15,
+    "Usage is billed in blocks of this many seconds",
+  ),
+  expiry_notice_days: def(z.number().int().min(0).max(60), 3, "Days before a grant expires to notify"),
+  low_balance_seconds: def(z.number().int().min(0), 300, "Notify when remaining seconds fall below this"),
+  hold_default_ttl_seconds: def(z.number().int().min(10).max(86400), 900, "TTL of a minute hold"),
+  order_commission_percent: def(z.number().min(0).max(100), 10, "Platform share of a released escrow"),
+  auto_accept_days: def(z.number().int().min(1).max(60), 3, "Days after delivery an order accepts itself"),
+  yookassa_ip_allowlist: def(z.array(z.string()), [], "YooKassa notification source IPs/CIDRs (empty: any)"),
+} satisfies Record<string, SettingDef>;
+
+export type SettingKey = keyof typeof SETTINGS;
+export type SettingValue<K extends SettingKey> = z.infer<(typeof SETTINGS)[K]["schema"]>;
+export const isSettingKey = (k: string): k is SettingKey => Object.hasOwn(SETTINGS, k);
+
+/** Parses "100/minute" into a window and a limit. */
+export function parseRate(spec: string): { limit: number; windowMs: number } {
+  const [n, unit] = spec.split("/").map((s) => s.trim());
+  const ms = { second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 }[unit as "second"];
+  return { limit: Number(n), windowMs: ms };
+}

@@ -1,0 +1,2 @@
+// Tests run in UTC so ISO strings and day boundaries are stable.
+process.env.TZ = "UTC";
