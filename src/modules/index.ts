@@ -7,6 +7,8 @@ import { PLATFORM_SCHEDULES, type Schedule } from "./platform/cron";
 import { healthRoutes } from "./platform/health-routes";
 import type { JobHandler } from "./platform/jobs";
 import { notificationRoutes } from "./platform/notification-routes";
+import { usageRoutes } from "./billing/usage-routes";
+import { walletRoutes } from "./ledger/wallet-routes";
 
 /** Every schedule of every module: run by croner, listed in status, runnable by admins. */
 export const SCHEDULES: Schedule[] = [...PLATFORM_SCHEDULES];
@@ -25,5 +27,7 @@ export const MODULE_ROUTERS = [
   meRoutes,
   adminUserRoutes,
   notificationRoutes,
+  walletRoutes,
+  usageRoutes,
   platformAdminRoutes(SCHEDULES, startedAt),
 ];

@@ -1,2 +1,4 @@
 export * from "./accounts";
+export * from "./billing";
+export * from "./ledger";
 export * from "./platform";
