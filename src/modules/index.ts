@@ -2,16 +2,20 @@ import { sendTelegramMessage } from "../providers/telegram";
 import { adminUserRoutes } from "./accounts/admin-routes";
 import { authRoutes } from "./accounts/auth-routes";
 import { meRoutes } from "./accounts/me-routes";
+import { billingAdminRoutes } from "./billing/admin-routes";
+import { BILLING_SCHEDULES } from "./billing/notices";
+import { packageRoutes } from "./billing/package-routes";
+import { usageRoutes } from "./billing/usage-routes";
+import { walletRoutes } from "./ledger/wallet-routes";
+import { paymentRoutes } from "./payments/routes";
 import { platformAdminRoutes } from "./platform/admin-routes";
 import { PLATFORM_SCHEDULES, type Schedule } from "./platform/cron";
 import { healthRoutes } from "./platform/health-routes";
 import type { JobHandler } from "./platform/jobs";
 import { notificationRoutes } from "./platform/notification-routes";
-import { usageRoutes } from "./billing/usage-routes";
-import { walletRoutes } from "./ledger/wallet-routes";
 
 /** Every schedule of every module: run by croner, listed in status, runnable by admins. */
-export const SCHEDULES: Schedule[] = [...PLATFORM_SCHEDULES];
+export const SCHEDULES: Schedule[] = [...PLATFORM_SCHEDULES, ...BILLING_SCHEDULES];
 
 /** Every background job type and its handler. */
 export const JOB_HANDLERS: Record<string, JobHandler> = {
@@ -29,5 +33,8 @@ export const MODULE_ROUTERS = [
   notificationRoutes,
   walletRoutes,
   usageRoutes,
+  packageRoutes,
+  paymentRoutes,
+  billingAdminRoutes,
   platformAdminRoutes(SCHEDULES, startedAt),
 ];

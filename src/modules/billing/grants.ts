@@ -46,13 +46,23 @@ export function createGrant(
     actorId: g.actorId ?? g.userId,
     subjectType: "grant",
     subjectId: row.id,
-    payload: { user_id: g.userId, seconds: g.seconds, purchase_id: row.purchaseId, expires_at: row.expiresAt },
+    payload: {
+      user_id: g.userId,
+      seconds: g.seconds,
+      purchase_id: row.purchaseId,
+      expires_at: row.expiresAt,
+    },
   });
   return row;
 }
 
 /** Refund: the grant's unspent seconds are taken back; returns how many. */
-export function revokeGrantOfPurchase(ctx: Pick<AppContext, "clock">, tx: Tx, purchaseId: number, actorId: number | null) {
+export function revokeGrantOfPurchase(
+  ctx: Pick<AppContext, "clock">,
+  tx: Tx,
+  purchaseId: number,
+  actorId: number | null,
+) {
   const g = tx.select().from(grants).where(eq(grants.purchaseId, purchaseId)).get();
   if (!g) return { grant: null, revokedSeconds: 0 };
   const now = ctx.clock.now();
@@ -84,7 +94,9 @@ export function adjustMinutes(
   const want = -a.seconds;
   const { free } = freeSeconds(s, a.userId, now);
   if (want > free) {
-    throw new ApiError("insufficient_minutes", "the user has fewer free seconds than that", { available_seconds: free });
+    throw new ApiError("insufficient_minutes", "the user has fewer free seconds than that", {
+      available_seconds: free,
+    });
   }
   let left = want;
   for (const g of s.fifo.all(a.userId, now)) {

@@ -24,7 +24,10 @@ export function createHold(ctx: AppContext, userId: number, seconds: number, ttl
     .transaction(() => {
       const { free } = freeSeconds(s, userId, now);
       if (seconds > free) {
-        throw new ApiError("insufficient_minutes", "not enough minutes to hold", { available_seconds: free, required_seconds: seconds });
+        throw new ApiError("insufficient_minutes", "not enough minutes to hold", {
+          available_seconds: free,
+          required_seconds: seconds,
+        });
       }
       const row = ctx.sqlite
         .query<HoldRow, [number, number, number, number]>(
@@ -32,7 +35,14 @@ export function createHold(ctx: AppContext, userId: number, seconds: number, ttl
            VALUES (?1, ?2, ?2, 'open', ?3, ?4) RETURNING id, user_id, seconds, remaining_seconds, status, expires_at, created_at`,
         )
         .get(userId, seconds, now + ttl * 1000, now)!;
-      s.insertEvent.run("hold.created", userId, "hold", String(row.id), JSON.stringify({ seconds, ttl_seconds: ttl }), now);
+      s.insertEvent.run(
+        "hold.created",
+        userId,
+        "hold",
+        String(row.id),
+        JSON.stringify({ seconds, ttl_seconds: ttl }),
+        now,
+      );
       return serializeHold(row, now);
     })
     .immediate();
@@ -53,10 +63,19 @@ export function releaseHold(ctx: AppContext, userId: number, id: number) {
       const h = s.hold.get(id);
       if (!h || h.user_id !== userId) throw notFound("hold");
       if (h.status !== "open" || h.expires_at <= now) {
-        throw new ApiError("conflict", `hold is already ${h.status === "open" ? "expired" : h.status}`, { hold_id: id });
+        throw new ApiError("conflict", `hold is already ${h.status === "open" ? "expired" : h.status}`, {
+          hold_id: id,
+        });
       }
       ctx.sqlite.query("UPDATE holds SET status = 'released', closed_at = ? WHERE id = ?").run(now, id);
-      s.insertEvent.run("hold.released", userId, "hold", String(id), JSON.stringify({ unused_seconds: h.remaining_seconds }), now);
+      s.insertEvent.run(
+        "hold.released",
+        userId,
+        "hold",
+        String(id),
+        JSON.stringify({ unused_seconds: h.remaining_seconds }),
+        now,
+      );
       return serializeHold({ ...h, status: "released" }, now);
     })
     .immediate();
@@ -65,5 +84,7 @@ export function releaseHold(ctx: AppContext, userId: number, id: number) {
 /** Marks lapsed holds expired (balance already ignores them; this keeps the table honest). */
 export function expireHolds(ctx: AppContext) {
   const now = ctx.clock.now();
-  return ctx.sqlite.query("UPDATE holds SET status = 'expired', closed_at = ?1 WHERE status = 'open' AND expires_at <= ?1").run(now).changes;
+  return ctx.sqlite
+    .query("UPDATE holds SET status = 'expired', closed_at = ?1 WHERE status = 'open' AND expires_at <= ?1")
+    .run(now).changes;
 }

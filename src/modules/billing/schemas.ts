@@ -2,7 +2,11 @@ import { z } from "@hono/zod-openapi";
 
 export const UsageBody = z
   .strictObject({
-    id: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, "visible ASCII, no spaces"),
+    id: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[\x21-\x7e]+$/, "visible ASCII, no spaces"),
     seconds: z
       .number()
       .int("whole seconds")
@@ -28,7 +32,11 @@ export const BatchBody = z
   .strictObject({ events: z.array(z.unknown()).min(1).max(100) })
   .openapi("UsageBatchBody", { description: "Up to 100 usage records, each shaped like UsageRecordBody" });
 
-const ItemError = z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() });
+const ItemError = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
 export const BatchResult = z
   .object({
     results: z.array(

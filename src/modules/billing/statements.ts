@@ -61,7 +61,10 @@ function build(db: Database) {
     allocations: q<{ grant_id: number; seconds: number }, [number]>(
       "SELECT grant_id, seconds FROM usage_allocations WHERE usage_event_id = ? ORDER BY rowid",
     ),
-    insertUsage: q<{ id: number }, [number, string, number, number, string | null, number | null, number | null, number, number]>(
+    insertUsage: q<
+      { id: number },
+      [number, string, number, number, string | null, number | null, number | null, number, number]
+    >(
       `INSERT INTO usage_events (user_id, usage_id, seconds, billed_seconds, service, occurred_at, hold_id, remaining_after, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     ),
@@ -69,10 +72,22 @@ function build(db: Database) {
       "INSERT INTO usage_allocations (usage_event_id, grant_id, seconds) VALUES (?, ?, ?)",
     ),
     hold: q<
-      { id: number; user_id: number; seconds: number; remaining_seconds: number; status: string; expires_at: number; created_at: number },
+      {
+        id: number;
+        user_id: number;
+        seconds: number;
+        remaining_seconds: number;
+        status: string;
+        expires_at: number;
+        created_at: number;
+      },
       [number]
-    >("SELECT id, user_id, seconds, remaining_seconds, status, expires_at, created_at FROM holds WHERE id = ?"),
-    debitHold: q<never, [number, number]>("UPDATE holds SET remaining_seconds = remaining_seconds - ? WHERE id = ?"),
+    >(
+      "SELECT id, user_id, seconds, remaining_seconds, status, expires_at, created_at FROM holds WHERE id = ?",
+    ),
+    debitHold: q<never, [number, number]>(
+      "UPDATE holds SET remaining_seconds = remaining_seconds - ? WHERE id = ?",
+    ),
     insertEvent: q<never, [string, number, string, string, string, number]>(
       "INSERT INTO events (type, actor_id, subject_type, subject_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)",
     ),

@@ -9,7 +9,16 @@ import { offset, PageQuery, page, pageSchema } from "../../lib/pagination";
 import { iso, isoOrNull } from "../../lib/time";
 import { minuteBalance } from "./balance";
 import { createHold, getHold, releaseHold } from "./holds";
-import { BalanceSchema, BatchBody, BatchResult, HoldBody, HoldSchema, UsageBody, UsageHistoryItem, UsageResultSchema } from "./schemas";
+import {
+  BalanceSchema,
+  BatchBody,
+  BatchResult,
+  HoldBody,
+  HoldSchema,
+  UsageBody,
+  UsageHistoryItem,
+  UsageResultSchema,
+} from "./schemas";
 import { recordBatch, recordUsage } from "./usage";
 
 const tags = ["minutes"];
@@ -17,7 +26,14 @@ const tags = ["minutes"];
 export function usageHistory(ctx: AppContext, userId: number, q: PageQuery) {
   const where = eq(usageEvents.userId, userId);
   const total = ctx.db.select({ n: count() }).from(usageEvents).where(where).get()!.n;
-  const rows = ctx.db.select().from(usageEvents).where(where).orderBy(desc(usageEvents.id)).limit(q.page_size).offset(offset(q)).all();
+  const rows = ctx.db
+    .select()
+    .from(usageEvents)
+    .where(where)
+    .orderBy(desc(usageEvents.id))
+    .limit(q.page_size)
+    .offset(offset(q))
+    .all();
   return {
     total,
     results: rows.map((u) => ({
@@ -80,7 +96,8 @@ export const usageRoutes = createRouter()
       const items = c.req.valid("json").events.map((raw) => {
         const parsed = UsageBody.safeParse(raw);
         if (parsed.success) return { ok: true as const, input: parsed.data };
-        const id = typeof raw === "object" && raw && "id" in raw && typeof raw.id === "string" ? raw.id : null;
+        const id =
+          typeof raw === "object" && raw && "id" in raw && typeof raw.id === "string" ? raw.id : null;
         const error = new ApiError("validation_failed", "invalid usage event", {
           issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
         });

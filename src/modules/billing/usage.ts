@@ -3,7 +3,13 @@ import { ApiError, notFound } from "../../lib/errors";
 import { freeSeconds } from "./balance";
 import { type Statements, statements } from "./statements";
 
-export type UsageInput = { id: string; seconds: number; service?: string; occurred_at?: string; hold_id?: number };
+export type UsageInput = {
+  id: string;
+  seconds: number;
+  service?: string;
+  occurred_at?: string;
+  hold_id?: number;
+};
 
 export type UsageResult = {
   id: string;
@@ -46,7 +52,10 @@ export function recordOne(
       prior.service === (u.service ?? null) &&
       prior.occurred_at === occurredAt &&
       prior.hold_id === (u.hold_id ?? null);
-    if (!same) throw new ApiError("idempotency_conflict", "usage id was already recorded with a different body", { id: u.id });
+    if (!same)
+      throw new ApiError("idempotency_conflict", "usage id was already recorded with a different body", {
+        id: u.id,
+      });
     return { status: 200, result: replay(s, prior) };
   }
 
@@ -56,7 +65,9 @@ export function recordOne(
     const hold = s.hold.get(u.hold_id);
     if (!hold || hold.user_id !== userId) throw notFound("hold");
     if (hold.status !== "open" || hold.expires_at <= now) {
-      throw new ApiError("conflict", `hold is ${hold.status === "open" ? "expired" : hold.status}`, { hold_id: hold.id });
+      throw new ApiError("conflict", `hold is ${hold.status === "open" ? "expired" : hold.status}`, {
+        hold_id: hold.id,
+      });
     }
     fromHold = Math.min(billed, hold.remaining_seconds);
   }
@@ -80,7 +91,17 @@ export function recordOne(
   }
   if (fromHold) s.debitHold.run(fromHold, u.hold_id!);
   const remaining = free - (billed - fromHold);
-  const row = s.insertUsage.get(userId, u.id, u.seconds, billed, u.service ?? null, occurredAt, u.hold_id ?? null, remaining, now)!;
+  const row = s.insertUsage.get(
+    userId,
+    u.id,
+    u.seconds,
+    billed,
+    u.service ?? null,
+    occurredAt,
+    u.hold_id ?? null,
+    remaining,
+    now,
+  )!;
   for (const a of allocations) s.insertAllocation.run(row.id, a.grant_id, a.seconds);
   s.insertEvent.run(
     "usage.recorded",
@@ -90,7 +111,16 @@ export function recordOne(
     JSON.stringify({ seconds: u.seconds, billed_seconds: billed, hold_id: u.hold_id ?? null }),
     now,
   );
-  return { status: 201, result: { id: u.id, seconds: u.seconds, billed_seconds: billed, remaining_seconds: remaining, allocations } };
+  return {
+    status: 201,
+    result: {
+      id: u.id,
+      seconds: u.seconds,
+      billed_seconds: billed,
+      remaining_seconds: remaining,
+      allocations,
+    },
+  };
 }
 
 export function recordUsage(ctx: AppContext, userId: number, u: UsageInput) {
@@ -101,13 +131,21 @@ export function recordUsage(ctx: AppContext, userId: number, u: UsageInput) {
 
 export type BatchItem =
   | { id: string | null; status: 200 | 201; result: UsageResult }
-  | { id: string | null; status: number; error: { code: string; message: string; details?: Record<string, unknown> } };
+  | {
+      id: string | null;
+      status: number;
+      error: { code: string; message: string; details?: Record<string, unknown> };
+    };
 
 /**
  * Up to 100 usages in one write transaction; each runs under its own savepoint, so a refused,
  * invalid or duplicate event does not disturb the others.
  */
-export function recordBatch(ctx: AppContext, userId: number, items: ({ ok: true; input: UsageInput } | { ok: false; id: string | null; error: ApiError })[]) {
+export function recordBatch(
+  ctx: AppContext,
+  userId: number,
+  items: ({ ok: true; input: UsageInput } | { ok: false; id: string | null; error: ApiError })[],
+) {
   const s = statements(ctx.sqlite);
   const now = ctx.clock.now();
   const db = ctx.sqlite;
@@ -131,4 +169,8 @@ export function recordBatch(ctx: AppContext, userId: number, items: ({ ok: true;
     .immediate();
 }
 
-const errorJson = (e: ApiError) => ({ code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) });
+const errorJson = (e: ApiError) => ({
+  code: e.code,
+  message: e.message,
+  ...(e.details ? { details: e.details } : {}),
+});

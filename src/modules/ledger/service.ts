@@ -80,12 +80,17 @@ export type TransferInput = {
  * a conflict. A non-negative account that would go below zero refuses with insufficient_funds.
  */
 export function transfer(ctx: Pick<AppContext, "clock">, tx: Tx, t: TransferInput) {
-  if (!Number.isSafeInteger(t.amount) || t.amount <= 0) throw new Error(`transfer amount must be a positive integer: ${t.amount}`);
+  if (!Number.isSafeInteger(t.amount) || t.amount <= 0)
+    throw new Error(`transfer amount must be a positive integer: ${t.amount}`);
   if (t.from.currency !== t.to.currency) throw new Error("transfer between currencies");
   const now = ctx.clock.now();
   const from = account(tx, t.from, now);
   const to = account(tx, t.to, now);
-  const prior = tx.select().from(ledgerTransfers).where(eq(ledgerTransfers.idempotencyKey, t.idempotencyKey)).get();
+  const prior = tx
+    .select()
+    .from(ledgerTransfers)
+    .where(eq(ledgerTransfers.idempotencyKey, t.idempotencyKey))
+    .get();
   if (prior) {
     if (prior.debitAccountId !== from.id || prior.creditAccountId !== to.id || prior.amount !== t.amount) {
       throw conflict("ledger idempotency key reused with different terms", { key: t.idempotencyKey });
@@ -93,10 +98,20 @@ export function transfer(ctx: Pick<AppContext, "clock">, tx: Tx, t: TransferInpu
     return { transfer: prior, applied: false };
   }
   if (!from.allowNegative && from.balance < t.amount) {
-    throw new ApiError("insufficient_funds", "not enough funds", { available: from.balance, required: t.amount, currency: t.from.currency });
+    throw new ApiError("insufficient_funds", "not enough funds", {
+      available: from.balance,
+      required: t.amount,
+      currency: t.from.currency,
+    });
   }
-  tx.update(ledgerAccounts).set({ balance: from.balance - t.amount }).where(eq(ledgerAccounts.id, from.id)).run();
-  tx.update(ledgerAccounts).set({ balance: to.balance + t.amount }).where(eq(ledgerAccounts.id, to.id)).run();
+  tx.update(ledgerAccounts)
+    .set({ balance: from.balance - t.amount })
+    .where(eq(ledgerAccounts.id, from.id))
+    .run();
+  tx.update(ledgerAccounts)
+    .set({ balance: to.balance + t.amount })
+    .where(eq(ledgerAccounts.id, to.id))
+    .run();
   const row = tx
     .insert(ledgerTransfers)
     .values({

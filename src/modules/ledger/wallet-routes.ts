@@ -38,7 +38,9 @@ export function wallet(ctx: AppContext, userId: number, currency: string, limit 
     ? ctx.db
         .select()
         .from(ledgerTransfers)
-        .where(or(inArray(ledgerTransfers.debitAccountId, ids), inArray(ledgerTransfers.creditAccountId, ids)))
+        .where(
+          or(inArray(ledgerTransfers.debitAccountId, ids), inArray(ledgerTransfers.creditAccountId, ids)),
+        )
         .orderBy(desc(ledgerTransfers.id))
         .limit(limit)
         .all()
@@ -49,7 +51,11 @@ export function wallet(ctx: AppContext, userId: number, currency: string, limit 
     currency,
     transfers: rows.map((t) => {
       const incoming = ids.includes(t.creditAccountId) && !ids.includes(t.debitAccountId);
-      const mine = incoming ? t.creditAccountId : ids.includes(t.debitAccountId) ? t.debitAccountId : t.creditAccountId;
+      const mine = incoming
+        ? t.creditAccountId
+        : ids.includes(t.debitAccountId)
+          ? t.debitAccountId
+          : t.creditAccountId;
       return {
         id: t.id,
         kind: t.kind,
@@ -76,4 +82,3 @@ export const walletRoutes = createRouter().openapi(
   }),
   (c) => c.json(wallet(c.var.ctx, principalOf(c).user.id, c.req.valid("query").currency), 200),
 );
-

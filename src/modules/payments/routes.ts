@@ -1,0 +1,4 @@
+import { createRouter } from "../../lib/openapi";
+
+/** Purchases, wallet top-ups and provider webhooks. */
+export const paymentRoutes = createRouter();
