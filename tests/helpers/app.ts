@@ -3,8 +3,8 @@ import { createContext } from "../../src/boot";
 import type { AppContext } from "../../src/context";
 import { type Role, users } from "../../src/db/schema";
 import { parseEnv } from "../../src/env";
-import { signAccessToken } from "../../src/modules/accounts/tokens";
 import { ManualClock } from "../../src/lib/time";
+import { signAccessToken } from "../../src/modules/accounts/tokens";
 
 export const TEST_BOT_TOKEN = "123456:TEST-bot-token";
 
@@ -57,10 +57,18 @@ export function makeTestApp(envOverrides: Record<string, string> = {}, opts: { f
     const now = clock.now();
     const row = ctx.db
       .insert(users)
-      .values({ email: `u${seq}@test.local`, username: `user_${seq}`, role, createdAt: now, updatedAt: now, ...extra })
+      .values({
+        email: `u${seq}@test.local`,
+        username: `user_${seq}`,
+        role,
+        createdAt: now,
+        updatedAt: now,
+        ...extra,
+      })
       .returning()
       .get();
-    const token = await signAccessToken(ctx.jwtSecret, row.id, row.role, clock.now(), 3600);
+    // Long-lived so tests can move the clock by days without the token expiring.
+    const token = await signAccessToken(ctx.jwtSecret, row.id, row.role, clock.now(), 400 * 86400);
     return { ...row, token };
   }
 
