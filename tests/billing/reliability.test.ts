@@ -28,7 +28,7 @@ describe("reliability against a real server process", () => {
     expect(statuses.filter((x) => x === 402).length).toBe(60);
     const bal = await fetch(`${s.url}/api/v1/users/me/balance`, {
       headers: { authorization: `Bearer ${key}` },
-    }).then((r) => r.json());
+    }).then((r) => r.json() as Promise<any>);
     expect(bal.remaining_seconds).toBe(0);
     expect(await s.stop()).toBe(0);
   }, 30_000);
@@ -65,7 +65,7 @@ describe("reliability against a real server process", () => {
     running.push(again);
     const bal = await fetch(`${again.url}/api/v1/users/me/balance`, {
       headers: { authorization: `Bearer ${key}` },
-    }).then((r) => r.json());
+    }).then((r) => r.json() as Promise<any>);
     await again.stop();
 
     const db = new Database(join(dir, "souk.db"));
