@@ -26,13 +26,19 @@ describe("app shell", () => {
   });
 
   test("malformed JSON is 400 invalid_json and writes nothing", async () => {
-    const e = expectError(await t.call("POST", "/api/v1/auth/register", { raw: "{not json" }), 400, "invalid_json");
+    const e = expectError(
+      await t.call("POST", "/api/v1/auth/register", { raw: "{not json" }),
+      400,
+      "invalid_json",
+    );
     expect(e.request_id).toBeTruthy();
     expect(t.ctx.sqlite.query("SELECT count(*) AS n FROM users").get()).toEqual({ n: 0 });
   });
 
   test("validation failures list every issue with its path", async () => {
-    const r = await t.call("POST", "/api/v1/auth/register", { body: { email: "nope", password: 1, extra: true } });
+    const r = await t.call("POST", "/api/v1/auth/register", {
+      body: { email: "nope", password: 1, extra: true },
+    });
     const e = expectError(r, 400, "validation_failed");
     const paths = e.details.issues.map((i: { path: string }) => i.path);
     expect(paths).toContain("json.email");
@@ -45,7 +51,10 @@ describe("app shell", () => {
   });
 
   test("a wrong content type on a JSON route is 415", async () => {
-    const r = await t.call("POST", "/api/v1/auth/login", { raw: "login=a", headers: { "content-type": "text/plain" } });
+    const r = await t.call("POST", "/api/v1/auth/login", {
+      raw: "login=a",
+      headers: { "content-type": "text/plain" },
+    });
     expectError(r, 415, "unsupported_media_type");
   });
 
@@ -63,14 +72,21 @@ describe("app shell", () => {
     expect(r.status).toBe(200);
     expect(r.body.openapi).toBe("3.1.0");
     const paths = Object.keys(r.body.paths);
-    for (const p of ["/api/v1/auth/login", "/api/v1/me", "/api/v1/admin/system/settings", "/api/v1/notifications"]) {
+    for (const p of [
+      "/api/v1/auth/login",
+      "/api/v1/me",
+      "/api/v1/admin/system/settings",
+      "/api/v1/notifications",
+    ]) {
       expect(paths).toContain(p);
     }
     for (const [path, ops] of Object.entries<any>(r.body.paths)) {
       for (const [method, op] of Object.entries<any>(ops)) {
         if (path.endsWith("/health")) continue;
         expect(Object.keys(op.responses), `${method} ${path}`).toContain("400");
-        expect(op.responses["400"].content["application/json"].schema.$ref).toBe("#/components/schemas/Error");
+        expect(op.responses["400"].content["application/json"].schema.$ref).toBe(
+          "#/components/schemas/Error",
+        );
       }
     }
   });

@@ -99,7 +99,10 @@ export const grants = sqliteTable(
     // The spend order and the balance sum both read a user's active grants by expiry.
     index("grants_user_spend_idx").on(t.userId, t.status, t.expiresAt, t.purchasedAt, t.id),
     index("grants_expiry_idx").on(t.status, t.expiresAt),
-    check("grants_remaining_range", sql`${t.remainingSeconds} >= 0 AND ${t.remainingSeconds} <= ${t.totalSeconds}`),
+    check(
+      "grants_remaining_range",
+      sql`${t.remainingSeconds} >= 0 AND ${t.remainingSeconds} <= ${t.totalSeconds}`,
+    ),
   ],
 );
 
@@ -175,7 +178,9 @@ export const billingNotices = sqliteTable(
     grantId: integer("grant_id")
       .notNull()
       .references(() => grants.id),
-    kind: text("kind", { enum: ["grant_expiring", "grant_expired", "low_balance", "balance_exhausted"] }).notNull(),
+    kind: text("kind", {
+      enum: ["grant_expiring", "grant_expired", "low_balance", "balance_exhausted"],
+    }).notNull(),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [uniqueIndex("billing_notices_uq").on(t.grantId, t.kind)],

@@ -2,7 +2,15 @@ import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const LEDGER_OWNER_TYPES = ["user", "platform", "provider", "merchant", "trader"] as const;
-export const TRANSFER_KINDS = ["payment", "hold", "release", "payout", "commission", "refund", "adjustment"] as const;
+export const TRANSFER_KINDS = [
+  "payment",
+  "hold",
+  "release",
+  "payout",
+  "commission",
+  "refund",
+  "adjustment",
+] as const;
 export type TransferKind = (typeof TRANSFER_KINDS)[number];
 
 /**

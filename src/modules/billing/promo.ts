@@ -26,7 +26,7 @@ export function quotePromo(
   },
 ): { promo: PromoRow; discount: number } {
   const promo = tx.select().from(promoCodes).where(eq(promoCodes.code, p.code.trim().toUpperCase())).get();
-  if (!promo || !promo.isActive) throw refuse("unknown or inactive promo code");
+  if (!promo?.isActive) throw refuse("unknown or inactive promo code");
   if (promo.validFrom != null && p.now < promo.validFrom) throw refuse("promo code is not valid yet");
   if (promo.validUntil != null && p.now >= promo.validUntil) throw refuse("promo code has expired");
   if (promo.maxRedemptions != null && promo.redemptions >= promo.maxRedemptions)
