@@ -4,7 +4,7 @@ import type { AppContext } from "../context";
 import type { Role } from "../db/schema";
 import { sha256Hex } from "../lib/crypto";
 import { ApiError, forbidden, notFound } from "../lib/errors";
-import { hasPermission, permissionsFor } from "../modules/accounts/permissions";
+import { END_USER_PERMISSIONS, hasPermission, permissionsFor } from "../modules/accounts/permissions";
 import { verifyAccessToken } from "../modules/accounts/tokens";
 import type { AppEnv, Principal, PrincipalUser } from "./types";
 
@@ -60,6 +60,8 @@ export async function resolvePrincipal(
   const now = ctx.clock.now();
   if (!token.startsWith("sk_")) {
     const claims = await verifyAccessToken(ctx.jwtSecret, token, now);
+    // Acting as someone is for bot keys only; ignoring the header would run the request as the wrong user.
+    if (actAs !== undefined) throw forbidden("X-Act-As-Telegram-Id needs a key with the bot:act_as scope");
     const u = toUser(active(userById(ctx.sqlite).get(claims.sub)));
     return { user: u, permissions: permissionsFor(u.role, u.grantedPermissions) };
   }
@@ -86,7 +88,13 @@ export async function resolvePrincipal(
   const target = userByTelegram(ctx.sqlite).get(tgId);
   if (!target) throw notFound("user with this telegram id");
   const u = toUser(active(target));
-  return { user: u, permissions: permissionsFor(u.role, u.grantedPermissions), actingKeyId: key.id };
+  const permissions = permissionsFor(u.role, u.grantedPermissions);
+  // A bot key acts for end users; it never gains powers (staff roles, grants) its owner lacks.
+  const ceiling = [...ownerPerms, ...END_USER_PERMISSIONS];
+  if (!permissions.every((perm) => hasPermission(ceiling, perm))) {
+    throw forbidden("this key cannot act as a user with more privileges than its owner");
+  }
+  return { user: u, permissions, actingKeyId: key.id };
 }
 
 /** Global: identifies the caller if a credential is present; routes decide whether one is needed. */

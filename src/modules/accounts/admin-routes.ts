@@ -20,6 +20,7 @@ const tags = ["admin: users"];
 
 export const actorOf = (c: Context<AppEnv>): AdminActor => ({
   id: principalOf(c).user.id,
+  permissions: principalOf(c).permissions,
   ip: c.var.clientIp,
   requestId: c.var.requestId,
 });

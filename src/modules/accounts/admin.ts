@@ -1,15 +1,33 @@
-import { and, count, desc, eq, like, or, type SQL } from "drizzle-orm";
+import { type AnyColumn, and, count, desc, eq, or, type SQL, sql } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import { type Role, users } from "../../db/schema";
-import { conflict, notFound } from "../../lib/errors";
+import { conflict, forbidden, notFound } from "../../lib/errors";
 import { offset, type PageQuery } from "../../lib/pagination";
 import { audit } from "../platform/audit";
 import { emit } from "../platform/events";
 import { notify } from "../platform/notifications";
+import { END_USER_PERMISSIONS, hasPermission, permissionsFor } from "./permissions";
 import { serializeAdminUser } from "./serialize";
 import { revokeAllSessions } from "./sessions";
 
-export type AdminActor = { id: number; ip?: string; requestId?: string };
+export type AdminActor = {
+  id: number;
+  ip?: string;
+  requestId?: string;
+  /** The actor's effective permissions; absent for trusted callers (CLI). */
+  permissions?: readonly string[];
+};
+
+/** Staff act only within their own powers: on such users, and handing out only what they could hold. */
+function assertWithin(actor: AdminActor, role: Role, granted: readonly string[]) {
+  if (!actor.permissions) return;
+  const ceiling = [...actor.permissions, ...END_USER_PERMISSIONS];
+  const beyond = permissionsFor(role, granted).filter((p) => !hasPermission(ceiling, p));
+  if (beyond.length) throw forbidden(`beyond your own permissions: ${beyond.join(", ")}`);
+}
+
+// LIKE has no escape character unless one is named, so the escaped % and _ need ESCAPE '\'.
+const likeEscaped = (col: AnyColumn, pat: string) => sql`${col} LIKE ${pat} ESCAPE '\\'`;
 
 export function listUsers(
   ctx: AppContext,
@@ -19,8 +37,16 @@ export function listUsers(
   if (q.role) conds.push(eq(users.role, q.role));
   if (q.is_banned) conds.push(eq(users.isBanned, q.is_banned === "true"));
   if (q.q) {
-    const pat = `%${q.q.toLowerCase().replace(/[%_\\]/g, "\\$&")}%`;
-    conds.push(or(like(users.email, pat), like(users.username, pat), like(users.firstName, pat))!);
+    const escaped = q.q.replace(/[%_\\]/g, "\\$&");
+    const lower = `%${escaped.toLowerCase()}%`;
+    // Emails and usernames are stored lower-cased; LIKE folds only ASCII case, so names use the text as typed.
+    conds.push(
+      or(
+        likeEscaped(users.email, lower),
+        likeEscaped(users.username, lower),
+        likeEscaped(users.firstName, `%${escaped}%`),
+      )!,
+    );
   }
   const where = conds.length ? and(...conds) : undefined;
   const total = ctx.db.select({ n: count() }).from(users).where(where).get()!.n;
@@ -70,6 +96,7 @@ function adminChange(
       const target = tx.select().from(users).where(eq(users.id, targetId)).get();
       if (!target) throw notFound("user");
       if (target.id === actor.id) throw conflict("you cannot change your own account this way");
+      assertWithin(actor, target.role, target.grantedPermissions);
       const updated = tx
         .update(users)
         .set({ ...change(target), updatedAt: now })
@@ -133,6 +160,9 @@ export const setRole = (ctx: AppContext, actor: AdminActor, id: number, role: Ro
     actor,
     id,
     "user.role_changed",
-    (t) => ({ role, grantedPermissions: granted ?? t.grantedPermissions }),
+    (t) => {
+      assertWithin(actor, role, granted ?? t.grantedPermissions);
+      return { role, grantedPermissions: granted ?? t.grantedPermissions };
+    },
     { role, granted_permissions: granted ?? null },
   );

@@ -31,6 +31,15 @@ export const ROLE_PERMISSIONS: Record<Role, readonly string[]> = {
   admin: ["*"],
 };
 
+/**
+ * What any end user (client or expert) may do. Staff and bot keys may hand out or act with these
+ * even when they do not hold them; anything beyond needs the actor to hold it.
+ */
+export const END_USER_PERMISSIONS: readonly string[] = [
+  ...ROLE_PERMISSIONS.client,
+  ...ROLE_PERMISSIONS.expert,
+];
+
 /** Does one granted pattern cover the required permission? */
 export function matchPermission(pattern: string, required: string): boolean {
   if (pattern === "*") return true;
@@ -40,7 +49,9 @@ export function matchPermission(pattern: string, required: string): boolean {
     const seg = p[i]!;
     if (seg === "*" && i === p.length - 1) return r.length > i;
     if (i >= r.length) return false;
-    if (seg === "*" || seg === "{id}") continue;
+    if (seg === "*") continue;
+    // `{id}` is one segment: it must not cover a trailing `*` (the rest) when a key scope is checked.
+    if (seg === "{id}" && !(r[i] === "*" && i === r.length - 1)) continue;
     if (seg !== r[i]) return false;
   }
   return p.length === r.length;

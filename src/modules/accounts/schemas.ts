@@ -88,7 +88,12 @@ export const PatchMeBody = z
     experience_years: z.number().int().min(0).max(80).nullable().optional(),
     education: text(2000),
     skills: text(2000),
-    avatar_url: z.url().max(1024).nullable().optional(),
+    // http(s) only: a javascript: or data: URL here would be stored XSS in every front end.
+    avatar_url: z
+      .url({ protocol: /^https?$/ })
+      .max(1024)
+      .nullable()
+      .optional(),
   })
   .openapi("PatchMeBody");
 

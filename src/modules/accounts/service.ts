@@ -1,4 +1,4 @@
-import { eq, or } from "drizzle-orm";
+import { and, eq, ne, or } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Tx } from "../../db/client";
 import { type Role, users } from "../../db/schema";
@@ -30,9 +30,10 @@ function assertFreeLogin(tx: Tx, email?: string | null, username?: string | null
   const clash = tx
     .select({ id: users.id, email: users.email })
     .from(users)
-    .where(or(...clauses))
+    // The caller's own row is excluded in the query: picking it first would hide a clash with another user.
+    .where(exceptId === undefined ? or(...clauses) : and(or(...clauses), ne(users.id, exceptId)))
     .get();
-  if (clash && clash.id !== exceptId) {
+  if (clash) {
     throw conflict(clash.email === email ? "email is already registered" : "username is taken");
   }
 }
