@@ -15,7 +15,16 @@ import { SettingsStore } from "./modules/platform/settings";
 export function jwtSecretFor(env: Env): string {
   if (env.JWT_SECRET) return env.JWT_SECRET;
   const file = join(env.DATA_DIR, "jwt_secret");
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  if (existsSync(file)) {
+    const kept = readFileSync(file, "utf8").trim();
+    // An empty or short file (a crash mid-write, a bad hand edit) must not become the signing key.
+    if (kept.length < 32) {
+      throw new Error(
+        `invalid configuration: ${file} holds no usable JWT secret (under 32 characters); delete it to generate a new one`,
+      );
+    }
+    return kept;
+  }
   mkdirSync(env.DATA_DIR, { recursive: true });
   const secret = randomToken(48);
   writeFileSync(file, secret, { mode: 0o600 });

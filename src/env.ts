@@ -7,7 +7,13 @@ const bool = z
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  // Digits only: z.coerce would read " " as 0 (a random port) and "1e3" or "0x50" as numbers.
+  PORT: z
+    .string()
+    .regex(/^\d{1,5}$/, "must be a port number 0-65535")
+    .transform(Number)
+    .pipe(z.number().max(65535, "must be a port number 0-65535"))
+    .default(3000),
   HOST: z.string().min(1).default("0.0.0.0"),
   DATA_DIR: z.string().min(1).default("./data"),
   DATABASE_URL: z

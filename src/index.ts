@@ -6,7 +6,6 @@ import { loadEnv } from "./env";
 import { SCHEDULES } from "./modules";
 import { register } from "./modules/accounts/service";
 import { Scheduler } from "./modules/platform/cron";
-import { seedDemo } from "./seed";
 
 const USAGE = `usage: souk [serve|migrate|seed --demo|create-admin --email E --password P [--username U]|healthcheck]`;
 
@@ -80,6 +79,8 @@ async function main(argv: string[]) {
     }
     case "seed": {
       if (!values.demo) throw new Error("seed needs --demo");
+      // Loaded on demand: faker and the seed code cost ~100 ms of every `serve` cold start otherwise.
+      const { seedDemo } = await import("./seed");
       const ctx = createContext(env());
       console.log(JSON.stringify(await seedDemo(ctx)));
       ctx.sqlite.close();

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
-import { rateLimiter } from "hono-rate-limiter";
+import { MemoryStore, rateLimiter } from "hono-rate-limiter";
 import { ApiError } from "../lib/errors";
 import { parseRate, type SettingKey } from "../modules/platform/settings-registry";
 import type { AppEnv } from "./types";
@@ -21,14 +21,19 @@ export function settingRateLimit(
   keyOf: (c: { var: AppEnv["Variables"] }) => string,
   prefix: string,
 ) {
-  let current: { spec: string; mw: MiddlewareHandler } | null = null;
+  let current: { spec: string; mw: MiddlewareHandler; store: MemoryStore<AppEnv> } | null = null;
   return createMiddleware<AppEnv>(async (c, next) => {
     const spec = String(c.var.ctx.settings.get(setting));
     if (current?.spec !== spec) {
       const { limit, windowMs } = parseRate(spec);
+      // The replaced limiter's store would keep its cleanup interval and its counters forever.
+      current?.store.shutdown();
+      const store = new MemoryStore<AppEnv>();
       current = {
         spec,
+        store,
         mw: rateLimiter<AppEnv>({
+          store,
           windowMs,
           limit,
           standardHeaders: "draft-6",

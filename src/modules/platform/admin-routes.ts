@@ -49,9 +49,11 @@ export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
 
   const handleWrite =
     (mode: "put" | "patch") =>
-    (c: Parameters<Parameters<ReturnType<typeof createRouter>["openapi"]>[1]>[0]) => {
+    async (c: Parameters<Parameters<ReturnType<typeof createRouter>["openapi"]>[1]>[0]) => {
       const { ctx } = c.var;
-      const body = c.req.valid("json" as never) as Record<string, unknown>;
+      // The raw parsed body, not c.req.valid(): zod's record drops an own "__proto__" key,
+      // which would then be accepted silently instead of refused as an unknown setting.
+      const body = (await c.req.json()) as Record<string, unknown>;
       const valid = ctx.settings.validate(body);
       const actor = principalOf(c).user.id;
       const now = ctx.clock.now();

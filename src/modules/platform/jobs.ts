@@ -79,10 +79,13 @@ export class JobQueue {
       this.timer = null;
       if (this.stopped || this.running || !this.ctx) return;
       const ctx = this.ctx;
-      this.running = this.drain(ctx, 1000, true).finally(() => {
-        this.running = null;
-        if (!this.stopped) this.schedule(this.pollMs);
-      });
+      this.running = this.drain(ctx, 1000, true)
+        // A database error (disk full, locked) must not become an unhandled rejection that kills the process.
+        .catch((err) => this.logger.error({ err }, "job worker failed; retrying at the next poll"))
+        .finally(() => {
+          this.running = null;
+          if (!this.stopped) this.schedule(this.pollMs);
+        });
     }, ms);
   }
 

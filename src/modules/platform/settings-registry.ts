@@ -1,7 +1,9 @@
 import { z } from "zod";
 
 /** A rate such as "100/minute": a count per second, minute, hour or day. */
-export const RateSpec = z.string().regex(/^\d+\s*\/\s*(second|minute|hour|day)$/, 'like "100/minute"');
+export const RateSpec = z
+  .string()
+  .regex(/^[1-9]\d{0,8}\s*\/\s*(second|minute|hour|day)$/, 'like "100/minute" (at least 1)');
 
 export type SettingDef<T extends z.ZodType = z.ZodType> = {
   schema: T;

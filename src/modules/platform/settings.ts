@@ -17,7 +17,9 @@ export class SettingsStore {
   reload() {
     this.cache.clear();
     for (const row of this.db.select().from(settings).all()) {
-      if (isSettingKey(row.key)) this.cache.set(row.key, row.value);
+      // A stored value the registry no longer accepts (older version, hand edit) reads as the default.
+      if (isSettingKey(row.key) && SETTINGS[row.key].schema.safeParse(row.value).success)
+        this.cache.set(row.key, row.value);
     }
   }
 
