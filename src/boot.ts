@@ -27,7 +27,13 @@ export function jwtSecretFor(env: Env): string {
   }
   mkdirSync(env.DATA_DIR, { recursive: true });
   const secret = randomToken(48);
-  writeFileSync(file, secret, { mode: 0o600 });
+  try {
+    // "wx": two processes starting on a fresh DATA_DIR must agree on one secret, so the loser reads the winner's.
+    writeFileSync(file, secret, { mode: 0o600, flag: "wx" });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return jwtSecretFor(env);
+    throw e;
+  }
   chmodSync(file, 0o600);
   return secret;
 }

@@ -377,3 +377,12 @@ describe("cron schedules", () => {
     expect(runs.length).toBe(seen);
   });
 });
+
+describe("backoff cap", () => {
+  test("extreme settings never push a retry more than a day out", async () => {
+    const t = makeTestApp();
+    t.ctx.settings.setNow({ RETRY_BACKOFF_FACTOR: 10, RETRY_BASE_DELAY_SECONDS: 3600 });
+    expect(backoffMs(t.ctx, 1)).toBe(3_600_000);
+    expect(backoffMs(t.ctx, 40)).toBe(86_400_000);
+  });
+});

@@ -158,9 +158,12 @@ export class JobQueue {
   }
 }
 
-/** base * factor^(attempt-1): 5 s, 10 s, 20 s, … with the defaults. */
+// However the settings are tuned, a retry waits at most a day: a job should fail, not sleep forever.
+const MAX_BACKOFF_MS = 24 * 3600 * 1000;
+
+/** base * factor^(attempt-1): 5 s, 10 s, 20 s, … with the defaults, capped at a day. */
 export function backoffMs(ctx: Pick<AppContext, "settings">, attempt: number): number {
   const base = ctx.settings.get("RETRY_BASE_DELAY_SECONDS") * 1000;
   const factor = ctx.settings.get("RETRY_BACKOFF_FACTOR");
-  return Math.round(base * factor ** Math.max(0, attempt - 1));
+  return Math.min(MAX_BACKOFF_MS, Math.round(base * factor ** Math.max(0, attempt - 1)));
 }
