@@ -238,7 +238,7 @@ describe("API keys", () => {
 
   test("a key can mint keys only within its own scopes", async () => {
     const u = await t.user();
-    const k = await newKey(u.token, ["api_keys:*", "me:read"]);
+    const k = await newKey(u.token, ["api_keys:write", "me:read"]);
     const ok = await t.call("POST", "/api/v1/me/api-keys", {
       token: k.key,
       body: { name: "sub", scopes: ["me:read"] },

@@ -167,3 +167,36 @@ describe("POST /usage/batch", () => {
     expectError(await t.call("POST", "/api/v1/usage/batch", { body: { events } }), 401, "unauthenticated");
   });
 });
+
+describe("a hold that outlives its grants", () => {
+  test("usage against it is refused once the grants behind it expired", async () => {
+    grantSeconds(t, u.id, 100, 1);
+    t.clock.advance(23 * 3600 * 1000);
+    const h = (await post("/usage/holds", { seconds: 90, ttl_seconds: 86400 })).body;
+    t.clock.advance(3600 * 1000);
+    const e = expectError(
+      await post("/usage/record", { id: "x", seconds: 90, hold_id: h.id }),
+      402,
+      "insufficient_minutes",
+    );
+    expect(e.details.available_seconds).toBe(0);
+    expect(t.ctx.sqlite.query("SELECT remaining_seconds FROM grants").get()).toEqual({
+      remaining_seconds: 100,
+    });
+  });
+
+  test("only the part still backed by grants can be used", async () => {
+    grantSeconds(t, u.id, 50, 1);
+    grantSeconds(t, u.id, 50, 30);
+    const h = (await post("/usage/holds", { seconds: 100, ttl_seconds: 86400 * 2 })).body;
+    t.clock.advance(86400 * 1000);
+    expectError(
+      await post("/usage/record", { id: "y", seconds: 100, hold_id: h.id }),
+      402,
+      "insufficient_minutes",
+    );
+    const ok = await post("/usage/record", { id: "z", seconds: 45, hold_id: h.id });
+    expect(ok.status).toBe(201);
+    expect(ok.body.allocations.reduce((a: number, x: any) => a + x.seconds, 0)).toBe(45);
+  });
+});

@@ -4,19 +4,31 @@ import type { Role } from "../../db/schema";
  * Permission strings are `resource:action` or `resource:{id}:action` (seed 003). In a granted
  * pattern `*` matches one segment, a trailing `*` matches the rest, `{id}` matches any one id.
  */
+// Explicit actions, not `resource:*`: a wildcard here would also cover staff-only actions such as
+// `purchases:read_all` or `orders:read_any` that share the resource name.
 const USER_BASE = [
-  "me:*",
-  "api_keys:*",
-  "notifications:*",
+  "me:read",
+  "me:write",
+  "api_keys:read",
+  "api_keys:write",
+  "notifications:read",
+  "notifications:write",
   "balance:read",
-  "usage:*",
-  "purchases:*",
+  "usage:read",
+  "usage:write",
+  "purchases:read",
+  "purchases:write",
   "packages:read",
-  "wallet:*",
-  "orders:*",
-  "messages:*",
-  "reviews:*",
-  "courses:*",
+  "wallet:read",
+  "wallet:write",
+  "orders:read",
+  "orders:write",
+  "messages:read",
+  "messages:write",
+  "reviews:read",
+  "reviews:write",
+  "courses:read",
+  "courses:write",
 ];
 
 export const ROLE_PERMISSIONS: Record<Role, readonly string[]> = {

@@ -71,10 +71,11 @@ export function recordOne(
     }
     fromHold = Math.min(billed, hold.remaining_seconds);
   }
-  const { free } = freeSeconds(s, userId, now);
-  if (billed - fromHold > free) {
+  const { free, spendable } = freeSeconds(s, userId, now);
+  // The grants must cover everything billed: a hold can outlive the grants it was taken against.
+  if (billed - fromHold > free || billed > spendable) {
     throw new ApiError("insufficient_minutes", "not enough minutes for this usage", {
-      available_seconds: free + fromHold,
+      available_seconds: Math.min(free + fromHold, spendable),
       required_seconds: billed,
     });
   }
