@@ -1,4 +1,195 @@
-import { createRouter } from "../../lib/openapi";
+import { createRoute } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
+import { principalOf } from "../../http/auth";
+import type { AppEnv } from "../../http/types";
+import { forbidden } from "../../lib/errors";
+import { createRouter, errors, IdParam, json, jsonBody, secured, z } from "../../lib/openapi";
+import { page, pageSchema } from "../../lib/pagination";
+import { hasPermission, ROLE_PERMISSIONS } from "../accounts/permissions";
+import { startCheckout } from "./checkout";
+import {
+  PurchaseBody,
+  PurchaseListQuery,
+  PurchaseSchema,
+  RefundBody,
+  TopupBody,
+  WebhookResult,
+  YooKassaNotification,
+} from "./schemas";
+import {
+  getOwnPurchase,
+  listOwnPurchases,
+  openPackagePurchase,
+  openTopup,
+  refundPurchase,
+  serializePurchase,
+} from "./service";
+import { handleStripeWebhook, handleYookassaNotification, ipAllowed } from "./webhooks";
+
+export const REFUND_PERMISSION = "purchases:refund";
+
+const END_USER_BASE = new Set([...ROLE_PERMISSIONS.client, ...ROLE_PERMISSIONS.expert]);
+
+/**
+ * Every end user holds `purchases:*` for their own purchases, and that wildcard would cover
+ * `purchases:refund`; so the permission must come from outside the end-user base (admin `*`,
+ * or granted to staff). Same rule as the billing admin views.
+ */
+const staffOnly = (permission: string) => {
+  const base = secured(permission);
+  return {
+    ...base,
+    middleware: [
+      ...base.middleware,
+      createMiddleware<AppEnv>(async (c, next) => {
+        const own = principalOf(c).permissions.filter((g) => !END_USER_BASE.has(g));
+        if (!hasPermission(own, permission)) throw forbidden(`missing permission ${permission}`);
+        await next();
+      }),
+    ],
+  };
+};
+
+/** 403 unless the `yookassa_ip_allowlist` setting is empty or lists the client IP. */
+const yookassaSource = () =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const allowlist = c.var.ctx.settings.get("yookassa_ip_allowlist");
+    if (allowlist.length && !ipAllowed(allowlist, c.var.clientIp)) {
+      c.var.ctx.logger.warn({ ip: c.var.clientIp }, "yookassa notification from an address not allowed");
+      throw forbidden("this address may not send YooKassa notifications");
+    }
+    await next();
+  });
 
 /** Purchases, wallet top-ups and provider webhooks. */
-export const paymentRoutes = createRouter();
+export const paymentRoutes = createRouter()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/purchases",
+      tags: ["purchases"],
+      summary: "Buy a minute package with stripe, yookassa or the wallet",
+      description:
+        "Requires permission `purchases:write`. Stripe and YooKassa answer `pending` with a `confirmation_url` to send the user to; the webhook completes the purchase. The wallet (and a 100% promo) pays at once.",
+      security: [{ bearerAuth: [] }],
+      middleware: secured("purchases:write").middleware,
+      request: jsonBody(PurchaseBody),
+      responses: { 201: json(PurchaseSchema, "Created"), ...errors(401, 402, 403, 404, 409, 502) },
+    }),
+    async (c) => {
+      const { ctx } = c.var;
+      const b = c.req.valid("json");
+      const { purchase, title } = openPackagePurchase(ctx, principalOf(c).user.id, {
+        packageId: b.package_id,
+        provider: b.provider,
+        promoCode: b.promo_code,
+      });
+      const final = purchase.status === "pending" ? await startCheckout(ctx, purchase, title) : purchase;
+      return c.json(serializePurchase(final), 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/purchases",
+      tags: ["purchases"],
+      summary: "The caller's purchases and top-ups, newest first",
+      ...secured("purchases:read"),
+      request: { query: PurchaseListQuery },
+      responses: { 200: json(pageSchema(PurchaseSchema)), ...errors(401, 403) },
+    }),
+    (c) => {
+      const q = c.req.valid("query");
+      const { total, rows } = listOwnPurchases(c.var.ctx, principalOf(c).user.id, q);
+      return c.json(page(c.req.url, q, total, rows.map(serializePurchase)), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/purchases/{id}",
+      tags: ["purchases"],
+      summary: "One of the caller's purchases (anyone else's is 404)",
+      ...secured("purchases:read"),
+      request: { params: IdParam },
+      responses: { 200: json(PurchaseSchema), ...errors(401, 403, 404) },
+    }),
+    (c) =>
+      c.json(
+        serializePurchase(getOwnPurchase(c.var.ctx, principalOf(c).user.id, c.req.valid("param").id)),
+        200,
+      ),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/wallet/topups",
+      tags: ["wallet"],
+      summary: "Top up the wallet through stripe or yookassa",
+      description:
+        "Requires permission `wallet:write`. Answers like a purchase (kind `topup`); the provider's confirmed payment credits the wallet.",
+      security: [{ bearerAuth: [] }],
+      middleware: secured("wallet:write").middleware,
+      request: jsonBody(TopupBody),
+      responses: { 201: json(PurchaseSchema, "Created"), ...errors(401, 403, 409, 502) },
+    }),
+    async (c) => {
+      const { ctx } = c.var;
+      const b = c.req.valid("json");
+      const topup = openTopup(ctx, principalOf(c).user.id, b);
+      return c.json(serializePurchase(await startCheckout(ctx, topup, "Wallet top-up")), 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/payments/webhooks/stripe",
+      tags: ["webhooks"],
+      summary: "Stripe events (Stripe-Signature over the raw body, 300 s tolerance)",
+      description:
+        "`checkout.session.completed` (paid, matching amount and currency) succeeds the purchase once, however often it is delivered; `checkout.session.expired` fails it; other events are acknowledged and ignored.",
+      // The body is deliberately not declared: a validator would parse it before the signature
+      // over the raw bytes is checked.
+      request: { headers: z.object({ "stripe-signature": z.string().optional() }) },
+      responses: { 200: json(WebhookResult), ...errors() },
+    }),
+    async (c) => {
+      // The raw bytes are what was signed: read them, never a re-serialized object.
+      const raw = await c.req.text();
+      return c.json(await handleStripeWebhook(c.var.ctx, raw, c.req.header("stripe-signature")), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/payments/webhooks/yookassa",
+      tags: ["webhooks"],
+      summary: "YooKassa notifications (re-fetched from the API before anything is credited)",
+      description:
+        "The body is never trusted: souk reads GET /v3/payments/{object.id} and acts on that. 403 when `yookassa_ip_allowlist` is set and the source is not in it; 502 when the YooKassa API cannot be reached (YooKassa retries).",
+      middleware: [yookassaSource()],
+      request: jsonBody(YooKassaNotification),
+      responses: { 200: json(WebhookResult), ...errors(403, 404, 502) },
+    }),
+    async (c) => c.json(await handleYookassaNotification(c.var.ctx, c.req.valid("json").object.id), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/admin/purchases/{id}/refund",
+      tags: ["admin"],
+      summary: "Refund a package purchase to the user's wallet (unspent seconds are revoked)",
+      ...staffOnly(REFUND_PERMISSION),
+      request: { params: IdParam, ...jsonBody(RefundBody) },
+      responses: { 200: json(PurchaseSchema), ...errors(401, 402, 403, 404, 409) },
+    }),
+    (c) => {
+      const row = refundPurchase(c.var.ctx, c.req.valid("param").id, {
+        reason: c.req.valid("json").reason,
+        actorId: principalOf(c).user.id,
+        ip: c.var.clientIp,
+        requestId: c.var.requestId,
+      });
+      return c.json(serializePurchase(row), 200);
+    },
+  );

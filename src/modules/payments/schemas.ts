@@ -1,0 +1,79 @@
+import { z } from "@hono/zod-openapi";
+import { PURCHASE_STATUSES } from "../../db/schema";
+import { PageQuery } from "../../lib/pagination";
+
+/** The largest top-up in minor units (100 000.00 in a two-decimal currency). */
+export const MAX_TOPUP = 10_000_000;
+
+const Currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, "ISO 4217 code in capitals, like RUB")
+  .openapi({ example: "RUB" });
+
+export const PurchaseBody = z
+  .strictObject({
+    package_id: z.number().int().positive().openapi({ example: 1 }),
+    provider: z.enum(["stripe", "yookassa", "wallet"]),
+    promo_code: z.string().trim().min(1).max(64).optional().openapi({ example: "SPRING20" }),
+  })
+  .openapi("PurchaseBody");
+
+export const TopupBody = z
+  .strictObject({
+    amount: z
+      .number()
+      .int("whole minor units (kopecks, cents)")
+      .positive()
+      .max(MAX_TOPUP)
+      .openapi({ example: 50000, description: "Minor units" }),
+    currency: Currency.default("RUB"),
+    provider: z.enum(["stripe", "yookassa"]),
+  })
+  .openapi("TopupBody");
+
+export const PurchaseSchema = z
+  .object({
+    id: z.number().int(),
+    kind: z.enum(["package", "topup"]),
+    status: z.enum(PURCHASE_STATUSES),
+    amount: z.number().int().openapi({ description: "Charged, in minor units, after the discount" }),
+    currency: z.string(),
+    discount: z.number().int(),
+    provider: z.enum(["stripe", "yookassa", "wallet"]),
+    package_id: z.number().int().nullable(),
+    confirmation_url: z
+      .string()
+      .optional()
+      .openapi({ description: "Where the user pays (Stripe Checkout, YooKassa); absent for wallet" }),
+    failure_reason: z.string().nullable(),
+    created_at: z.string(),
+    paid_at: z.string().nullable(),
+    refunded_at: z.string().nullable(),
+  })
+  .openapi("Purchase");
+
+export const PurchaseListQuery = PageQuery.extend({
+  status: z.enum(PURCHASE_STATUSES).optional(),
+  kind: z.enum(["package", "topup"]).optional(),
+});
+
+export const RefundBody = z.strictObject({ reason: z.string().trim().min(1).max(500) }).openapi("RefundBody");
+
+export const WebhookResult = z
+  .object({
+    received: z.literal(true),
+    outcome: z.enum(["succeeded", "already_processed", "failed", "pending", "ignored"]),
+    purchase_id: z.number().int().optional(),
+  })
+  .openapi("WebhookResult");
+
+export const YooKassaNotification = z
+  .object({
+    type: z.literal("notification"),
+    event: z.string().min(1).max(64),
+    object: z.object({ id: z.string().min(1).max(64) }).loose(),
+  })
+  .loose()
+  .openapi("YooKassaNotification", {
+    description: "Only object.id is used: the payment is re-fetched from the YooKassa API.",
+  });
