@@ -1,12 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import { createMiddleware } from "hono/factory";
-import { principalOf } from "../../http/auth";
-import type { AppEnv } from "../../http/types";
-import { forbidden } from "../../lib/errors";
 import { createRouter, errors, IdParam, json, jsonBody, secured } from "../../lib/openapi";
 import { PageQuery, page, pageSchema } from "../../lib/pagination";
 import { actorOf } from "../accounts/admin-routes";
-import { hasPermission, ROLE_PERMISSIONS } from "../accounts/permissions";
 import { adjustUserMinutes, listPurchasesAdmin, listUsageAdmin } from "./admin";
 import {
   AdminPurchaseSchema,
@@ -19,28 +14,6 @@ import {
 
 const tags = ["admin: billing"];
 
-const END_USER_BASE = new Set([...ROLE_PERMISSIONS.client, ...ROLE_PERMISSIONS.expert]);
-
-/**
- * A cross-user read such as `purchases:read_all`: every end user holds `purchases:*` and
- * `usage:*` for their own objects, and those wildcards would cover `…:read_all` too. So the
- * permission must come from outside the end-user base (admin `*`, or granted to staff).
- */
-const staffOnly = (permission: string) => {
-  const base = secured(permission);
-  return {
-    ...base,
-    middleware: [
-      ...base.middleware,
-      createMiddleware<AppEnv>(async (c, next) => {
-        const own = principalOf(c).permissions.filter((g) => !END_USER_BASE.has(g));
-        if (!hasPermission(own, permission)) throw forbidden(`missing permission ${permission}`);
-        await next();
-      }),
-    ],
-  };
-};
-
 /** Admin views of purchases and usage, manual minute adjustments. */
 export const billingAdminRoutes = createRouter()
   .openapi(
@@ -49,7 +22,7 @@ export const billingAdminRoutes = createRouter()
       path: "/admin/purchases",
       tags,
       summary: "Every user's purchases and top-ups, newest first",
-      ...staffOnly("purchases:read_all"),
+      ...secured("purchases:read_all"),
       request: { query: PageQuery.extend(PurchasesQuery.shape) },
       responses: { 200: json(pageSchema(AdminPurchaseSchema)), ...errors(401, 403) },
     }),
@@ -65,7 +38,7 @@ export const billingAdminRoutes = createRouter()
       path: "/admin/usage",
       tags,
       summary: "Every user's usage events with their allocations, newest first",
-      ...staffOnly("usage:read_all"),
+      ...secured("usage:read_all"),
       request: { query: PageQuery.extend(UsageQuery.shape) },
       responses: { 200: json(pageSchema(AdminUsageSchema)), ...errors(401, 403) },
     }),

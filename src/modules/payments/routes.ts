@@ -5,7 +5,6 @@ import type { AppEnv } from "../../http/types";
 import { forbidden } from "../../lib/errors";
 import { createRouter, errors, IdParam, json, jsonBody, secured, z } from "../../lib/openapi";
 import { page, pageSchema } from "../../lib/pagination";
-import { hasPermission, ROLE_PERMISSIONS } from "../accounts/permissions";
 import { startCheckout } from "./checkout";
 import {
   PurchaseBody,
@@ -27,28 +26,6 @@ import {
 import { handleStripeWebhook, handleYookassaNotification, ipAllowed } from "./webhooks";
 
 export const REFUND_PERMISSION = "purchases:refund";
-
-const END_USER_BASE = new Set([...ROLE_PERMISSIONS.client, ...ROLE_PERMISSIONS.expert]);
-
-/**
- * Every end user holds `purchases:*` for their own purchases, and that wildcard would cover
- * `purchases:refund`; so the permission must come from outside the end-user base (admin `*`,
- * or granted to staff). Same rule as the billing admin views.
- */
-const staffOnly = (permission: string) => {
-  const base = secured(permission);
-  return {
-    ...base,
-    middleware: [
-      ...base.middleware,
-      createMiddleware<AppEnv>(async (c, next) => {
-        const own = principalOf(c).permissions.filter((g) => !END_USER_BASE.has(g));
-        if (!hasPermission(own, permission)) throw forbidden(`missing permission ${permission}`);
-        await next();
-      }),
-    ],
-  };
-};
 
 /** 403 unless the `yookassa_ip_allowlist` setting is empty or lists the client IP. */
 const yookassaSource = () =>
@@ -179,7 +156,7 @@ export const paymentRoutes = createRouter()
       path: "/admin/purchases/{id}/refund",
       tags: ["admin"],
       summary: "Refund a package purchase to the user's wallet (unspent seconds are revoked)",
-      ...staffOnly(REFUND_PERMISSION),
+      ...secured(REFUND_PERMISSION),
       request: { params: IdParam, ...jsonBody(RefundBody) },
       responses: { 200: json(PurchaseSchema), ...errors(401, 402, 403, 404, 409) },
     }),
