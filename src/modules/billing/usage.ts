@@ -1,6 +1,5 @@
 import type { AppContext } from "../../context";
 import { ApiError, notFound } from "../../lib/errors";
-import { freeSeconds } from "./balance";
 import { type Statements, statements } from "./statements";
 
 export type UsageInput = {
@@ -33,101 +32,153 @@ function replay(s: Statements, prior: NonNullable<ReturnType<Statements["findUsa
 }
 
 /**
- * One usage, inside a write transaction the caller opened. Every check happens before the first
- * write, so a refusal (ApiError) leaves nothing behind; the usage id is claimed by the same
- * transaction that debits the grants (claiming it first loses usage when the write fails).
+ * The minutes of one user inside one write transaction: the spendable grants (in spend order)
+ * and the holds touched are read once and debited in memory; `flush()` writes each touched
+ * grant and hold once. `record()` does every check before its first write, so a refusal
+ * (ApiError) leaves nothing behind, and the usage id is claimed by the same transaction that
+ * debits the grants (claiming it first loses usage when the write fails: OpenMeter #5118).
  */
-export function recordOne(
-  ctx: AppContext,
-  s: Statements,
-  userId: number,
-  u: UsageInput,
-  now: number,
-): { status: 200 | 201; result: UsageResult } {
-  const occurredAt = u.occurred_at === undefined ? null : Date.parse(u.occurred_at);
-  const prior = s.findUsage.get(userId, u.id);
-  if (prior) {
-    const same =
-      prior.seconds === u.seconds &&
-      prior.service === (u.service ?? null) &&
-      prior.occurred_at === occurredAt &&
-      prior.hold_id === (u.hold_id ?? null);
-    if (!same)
-      throw new ApiError("idempotency_conflict", "usage id was already recorded with a different body", {
-        id: u.id,
-      });
-    return { status: 200, result: replay(s, prior) };
+export class UsageBook {
+  private readonly grants: { id: number; remaining: number; taken: number }[];
+  private spendable: number;
+  private held: number;
+  private readonly holds = new Map<number, { remaining: number; taken: number }>();
+  private readonly block: number;
+
+  constructor(
+    ctx: AppContext,
+    private readonly s: Statements,
+    private readonly userId: number,
+    private readonly now: number,
+  ) {
+    this.grants = s.fifo
+      .all(userId, now)
+      .map((g) => ({ id: g.id, remaining: g.remaining_seconds, taken: 0 }));
+    this.spendable = this.grants.reduce((sum, g) => sum + g.remaining, 0);
+    this.held = s.held.get(userId, now)!.s;
+    this.block = ctx.settings.get("usage_block_seconds");
   }
 
-  const billed = billedSeconds(u.seconds, ctx.settings.get("usage_block_seconds"));
-  let fromHold = 0;
-  if (u.hold_id !== undefined) {
-    const hold = s.hold.get(u.hold_id);
-    if (!hold || hold.user_id !== userId) throw notFound("hold");
-    if (hold.status !== "open" || hold.expires_at <= now) {
-      throw new ApiError("conflict", `hold is ${hold.status === "open" ? "expired" : hold.status}`, {
-        hold_id: hold.id,
+  private hold(id: number) {
+    let h = this.holds.get(id);
+    if (!h) {
+      const row = this.s.hold.get(id);
+      if (!row || row.user_id !== this.userId) throw notFound("hold");
+      if (row.status !== "open" || row.expires_at <= this.now) {
+        throw new ApiError("conflict", `hold is ${row.status === "open" ? "expired" : row.status}`, {
+          hold_id: id,
+        });
+      }
+      h = { remaining: row.remaining_seconds, taken: 0 };
+      this.holds.set(id, h);
+    }
+    return h;
+  }
+
+  record(u: UsageInput): { status: 200 | 201; result: UsageResult } {
+    const { s, userId, now } = this;
+    const occurredAt = u.occurred_at === undefined ? null : Date.parse(u.occurred_at);
+    const prior = s.findUsage.get(userId, u.id);
+    if (prior) {
+      const same =
+        prior.seconds === u.seconds &&
+        prior.service === (u.service ?? null) &&
+        prior.occurred_at === occurredAt &&
+        prior.hold_id === (u.hold_id ?? null);
+      if (!same)
+        throw new ApiError("idempotency_conflict", "usage id was already recorded with a different body", {
+          id: u.id,
+        });
+      return { status: 200, result: replay(s, prior) };
+    }
+
+    const billed = billedSeconds(u.seconds, this.block);
+    const hold = u.hold_id === undefined ? null : this.hold(u.hold_id);
+    const fromHold = hold ? Math.min(billed, hold.remaining) : 0;
+    const free = Math.max(0, this.spendable - this.held);
+    // The grants must cover everything billed: a hold can outlive the grants it was taken against.
+    if (billed - fromHold > free || billed > this.spendable) {
+      throw new ApiError("insufficient_minutes", "not enough minutes for this usage", {
+        available_seconds: Math.min(free + fromHold, this.spendable),
+        required_seconds: billed,
       });
     }
-    fromHold = Math.min(billed, hold.remaining_seconds);
-  }
-  const { free, spendable } = freeSeconds(s, userId, now);
-  // The grants must cover everything billed: a hold can outlive the grants it was taken against.
-  if (billed - fromHold > free || billed > spendable) {
-    throw new ApiError("insufficient_minutes", "not enough minutes for this usage", {
-      available_seconds: Math.min(free + fromHold, spendable),
-      required_seconds: billed,
-    });
+
+    // Writes start here; nothing below refuses.
+    const allocations: { grant_id: number; seconds: number }[] = [];
+    let left = billed;
+    for (const g of this.grants) {
+      if (left === 0) break;
+      if (g.remaining === 0) continue;
+      const take = Math.min(left, g.remaining);
+      g.remaining -= take;
+      g.taken += take;
+      allocations.push({ grant_id: g.id, seconds: take });
+      left -= take;
+    }
+    if (hold) {
+      hold.remaining -= fromHold;
+      hold.taken += fromHold;
+    }
+    this.spendable -= billed;
+    this.held -= fromHold;
+    const remaining = Math.max(0, this.spendable - this.held);
+    const row = s.insertUsage.get(
+      userId,
+      u.id,
+      u.seconds,
+      billed,
+      u.service ?? null,
+      occurredAt,
+      u.hold_id ?? null,
+      remaining,
+      now,
+    )!;
+    for (const a of allocations) s.insertAllocation.run(row.id, a.grant_id, a.seconds);
+    s.insertEvent.run(
+      "usage.recorded",
+      userId,
+      "usage",
+      u.id,
+      `{"seconds":${u.seconds},"billed_seconds":${billed},"hold_id":${u.hold_id ?? null}}`,
+      now,
+    );
+    return {
+      status: 201,
+      result: {
+        id: u.id,
+        seconds: u.seconds,
+        billed_seconds: billed,
+        remaining_seconds: remaining,
+        allocations,
+      },
+    };
   }
 
-  // Writes start here; nothing below can refuse.
-  const allocations: { grant_id: number; seconds: number }[] = [];
-  let left = billed;
-  for (const g of s.fifo.all(userId, now)) {
-    const take = Math.min(left, g.remaining_seconds);
-    s.debitGrant.run(take, g.id);
-    allocations.push({ grant_id: g.id, seconds: take });
-    left -= take;
-    if (left === 0) break;
+  /** Writes the debits of every touched grant and hold (once each). */
+  flush() {
+    for (const g of this.grants) {
+      if (g.taken) this.s.debitGrant.run(g.taken, g.id);
+      g.taken = 0;
+    }
+    for (const [id, h] of this.holds) {
+      if (h.taken) this.s.debitHold.run(h.taken, id);
+      h.taken = 0;
+    }
   }
-  if (fromHold) s.debitHold.run(fromHold, u.hold_id!);
-  const remaining = free - (billed - fromHold);
-  const row = s.insertUsage.get(
-    userId,
-    u.id,
-    u.seconds,
-    billed,
-    u.service ?? null,
-    occurredAt,
-    u.hold_id ?? null,
-    remaining,
-    now,
-  )!;
-  for (const a of allocations) s.insertAllocation.run(row.id, a.grant_id, a.seconds);
-  s.insertEvent.run(
-    "usage.recorded",
-    userId,
-    "usage",
-    u.id,
-    JSON.stringify({ seconds: u.seconds, billed_seconds: billed, hold_id: u.hold_id ?? null }),
-    now,
-  );
-  return {
-    status: 201,
-    result: {
-      id: u.id,
-      seconds: u.seconds,
-      billed_seconds: billed,
-      remaining_seconds: remaining,
-      allocations,
-    },
-  };
 }
 
 export function recordUsage(ctx: AppContext, userId: number, u: UsageInput) {
   const s = statements(ctx.sqlite);
   const now = ctx.clock.now();
-  return ctx.sqlite.transaction(() => recordOne(ctx, s, userId, u, now)).immediate();
+  return ctx.sqlite
+    .transaction(() => {
+      const book = new UsageBook(ctx, s, userId, now);
+      const r = book.record(u);
+      book.flush();
+      return r;
+    })
+    .immediate();
 }
 
 export type BatchItem =
@@ -139,8 +190,9 @@ export type BatchItem =
     };
 
 /**
- * Up to 100 usages in one write transaction; each runs under its own savepoint, so a refused,
- * invalid or duplicate event does not disturb the others.
+ * Up to 100 usages in one write transaction. Each is checked in full before it writes anything,
+ * so a refused, invalid or duplicate event leaves no trace and does not disturb the others; an
+ * unexpected database error rolls the whole batch back (the caller retries; ids make it safe).
  */
 export function recordBatch(
   ctx: AppContext,
@@ -149,24 +201,21 @@ export function recordBatch(
 ) {
   const s = statements(ctx.sqlite);
   const now = ctx.clock.now();
-  const db = ctx.sqlite;
-  return db
-    .transaction(() =>
-      items.map((it): BatchItem => {
+  return ctx.sqlite
+    .transaction(() => {
+      const book = new UsageBook(ctx, s, userId, now);
+      const results = items.map((it): BatchItem => {
         if (!it.ok) return { id: it.id, status: it.error.status, error: errorJson(it.error) };
-        db.run("SAVEPOINT usage_item");
         try {
-          const r = recordOne(ctx, s, userId, it.input, now);
-          db.run("RELEASE usage_item");
-          return { id: it.input.id, ...r };
+          return { id: it.input.id, ...book.record(it.input) };
         } catch (e) {
-          db.run("ROLLBACK TO usage_item");
-          db.run("RELEASE usage_item");
           if (!(e instanceof ApiError)) throw e;
           return { id: it.input.id, status: e.status, error: errorJson(e) };
         }
-      }),
-    )
+      });
+      book.flush();
+      return results;
+    })
     .immediate();
 }
 
