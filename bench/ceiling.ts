@@ -11,6 +11,7 @@
  */
 import { Database } from "bun:sqlite";
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { MIGRATIONS } from "../src/db/migrations.gen";
 
 const PORT = Number(process.env.PORT ?? 3400);
 const HOST = process.env.HOST ?? "127.0.0.1";
@@ -24,21 +25,13 @@ db.exec("PRAGMA journal_mode = WAL");
 db.exec("PRAGMA synchronous = NORMAL");
 db.exec("PRAGMA busy_timeout = 5000");
 
-// The columns souk's GET /me returns, in a table shaped like souk's `users`.
-db.exec(`CREATE TABLE IF NOT EXISTS users (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  email TEXT UNIQUE,
-  username TEXT UNIQUE,
-  telegram_id INTEGER UNIQUE,
-  role TEXT NOT NULL DEFAULT 'client',
-  first_name TEXT, last_name TEXT, bio TEXT, experience_years INTEGER, education TEXT, skills TEXT,
-  avatar_url TEXT,
-  granted_permissions TEXT NOT NULL DEFAULT '[]',
-  is_banned INTEGER NOT NULL DEFAULT 0,
-  last_login_at INTEGER,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-)`);
+// souk's own tables (its committed migration SQL, nothing of its framework), so every route below
+// reads and writes exactly the rows souk does.
+for (const m of MIGRATIONS) {
+  for (const stmt of m.sql.split("--> statement-breakpoint"))
+    if (stmt.trim())
+      db.exec(stmt.replace(/^CREATE (TABLE|UNIQUE INDEX|INDEX) /gm, "CREATE $1 IF NOT EXISTS "));
+}
 
 const existing = db.query<{ n: number }, []>("SELECT count(*) AS n FROM users").get()!.n;
 if (existing < SEED_USERS) {
@@ -48,6 +41,11 @@ if (existing < SEED_USERS) {
   const now = Date.now();
   db.transaction(() => {
     for (let id = 1; id <= SEED_USERS; id++) ins.run(id, `user${id}@bench.local`, "client", now, now);
+    const grant = db.query(
+      `INSERT INTO grants (user_id, total_seconds, remaining_seconds, purchased_at, expires_at, status, created_at)
+       VALUES (?, 1000000000, 1000000000, ?, ?, 'active', ?)`,
+    );
+    for (let id = 1; id <= SEED_USERS; id++) grant.run(id, now, now + 365 * 86_400_000, now);
   })();
 }
 
@@ -127,7 +125,107 @@ function verifyJwt(req: Request): Claims | null {
 
 const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
 
-const ROUTES: Record<string, (req: Request) => Response> = {
+// The minute hot paths, as plain prepared statements.
+const spendable = db.prepare<{ s: number }, [number, number]>(
+  "SELECT COALESCE(SUM(remaining_seconds), 0) AS s FROM grants WHERE user_id = ? AND status = 'active' AND expires_at > ?",
+);
+const heldSum = db.prepare<{ s: number }, [number, number]>(
+  "SELECT COALESCE(SUM(remaining_seconds), 0) AS s FROM holds WHERE user_id = ? AND status = 'open' AND expires_at > ?",
+);
+type GrantRow = {
+  id: number;
+  package_id: number | null;
+  remaining_seconds: number;
+  total_seconds: number;
+  purchased_at: number;
+  expires_at: number;
+};
+const activeGrants = db.prepare<GrantRow, [number, number]>(
+  `SELECT id, package_id, remaining_seconds, total_seconds, purchased_at, expires_at FROM grants
+   WHERE user_id = ? AND status = 'active' AND expires_at > ? AND remaining_seconds > 0 ORDER BY expires_at, purchased_at, id`,
+);
+const walletRows = db.prepare<{ kind: string; balance: number }, [string, string]>(
+  "SELECT kind, balance FROM ledger_accounts WHERE owner_type = 'user' AND owner_id = ? AND currency = ?",
+);
+const findUsage = db.prepare<{ id: number }, [number, string]>(
+  "SELECT id FROM usage_events WHERE user_id = ? AND usage_id = ?",
+);
+const debitGrant = db.prepare("UPDATE grants SET remaining_seconds = remaining_seconds - ? WHERE id = ?");
+const insertUsage = db.prepare<{ id: number }, [number, string, number, number, number, number]>(
+  `INSERT INTO usage_events (user_id, usage_id, seconds, billed_seconds, remaining_after, created_at)
+   VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+);
+const insertAllocation = db.prepare(
+  "INSERT INTO usage_allocations (usage_event_id, grant_id, seconds) VALUES (?, ?, ?)",
+);
+const insertEvent = db.prepare(
+  "INSERT INTO events (type, actor_id, subject_type, subject_id, payload, created_at) VALUES ('usage.recorded', ?, 'usage', ?, ?, ?)",
+);
+
+/** Same minimal work as souk's usage record: claim the id, debit grants in spend order, event. */
+const recordUsage = db.transaction((userId: number, id: string, seconds: number, now: number) => {
+  if (findUsage.get(userId, id)) return { status: 200, body: { id } };
+  const billed = Math.ceil(seconds / 15) * 15;
+  const grants = activeGrants.all(userId, now);
+  const free = grants.reduce((a, g) => a + g.remaining_seconds, 0) - heldSum.get(userId, now)!.s;
+  if (billed > free) return { status: 402, body: { error: { code: "insufficient_minutes" } } };
+  const allocations: { grant_id: number; seconds: number }[] = [];
+  let left = billed;
+  for (const g of grants) {
+    const take = Math.min(left, g.remaining_seconds);
+    debitGrant.run(take, g.id);
+    allocations.push({ grant_id: g.id, seconds: take });
+    left -= take;
+    if (!left) break;
+  }
+  const row = insertUsage.get(userId, id, seconds, billed, free - billed, now)!;
+  for (const a of allocations) insertAllocation.run(row.id, a.grant_id, a.seconds);
+  insertEvent.run(userId, id, JSON.stringify({ seconds, billed_seconds: billed }), now);
+  return {
+    status: 201,
+    body: { id, seconds, billed_seconds: billed, remaining_seconds: free - billed, allocations },
+  };
+});
+
+const ROUTES: Record<string, (req: Request) => Response | Promise<Response>> = {
+  "GET /api/v1/users/me/balance": (req) => {
+    const claims = verifyJwt(req);
+    if (!claims) return unauthenticated();
+    const now = Date.now();
+    const held = heldSum.get(claims.sub, now)!.s;
+    const total = spendable.get(claims.sub, now)!.s;
+    const wallet = { available: 0, held: 0, currency: "RUB" };
+    for (const a of walletRows.all(String(claims.sub), "RUB")) {
+      if (a.kind === "available") wallet.available = a.balance;
+      else if (a.kind === "held") wallet.held = a.balance;
+    }
+    const free = Math.max(0, total - held);
+    return json({
+      remaining_seconds: free,
+      remaining_minutes: Math.floor(free / 60),
+      held_seconds: held,
+      grants: activeGrants.all(claims.sub, now).map((g) => ({
+        id: g.id,
+        package_id: g.package_id,
+        remaining_seconds: g.remaining_seconds,
+        total_seconds: g.total_seconds,
+        purchased_at: iso(g.purchased_at),
+        expires_at: iso(g.expires_at),
+        status: "active",
+      })),
+      wallet,
+    });
+  },
+  "POST /api/v1/usage/record": async (req) => {
+    const claims = verifyJwt(req);
+    if (!claims) return unauthenticated();
+    const body = (await req.json()) as { id?: unknown; seconds?: unknown };
+    if (typeof body.id !== "string" || !Number.isInteger(body.seconds) || (body.seconds as number) <= 0) {
+      return json({ error: { code: "validation_failed" } }, 400);
+    }
+    const r = recordUsage.immediate(claims.sub, body.id, body.seconds as number, Date.now());
+    return json(r.body, r.status);
+  },
   "GET /healthz": () => {
     selectOne.get();
     return json({ status: "ok", db: "ok", time: new Date().toISOString() });

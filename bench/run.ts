@@ -63,6 +63,19 @@ type Scenario = {
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
+/** Gives the bench user 100 million seconds in souk (the ceiling seeds the same grant itself). */
+let granted = false;
+async function grantBenchMinutes(ctx: BenchCtx) {
+  if (granted) return;
+  granted = true;
+  await ctx.soukCall(
+    "POST",
+    `/api/v1/admin/users/${ctx.souk.userId}/minutes`,
+    { seconds: 100_000_000, reason: "benchmark", validity_days: 365 },
+    ctx.souk.adminToken,
+  );
+}
+
 const SCENARIOS: Scenario[] = [
   {
     name: "GET /me",
@@ -76,8 +89,33 @@ const SCENARIOS: Scenario[] = [
     souk: () => ({ path: "/healthz" }),
     ceiling: () => ({ path: "/healthz" }),
   },
-  // Next: GET /api/v1/users/me/balance and POST /api/v1/usage/record (body
-  // { id: "bench-{{uuid}}", seconds: 1 }, expect 201), with a setup that grants the user minutes.
+  {
+    name: "GET /users/me/balance",
+    description: "JWT, sums of grants and holds, the active grants, the wallet",
+    setup: grantBenchMinutes,
+    souk: (ctx) => ({ path: "/api/v1/users/me/balance", headers: bearer(ctx.souk.userToken) }),
+    ceiling: (ctx) => ({ path: "/api/v1/users/me/balance", headers: bearer(ctx.ceiling.userToken) }),
+  },
+  {
+    name: "POST /usage/record",
+    description:
+      "JWT, one write transaction: claim the id, debit grants in spend order, usage + allocation + event rows",
+    setup: grantBenchMinutes,
+    souk: (ctx) => ({
+      method: "POST",
+      path: "/api/v1/usage/record",
+      headers: { ...bearer(ctx.souk.userToken), "content-type": "application/json" },
+      body: { id: "bench-{{uuid}}", seconds: 7 },
+      expect: 201,
+    }),
+    ceiling: (ctx) => ({
+      method: "POST",
+      path: "/api/v1/usage/record",
+      headers: { ...bearer(ctx.ceiling.userToken), "content-type": "application/json" },
+      body: { id: "bench-{{uuid}}", seconds: 7 },
+      expect: 201,
+    }),
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------

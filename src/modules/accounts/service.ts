@@ -1,4 +1,4 @@
-import { and, eq, ne, or } from "drizzle-orm";
+import { and, eq, ne, or, sql } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Tx } from "../../db/client";
 import { type Role, users } from "../../db/schema";
@@ -125,8 +125,22 @@ export function needsBootstrap(ctx: AppContext): boolean {
   return !ctx.db.select({ id: users.id }).from(users).where(eq(users.role, "admin")).get();
 }
 
+// Prepared once per connection: /me is on every client's start-up path.
+const userByIdStmt = new WeakMap<AppContext["db"], ReturnType<typeof prepareUserById>>();
+const prepareUserById = (db: AppContext["db"]) =>
+  db
+    .select()
+    .from(users)
+    .where(eq(users.id, sql.placeholder("id")))
+    .prepare();
+
 export function getUser(ctx: AppContext, id: number): UserRow {
-  const u = ctx.db.select().from(users).where(eq(users.id, id)).get();
+  let stmt = userByIdStmt.get(ctx.db);
+  if (!stmt) {
+    stmt = prepareUserById(ctx.db);
+    userByIdStmt.set(ctx.db, stmt);
+  }
+  const u = stmt.get({ id });
   if (!u) throw notFound("user");
   return u;
 }
