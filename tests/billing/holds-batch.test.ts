@@ -200,3 +200,29 @@ describe("a hold that outlives its grants", () => {
     expect(ok.body.allocations.reduce((a: number, x: any) => a + x.seconds, 0)).toBe(45);
   });
 });
+
+describe("batch events", () => {
+  test("a batch writes one usage.batch_recorded event listing every recorded usage", async () => {
+    grantSeconds(t, u.id, 1000);
+    await post("/usage/batch", {
+      events: [
+        { id: "p1", seconds: 1 },
+        { id: "p2", seconds: 16 },
+        { id: "p3", seconds: -1 },
+      ],
+    });
+    const rows = t.ctx.sqlite.query("SELECT type, payload FROM events WHERE type LIKE 'usage.%'").all() as {
+      type: string;
+      payload: string;
+    }[];
+    expect(rows.map((r) => r.type)).toEqual(["usage.batch_recorded"]);
+    expect(JSON.parse(rows[0]!.payload)).toEqual({
+      count: 2,
+      billed_seconds: 45,
+      usages: [
+        { id: "p1", billed_seconds: 15 },
+        { id: "p2", billed_seconds: 30 },
+      ],
+    });
+  });
+});

@@ -44,13 +44,17 @@ export class UsageBook {
   private held: number;
   private readonly holds = new Map<number, { remaining: number; taken: number }>();
   private readonly block: number;
+  /** In a batch the usages share one `usage.batch_recorded` event (written by flush). */
+  private readonly batched: { id: string; billed_seconds: number }[] | null;
 
   constructor(
     ctx: AppContext,
     private readonly s: Statements,
     private readonly userId: number,
     private readonly now: number,
+    batch = false,
   ) {
+    this.batched = batch ? [] : null;
     this.grants = s.fifo
       .all(userId, now)
       .map((g) => ({ id: g.id, remaining: g.remaining_seconds, taken: 0 }));
@@ -135,14 +139,11 @@ export class UsageBook {
       now,
     )!;
     for (const a of allocations) s.insertAllocation.run(row.id, a.grant_id, a.seconds);
-    s.insertEvent.run(
-      "usage.recorded",
-      userId,
-      "usage",
-      u.id,
-      `{"seconds":${u.seconds},"billed_seconds":${billed},"hold_id":${u.hold_id ?? null}}`,
-      now,
-    );
+    if (this.batched) this.batched.push({ id: u.id, billed_seconds: billed });
+    else {
+      const payload = `{"seconds":${u.seconds},"billed_seconds":${billed},"hold_id":${u.hold_id ?? null}}`;
+      s.insertEvent.run("usage.recorded", userId, "usage", u.id, payload, now);
+    }
     return {
       status: 201,
       result: {
@@ -164,6 +165,23 @@ export class UsageBook {
     for (const [id, h] of this.holds) {
       if (h.taken) this.s.debitHold.run(h.taken, id);
       h.taken = 0;
+    }
+    if (this.batched?.length) {
+      const billed = this.batched.reduce((sum, u) => sum + u.billed_seconds, 0);
+      const payload = JSON.stringify({
+        count: this.batched.length,
+        billed_seconds: billed,
+        usages: this.batched,
+      });
+      this.s.insertEvent.run(
+        "usage.batch_recorded",
+        this.userId,
+        "user",
+        String(this.userId),
+        payload,
+        this.now,
+      );
+      this.batched.length = 0;
     }
   }
 }
@@ -203,7 +221,7 @@ export function recordBatch(
   const now = ctx.clock.now();
   return ctx.sqlite
     .transaction(() => {
-      const book = new UsageBook(ctx, s, userId, now);
+      const book = new UsageBook(ctx, s, userId, now, true);
       const results = items.map((it): BatchItem => {
         if (!it.ok) return { id: it.id, status: it.error.status, error: errorJson(it.error) };
         try {
