@@ -37,7 +37,8 @@ export async function verifyAccessToken(secret: string, token: string, nowMs: nu
   } catch {
     throw invalid();
   }
-  if (payload.typ !== "access" || typeof payload.sub !== "number" || typeof payload.exp !== "number") throw invalid();
+  if (payload.typ !== "access" || typeof payload.sub !== "number" || typeof payload.exp !== "number")
+    throw invalid();
   if (payload.exp * 1000 <= nowMs) throw new ApiError("token_expired", "access token expired");
   return payload as unknown as AccessClaims;
 }
