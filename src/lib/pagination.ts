@@ -1,4 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { count, type InferSelectModel, type SQL } from "drizzle-orm";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { Queryable } from "../db/client";
 
 export const PageQuery = z.object({
   page: z.coerce.number().int().min(1).default(1),
@@ -33,3 +36,30 @@ export const pageSchema = <T extends z.ZodTypeAny>(item: T) =>
     previous: z.string().nullable(),
     results: z.array(item),
   });
+
+/**
+ * The count and one page of a table's rows, newest first by default: the shape every list
+ * endpoint shares (`{count, …, results}` is then built with `page()`).
+ */
+export function pageOf<T extends SQLiteTable>(
+  db: Queryable,
+  table: T,
+  where: SQL | undefined,
+  q: PageQuery,
+  ...order: (SQL | SQLiteColumn)[]
+): { total: number; rows: InferSelectModel<T>[] } {
+  const total = db
+    .select({ n: count() })
+    .from(table as SQLiteTable)
+    .where(where)
+    .get()!.n;
+  const rows = db
+    .select()
+    .from(table as SQLiteTable)
+    .where(where)
+    .orderBy(...order)
+    .limit(q.page_size)
+    .offset(offset(q))
+    .all() as InferSelectModel<T>[];
+  return { total, rows };
+}

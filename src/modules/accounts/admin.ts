@@ -1,8 +1,8 @@
-import { type AnyColumn, and, count, desc, eq, or, type SQL, sql } from "drizzle-orm";
+import { type AnyColumn, and, desc, eq, or, type SQL, sql } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import { type Role, users } from "../../db/schema";
 import { conflict, forbidden, notFound } from "../../lib/errors";
-import { offset, type PageQuery } from "../../lib/pagination";
+import { type PageQuery, pageOf } from "../../lib/pagination";
 import { audit } from "../platform/audit";
 import { emit } from "../platform/events";
 import { notify } from "../platform/notifications";
@@ -49,15 +49,7 @@ export function listUsers(
     );
   }
   const where = conds.length ? and(...conds) : undefined;
-  const total = ctx.db.select({ n: count() }).from(users).where(where).get()!.n;
-  const rows = ctx.db
-    .select()
-    .from(users)
-    .where(where)
-    .orderBy(desc(users.id))
-    .limit(q.page_size)
-    .offset(offset(q))
-    .all();
+  const { total, rows } = pageOf(ctx.db, users, where, q, desc(users.id));
   return { total, results: rows.map(serializeAdminUser) };
 }
 

@@ -1,9 +1,9 @@
-import { and, count, desc, eq, inArray, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, type SQL } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Tx } from "../../db/client";
 import { packages, promoCodes, purchases, usageAllocations, usageEvents } from "../../db/schema";
 import { conflict, notFound, validation } from "../../lib/errors";
-import { offset, type PageQuery } from "../../lib/pagination";
+import { type PageQuery, pageOf } from "../../lib/pagination";
 import { iso, isoOrNull } from "../../lib/time";
 import type { AdminActor } from "../accounts/admin";
 import { getUser } from "../accounts/service";
@@ -118,15 +118,16 @@ const activeFilter = <T extends typeof packages.isActive | typeof promoCodes.isA
 
 export function listPackagesAdmin(ctx: AppContext, q: PageQuery & { is_active?: "true" | "false" }) {
   const where = activeFilter(packages.isActive, q.is_active);
-  const total = ctx.db.select({ n: count() }).from(packages).where(where).get()!.n;
-  const rows = ctx.db
-    .select()
-    .from(packages)
-    .where(where)
-    .orderBy(desc(packages.isActive), packages.sortOrder, packages.price, packages.id)
-    .limit(q.page_size)
-    .offset(offset(q))
-    .all();
+  const { total, rows } = pageOf(
+    ctx.db,
+    packages,
+    where,
+    q,
+    desc(packages.isActive),
+    packages.sortOrder,
+    packages.price,
+    packages.id,
+  );
   return { total, results: rows.map(serializeAdminPackage) };
 }
 
@@ -219,15 +220,7 @@ export const deactivatePackage = (ctx: AppContext, actor: AdminActor, id: number
 
 export function listPromoCodes(ctx: AppContext, q: PageQuery & { is_active?: "true" | "false" }) {
   const where = activeFilter(promoCodes.isActive, q.is_active);
-  const total = ctx.db.select({ n: count() }).from(promoCodes).where(where).get()!.n;
-  const rows = ctx.db
-    .select()
-    .from(promoCodes)
-    .where(where)
-    .orderBy(desc(promoCodes.id))
-    .limit(q.page_size)
-    .offset(offset(q))
-    .all();
+  const { total, rows } = pageOf(ctx.db, promoCodes, where, q, desc(promoCodes.id));
   return { total, results: rows.map(serializePromo) };
 }
 
@@ -382,29 +375,13 @@ export function listPurchasesAdmin(
   if (q.provider) conds.push(eq(purchases.provider, q.provider));
   if (q.kind) conds.push(eq(purchases.kind, q.kind));
   const where = conds.length ? and(...conds) : undefined;
-  const total = ctx.db.select({ n: count() }).from(purchases).where(where).get()!.n;
-  const rows = ctx.db
-    .select()
-    .from(purchases)
-    .where(where)
-    .orderBy(desc(purchases.id))
-    .limit(q.page_size)
-    .offset(offset(q))
-    .all();
+  const { total, rows } = pageOf(ctx.db, purchases, where, q, desc(purchases.id));
   return { total, results: rows.map(serializeAdminPurchase) };
 }
 
 export function listUsageAdmin(ctx: AppContext, q: PageQuery & { user_id?: number }) {
   const where = q.user_id === undefined ? undefined : eq(usageEvents.userId, q.user_id);
-  const total = ctx.db.select({ n: count() }).from(usageEvents).where(where).get()!.n;
-  const rows = ctx.db
-    .select()
-    .from(usageEvents)
-    .where(where)
-    .orderBy(desc(usageEvents.id))
-    .limit(q.page_size)
-    .offset(offset(q))
-    .all();
+  const { total, rows } = pageOf(ctx.db, usageEvents, where, q, desc(usageEvents.id));
   const allocs = new Map<number, { grant_id: number; seconds: number }[]>();
   if (rows.length) {
     for (const a of ctx.db

@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
-import { count, desc, eq } from "drizzle-orm";
+import { desc, eq } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import { usageEvents } from "../../db/schema";
 import { principalOf } from "../../http/auth";
 import { ApiError } from "../../lib/errors";
 import { createRouter, errors, IdParam, json, jsonBody, secured } from "../../lib/openapi";
-import { offset, PageQuery, page, pageSchema } from "../../lib/pagination";
+import { PageQuery, page, pageOf, pageSchema } from "../../lib/pagination";
 import { iso, isoOrNull } from "../../lib/time";
 import { minuteBalance } from "./balance";
 import { createHold, getHold, releaseHold } from "./holds";
@@ -25,15 +25,7 @@ const tags = ["minutes"];
 
 export function usageHistory(ctx: AppContext, userId: number, q: PageQuery) {
   const where = eq(usageEvents.userId, userId);
-  const total = ctx.db.select({ n: count() }).from(usageEvents).where(where).get()!.n;
-  const rows = ctx.db
-    .select()
-    .from(usageEvents)
-    .where(where)
-    .orderBy(desc(usageEvents.id))
-    .limit(q.page_size)
-    .offset(offset(q))
-    .all();
+  const { total, rows } = pageOf(ctx.db, usageEvents, where, q, desc(usageEvents.id));
   return {
     total,
     results: rows.map((u) => ({

@@ -1,9 +1,9 @@
-import { and, count, desc, eq, type SQL } from "drizzle-orm";
+import { and, desc, eq, type SQL } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Tx } from "../../db/client";
 import { type PurchaseStatus, packages, purchases } from "../../db/schema";
 import { ApiError, conflict, notFound, validation } from "../../lib/errors";
-import { offset, type PageQuery } from "../../lib/pagination";
+import { type PageQuery, pageOf } from "../../lib/pagination";
 import { iso, isoOrNull } from "../../lib/time";
 import { stripeEnabled } from "../../providers/stripe";
 import { yookassaEnabled } from "../../providers/yookassa";
@@ -422,15 +422,7 @@ export function listOwnPurchases(
   if (q.status) conds.push(eq(purchases.status, q.status));
   if (q.kind) conds.push(eq(purchases.kind, q.kind));
   const where = and(...conds);
-  const total = ctx.db.select({ n: count() }).from(purchases).where(where).get()!.n;
-  const rows = ctx.db
-    .select()
-    .from(purchases)
-    .where(where)
-    .orderBy(desc(purchases.id))
-    .limit(q.page_size)
-    .offset(offset(q))
-    .all();
+  const { total, rows } = pageOf(ctx.db, purchases, where, q, desc(purchases.id));
   return { total, rows };
 }
 

@@ -4,7 +4,7 @@ import { auditLog, jobs, users } from "../../db/schema";
 import { principalOf } from "../../http/auth";
 import { ApiError } from "../../lib/errors";
 import { createRouter, errors, json, jsonBody, secured, z } from "../../lib/openapi";
-import { offset, PageQuery, page, pageSchema } from "../../lib/pagination";
+import { PageQuery, page, pageOf, pageSchema } from "../../lib/pagination";
 import { iso } from "../../lib/time";
 import { audit } from "./audit";
 import type { Schedule } from "./cron";
@@ -217,14 +217,7 @@ export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
       (c) => {
         const { ctx } = c.var;
         const q = c.req.valid("query");
-        const total = ctx.db.select({ n: count() }).from(auditLog).get()!.n;
-        const rows = ctx.db
-          .select()
-          .from(auditLog)
-          .orderBy(desc(auditLog.id))
-          .limit(q.page_size)
-          .offset(offset(q))
-          .all();
+        const { total, rows } = pageOf(ctx.db, auditLog, undefined, q, desc(auditLog.id));
         const results = rows.map((r) => ({
           id: r.id,
           actor_id: r.actorId,

@@ -5,7 +5,7 @@ import { notifications } from "../../db/schema";
 import { principalOf } from "../../http/auth";
 import { notFound } from "../../lib/errors";
 import { createRouter, errors, IdParam, json, secured, z } from "../../lib/openapi";
-import { offset, PageQuery, page } from "../../lib/pagination";
+import { PageQuery, page, pageOf } from "../../lib/pagination";
 import { iso } from "../../lib/time";
 import { NOTIFICATION_TYPES } from "./notifications";
 
@@ -47,20 +47,19 @@ export function listNotifications(
   if (q.unread_only === "true" || q.unread_only === "1") conds.push(eq(notifications.isRead, false));
   if (q.type) conds.push(eq(notifications.type, q.type));
   const where = and(...conds);
-  const total = ctx.db.select({ n: count() }).from(notifications).where(where).get()!.n;
+  const { total, rows } = pageOf(
+    ctx.db,
+    notifications,
+    where,
+    q,
+    desc(notifications.createdAt),
+    desc(notifications.id),
+  );
   const unread = ctx.db
     .select({ n: count() })
     .from(notifications)
     .where(and(eq(notifications.userId, userId), eq(notifications.isRead, false)))
     .get()!.n;
-  const rows = ctx.db
-    .select()
-    .from(notifications)
-    .where(where)
-    .orderBy(desc(notifications.createdAt), desc(notifications.id))
-    .limit(q.page_size)
-    .offset(offset(q))
-    .all();
   const results = rows.map((n) => ({
     id: n.id,
     type: n.type,
