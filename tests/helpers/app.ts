@@ -1,6 +1,5 @@
 import { createApp } from "../../src/app";
 import { createContext } from "../../src/boot";
-import type { AppContext } from "../../src/context";
 import { type Role, users } from "../../src/db/schema";
 import { parseEnv } from "../../src/env";
 import { ManualClock } from "../../src/lib/time";
@@ -74,8 +73,6 @@ export function makeTestApp(envOverrides: Record<string, string> = {}, opts: { f
 
   return { app, ctx, clock, call, user };
 }
-
-export type Ctx = AppContext;
 
 /** Asserts the DESIGN.md §3 envelope and returns its error object. */
 export function expectError(res: { status: number; body: any }, status: number, code: string) {

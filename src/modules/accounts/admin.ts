@@ -1,5 +1,6 @@
 import { type AnyColumn, and, desc, eq, or, type SQL, sql } from "drizzle-orm";
 import type { AppContext } from "../../context";
+import type { Tx } from "../../db/client";
 import { type Role, users } from "../../db/schema";
 import { conflict, forbidden, notFound } from "../../lib/errors";
 import { type PageQuery, pageOf } from "../../lib/pagination";
@@ -77,10 +78,7 @@ function adminChange(
   action: string,
   change: (target: typeof users.$inferSelect) => Partial<typeof users.$inferSelect>,
   details: Record<string, unknown>,
-  after?: (
-    tx: Parameters<Parameters<AppContext["db"]["transaction"]>[0]>[0],
-    user: typeof users.$inferSelect,
-  ) => void,
+  after?: (tx: Tx, user: typeof users.$inferSelect) => void,
 ) {
   const now = ctx.clock.now();
   return ctx.db.transaction(

@@ -17,10 +17,6 @@ const hashPassword = (ctx: AppContext, password: string) =>
 // Verified against when no user matches, so a wrong login costs the same time as a wrong password.
 let dummyHash: Promise<string> | null = null;
 
-export function isUniqueViolation(e: unknown): boolean {
-  return e instanceof Error && /UNIQUE constraint failed/.test(e.message);
-}
-
 function assertFreeLogin(tx: Tx, email?: string | null, username?: string | null, exceptId?: number) {
   const clauses = [
     email ? eq(users.email, email) : undefined,

@@ -132,9 +132,16 @@ export function transfer(ctx: Pick<AppContext, "clock">, tx: Tx, t: TransferInpu
 }
 
 export function balanceOf(db: Queryable, r: AccountRef): number {
-  return db.select({ b: ledgerAccounts.balance }).from(ledgerAccounts).where(refWhere(r)).get()?.b ?? 0;
+  return accountOf(db, r)?.balance ?? 0;
 }
 
-export function accountIdOf(db: Queryable, r: AccountRef): number | null {
-  return db.select({ id: ledgerAccounts.id }).from(ledgerAccounts).where(refWhere(r)).get()?.id ?? null;
+/** The account's id and cached balance, or null when it has never been used. */
+export function accountOf(db: Queryable, r: AccountRef): { id: number; balance: number } | null {
+  return (
+    db
+      .select({ id: ledgerAccounts.id, balance: ledgerAccounts.balance })
+      .from(ledgerAccounts)
+      .where(refWhere(r))
+      .get() ?? null
+  );
 }

@@ -5,7 +5,7 @@ import { ledgerTransfers } from "../../db/schema";
 import { principalOf } from "../../http/auth";
 import { createRouter, errors, json, secured, z } from "../../lib/openapi";
 import { iso } from "../../lib/time";
-import { accountIdOf, balanceOf, userAvailable, userHeld } from "./service";
+import { accountOf, userAvailable, userHeld } from "./service";
 
 const Currency = z.string().regex(/^[A-Z]{3}$/, "ISO 4217 code");
 
@@ -31,9 +31,9 @@ const WalletSchema = z
 
 /** The user's money: seed 000's balance / frozen_balance are the available / held accounts. */
 export function wallet(ctx: AppContext, userId: number, currency: string, limit = 20) {
-  const avail = accountIdOf(ctx.db, userAvailable(userId, currency));
-  const held = accountIdOf(ctx.db, userHeld(userId, currency));
-  const ids = [avail, held].filter((x): x is number => x !== null);
+  const avail = accountOf(ctx.db, userAvailable(userId, currency));
+  const held = accountOf(ctx.db, userHeld(userId, currency));
+  const ids = [avail?.id, held?.id].filter((x): x is number => x !== undefined);
   const rows = ids.length
     ? ctx.db
         .select()
@@ -46,21 +46,18 @@ export function wallet(ctx: AppContext, userId: number, currency: string, limit 
         .all()
     : [];
   return {
-    available: balanceOf(ctx.db, userAvailable(userId, currency)),
-    held: balanceOf(ctx.db, userHeld(userId, currency)),
+    available: avail?.balance ?? 0,
+    held: held?.balance ?? 0,
     currency,
     transfers: rows.map((t) => {
       const incoming = ids.includes(t.creditAccountId) && !ids.includes(t.debitAccountId);
-      const mine = incoming
-        ? t.creditAccountId
-        : ids.includes(t.debitAccountId)
-          ? t.debitAccountId
-          : t.creditAccountId;
+      // Not incoming means the money left one of the user's accounts (or moved between them).
+      const mine = incoming ? t.creditAccountId : t.debitAccountId;
       return {
         id: t.id,
         kind: t.kind,
         direction: incoming ? ("in" as const) : ("out" as const),
-        account: mine === held ? ("held" as const) : ("available" as const),
+        account: mine === held?.id ? ("held" as const) : ("available" as const),
         amount: t.amount,
         reference_type: t.referenceType,
         reference_id: t.referenceId,

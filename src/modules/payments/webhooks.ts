@@ -40,6 +40,14 @@ function purchaseFor(ctx: AppContext, provider: "stripe" | "yookassa", id: numbe
  * Stripe: the signature over the raw body is checked first (400 invalid_signature when missing,
  * forged or older than 300 s by the injected clock); then only Checkout Session events act.
  */
+/** The purchase a Checkout Session belongs to (by our metadata, else client_reference_id). */
+function sessionPurchase(ctx: AppContext, s: Stripe.Checkout.Session) {
+  return {
+    s,
+    p: purchaseFor(ctx, "stripe", asPurchaseId(s.metadata?.purchase_id ?? s.client_reference_id), s.id),
+  };
+}
+
 export async function handleStripeWebhook(
   ctx: AppContext,
   rawBody: string,
@@ -56,13 +64,7 @@ export async function handleStripeWebhook(
   switch (event.type) {
     case "checkout.session.completed":
     case "checkout.session.async_payment_succeeded": {
-      const s = event.data.object;
-      const p = purchaseFor(
-        ctx,
-        "stripe",
-        asPurchaseId(s.metadata?.purchase_id ?? s.client_reference_id),
-        s.id,
-      );
+      const { s, p } = sessionPurchase(ctx, event.data.object);
       if (!p) return result("ignored");
       // "unpaid" means a delayed method (bank debit): async_payment_succeeded follows.
       if (s.payment_status !== "paid") return result("pending", p);
@@ -75,13 +77,7 @@ export async function handleStripeWebhook(
     }
     case "checkout.session.expired":
     case "checkout.session.async_payment_failed": {
-      const s = event.data.object;
-      const p = purchaseFor(
-        ctx,
-        "stripe",
-        asPurchaseId(s.metadata?.purchase_id ?? s.client_reference_id),
-        s.id,
-      );
+      const { s, p } = sessionPurchase(ctx, event.data.object);
       if (!p) return result("ignored");
       const why =
         event.type === "checkout.session.expired" ? "checkout session expired" : "async payment failed";

@@ -9,7 +9,7 @@ import { iso } from "../../lib/time";
 import { audit } from "./audit";
 import type { Schedule } from "./cron";
 import { emit } from "./events";
-import { SETTINGS, type SettingKey } from "./settings-registry";
+import { SETTINGS } from "./settings-registry";
 
 const tags = ["admin: system"];
 
@@ -232,5 +232,3 @@ export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
       },
     );
 }
-
-export type { SettingKey };
