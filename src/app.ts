@@ -32,8 +32,18 @@ export function normalizePath(req: Request): string {
   if (p.length > 1 && p.endsWith("/")) p = p.slice(0, -1);
   if (p === "/api" || (p.startsWith("/api/") && !p.startsWith("/api/v1/") && p !== "/api/v1"))
     p = `/api/v1${p.slice(4)}`;
+  for (const [from, to] of PATH_ALIASES) {
+    if (p === from || p.startsWith(`${from}/`)) return to + p.slice(from.length);
+  }
   return p;
 }
+
+/** Seed 001's names for marketplace resources: appointments are orders, masters are experts. */
+const PATH_ALIASES: [string, string][] = [
+  ["/api/v1/appointments", "/api/v1/orders"],
+  ["/api/v1/admin/appointments", "/api/v1/admin/orders"],
+  ["/api/v1/admin/masters", "/api/v1/admin/experts"],
+];
 
 function clientIp(
   c: Parameters<Parameters<typeof createMiddleware<AppEnv>>[0]>[0],
@@ -114,14 +124,22 @@ export function createApp(ctx: AppContext) {
   });
   app.get("/metrics", printMetrics);
 
+  const limitTo = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new ApiError("payload_too_large", `request body exceeds ${maxSize} bytes`);
+      },
+    });
+  const jsonLimit = limitTo(ctx.env.BODY_LIMIT_BYTES);
+  // Room for the multipart framing around a file of UPLOAD_MAX_BYTES; the file itself is checked again.
+  const uploadLimit = limitTo(ctx.env.UPLOAD_MAX_BYTES + 64 * 1024);
   app.use(
     "/api/*",
-    bodyLimit({
-      maxSize: ctx.env.BODY_LIMIT_BYTES,
-      onError: () => {
-        throw new ApiError("payload_too_large", `request body exceeds ${ctx.env.BODY_LIMIT_BYTES} bytes`);
-      },
-    }),
+    (c, next) =>
+      c.req.header("content-type")?.startsWith("multipart/form-data")
+        ? uploadLimit(c, next)
+        : jsonLimit(c, next),
     identify(),
   );
   // Brute-force guard on login/register/refresh, per IP, before the per-caller default.

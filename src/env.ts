@@ -56,6 +56,12 @@ const EnvSchema = z.object({
     .int()
     .positive()
     .default(1024 * 1024),
+  // Multipart uploads (payment proofs, expert documents) get their own, larger limit.
+  UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024),
   TRUST_PROXY: bool.default(false),
   // argon2id cost (OWASP minimum: 19 MiB, 2 passes); tests lower it.
   PASSWORD_MEMORY_KIB: z.coerce.number().int().min(1024).default(19456),

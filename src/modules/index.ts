@@ -6,7 +6,16 @@ import { billingAdminRoutes } from "./billing/admin-routes";
 import { BILLING_SCHEDULES } from "./billing/notices";
 import { packageRoutes } from "./billing/package-routes";
 import { usageRoutes } from "./billing/usage-routes";
+import { courseRoutes } from "./courses/routes";
 import { walletRoutes } from "./ledger/wallet-routes";
+import { catalogRoutes } from "./marketplace/catalog-routes";
+import { chatRoutes } from "./marketplace/chat-routes";
+import { dashboardRoutes } from "./marketplace/dashboard-routes";
+import { expertRoutes } from "./marketplace/expert-routes";
+import { orderAdminRoutes } from "./marketplace/order-admin-routes";
+import { orderRoutes } from "./marketplace/order-routes";
+import { reviewRoutes } from "./marketplace/review-routes";
+import { MARKETPLACE_SCHEDULES } from "./marketplace/schedules";
 import { paymentRoutes } from "./payments/routes";
 import { platformAdminRoutes } from "./platform/admin-routes";
 import { PLATFORM_SCHEDULES, type Schedule } from "./platform/cron";
@@ -15,7 +24,7 @@ import type { JobHandler } from "./platform/jobs";
 import { notificationRoutes } from "./platform/notification-routes";
 
 /** Every schedule of every module: run by croner, listed in status, runnable by admins. */
-export const SCHEDULES: Schedule[] = [...PLATFORM_SCHEDULES, ...BILLING_SCHEDULES];
+export const SCHEDULES: Schedule[] = [...PLATFORM_SCHEDULES, ...BILLING_SCHEDULES, ...MARKETPLACE_SCHEDULES];
 
 /** Every background job type and its handler. */
 export const JOB_HANDLERS: Record<string, JobHandler> = {
@@ -36,5 +45,13 @@ export const MODULE_ROUTERS = [
   packageRoutes,
   paymentRoutes,
   billingAdminRoutes,
+  catalogRoutes,
+  expertRoutes,
+  orderRoutes,
+  orderAdminRoutes,
+  chatRoutes,
+  reviewRoutes,
+  dashboardRoutes,
+  courseRoutes,
   platformAdminRoutes(SCHEDULES, startedAt),
 ];

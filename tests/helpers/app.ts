@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createApp } from "../../src/app";
 import { createContext } from "../../src/boot";
 import { type Role, users } from "../../src/db/schema";
@@ -14,6 +17,8 @@ export function makeTestApp(envOverrides: Record<string, string> = {}, opts: { f
   const env = parseEnv({
     NODE_ENV: "test",
     DATABASE_URL: ":memory:",
+    // Uploads land here; each test app gets its own directory.
+    DATA_DIR: mkdtempSync(join(tmpdir(), "souk-test-")),
     LOG_LEVEL: "silent",
     PASSWORD_MEMORY_KIB: "1024",
     PASSWORD_TIME_COST: "1",

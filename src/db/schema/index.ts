@@ -1,4 +1,6 @@
 export * from "./accounts";
 export * from "./billing";
+export * from "./courses";
 export * from "./ledger";
+export * from "./marketplace";
 export * from "./platform";

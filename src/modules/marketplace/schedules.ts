@@ -1,0 +1,3 @@
+import type { Schedule } from "../platform/cron";
+
+export const MARKETPLACE_SCHEDULES: Schedule[] = [];
