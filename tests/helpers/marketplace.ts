@@ -1,4 +1,11 @@
 import {
+  balanceOf,
+  providerClearing,
+  transfer,
+  userAvailable,
+  userHeld,
+} from "../../src/modules/ledger/service";
+import {
   expertProfiles,
   expertSpecializations,
   type OrderStatus,
@@ -45,3 +52,23 @@ export function makeOrder(
     .returning()
     .get();
 }
+
+let fundSeq = 0;
+/** Credits a user's wallet as if a provider had paid in. */
+export function fundWallet(t: TestApp, userId: number, amount: number, currency = "RUB") {
+  t.ctx.db.transaction((tx) =>
+    transfer(t.ctx, tx, {
+      from: providerClearing("stripe", currency),
+      to: userAvailable(userId, currency),
+      amount,
+      kind: "payment",
+      idempotencyKey: `test-fund:${++fundSeq}:${userId}`,
+    }),
+  );
+}
+
+/** A user's available and held balances. */
+export const wallet = (t: TestApp, userId: number, currency = "RUB") => ({
+  available: balanceOf(t.ctx.db, userAvailable(userId, currency)),
+  held: balanceOf(t.ctx.db, userHeld(userId, currency)),
+});

@@ -1,0 +1,329 @@
+import { eq } from "drizzle-orm";
+import type { AppContext } from "../../context";
+import type { Tx } from "../../db/client";
+import { type ORDER_STATUSES, type OrderStatus, orders } from "../../db/schema";
+import type { Principal } from "../../http/types";
+import { ApiError, conflict, validation } from "../../lib/errors";
+import { insertFile, storeUpload, type Upload } from "../../lib/files";
+import type { AdminActor } from "../accounts/admin";
+import { audit } from "../platform/audit";
+import { emit } from "../platform/events";
+import { holdEscrow, settleEscrow } from "./escrow";
+import { FINAL_STATUSES, type OrderRow } from "./order-access";
+import type { ResolveBody } from "./order-schemas";
+import { notifyParties, transition, withOrder } from "./order-transition";
+
+/** The expert quotes a price: in_review -> awaiting_payment. */
+export const setPrice = (ctx: AppContext, p: Principal, id: number, price: number) =>
+  withOrder(ctx, p, id, "set_price", (tx, o) =>
+    transition(ctx, tx, o, { action: "set_price", actorId: p.user.id, set: { price }, payload: { price } }),
+  );
+
+/** The client pays the price from the wallet into escrow: awaiting_payment -> paid. */
+export const payOrder = (ctx: AppContext, p: Principal, id: number) =>
+  withOrder(ctx, p, id, "pay", (tx, o, now) => {
+    const price = o.price ?? 0;
+    const row = transition(ctx, tx, o, {
+      action: "pay",
+      actorId: p.user.id,
+      set: { paymentMethod: "wallet", escrowAmount: price, paidAt: now },
+      payload: { amount: price, currency: o.currency, payment_method: "wallet" },
+    });
+    // After the status check (a second pay is invalid_transition, not a second hold); a 402 here
+    // rolls the whole transaction back.
+    if (price > 0) holdEscrow(ctx, tx, o, price);
+    return row;
+  });
+
+/**
+ * The client uploads proof of a manual transfer: awaiting_payment -> payment_proof_uploaded, or,
+ * while the proof still waits for confirmation, replaces it. Bytes are written before the
+ * transaction and removed if it refuses.
+ */
+export function uploadPaymentProof(ctx: AppContext, p: Principal, id: number, up: Upload) {
+  return storeUpload(ctx, up, ({ storageKey, sha256 }) =>
+    withOrder(ctx, p, id, "upload_payment_proof", (tx, o, now) => {
+      const replacing = o.status === "payment_proof_uploaded";
+      if (!replacing) assertStatus(o, "awaiting_payment", "payment_proof_uploaded", "upload_payment_proof");
+      const file = insertFile(tx, now, {
+        ownerId: p.user.id,
+        purpose: "payment_proof",
+        upload: up,
+        storageKey,
+        sha256,
+      });
+      if (!replacing) {
+        return transition(ctx, tx, o, {
+          action: "upload_payment_proof",
+          actorId: p.user.id,
+          set: { paymentProofFileId: file.id, paymentMethod: "manual" },
+          payload: { file_id: file.id },
+        });
+      }
+      emit(tx, now, {
+        type: "order.payment_proof_replaced",
+        actorId: p.user.id,
+        subjectType: "order",
+        subjectId: o.id,
+        payload: { file_id: file.id, previous_file_id: o.paymentProofFileId },
+      });
+      return tx
+        .update(orders)
+        .set({ paymentProofFileId: file.id, updatedAt: now })
+        .where(eq(orders.id, o.id))
+        .returning()
+        .get();
+    }),
+  );
+}
+
+function assertStatus(o: OrderRow, from: OrderStatus, to: OrderStatus, action: string) {
+  if (o.status !== from) {
+    throw new ApiError(
+      "invalid_transition",
+      `cannot ${action.replace(/_/g, " ")} an order that is ${o.status}`,
+      {
+        from: o.status,
+        to,
+      },
+    );
+  }
+}
+
+/** The client says a manual transfer was sent (proof may follow): awaiting_payment -> payment_proof_uploaded. */
+export const markPaid = (ctx: AppContext, p: Principal, id: number, note?: string) =>
+  withOrder(ctx, p, id, "mark_paid", (tx, o) =>
+    transition(ctx, tx, o, {
+      action: "mark_paid",
+      actorId: p.user.id,
+      set: { paymentMethod: "manual", statusReason: note ?? null },
+      payload: note ? { note } : {},
+    }),
+  );
+
+/** The expert (or an admin) confirms the manual payment arrived: payment_proof_uploaded -> paid. */
+export function confirmPayment(ctx: AppContext, p: Principal, id: number, actor?: AdminActor) {
+  return withOrder(ctx, p, id, "confirm_payment", (tx, o, now) => {
+    const row = transition(ctx, tx, o, {
+      action: "confirm_payment",
+      actorId: p.user.id,
+      set: { paymentMethod: "manual", paidAt: now },
+      payload: { payment_method: "manual", by: actor ? "admin" : "expert" },
+    });
+    if (actor) auditOrder(tx, now, actor, "order.confirm_payment", o.id, { from: o.status });
+    return row;
+  });
+}
+
+export const startOrder = (ctx: AppContext, p: Principal, id: number) =>
+  withOrder(ctx, p, id, "start", (tx, o, now) =>
+    transition(ctx, tx, o, { action: "start", actorId: p.user.id, set: { startedAt: o.startedAt ?? now } }),
+  );
+
+/** The expert finishes: escrow orders wait for the client (delivered); manual orders complete. */
+export const completeOrder = (ctx: AppContext, p: Principal, id: number) =>
+  withOrder(ctx, p, id, "complete", (tx, o, now) =>
+    o.escrowAmount > 0
+      ? transition(ctx, tx, o, {
+          action: "complete",
+          actorId: p.user.id,
+          to: "delivered",
+          set: { deliveredAt: now },
+        })
+      : transition(ctx, tx, o, {
+          action: "complete",
+          actorId: p.user.id,
+          to: "completed",
+          set: { completedAt: now },
+        }),
+  );
+
+/** Releases the escrow (minus commission) to the expert and completes the order. */
+function release(
+  ctx: AppContext,
+  tx: Tx,
+  o: OrderRow,
+  action: "accept" | "auto_accept",
+  actorId: number | null,
+  now: number,
+) {
+  const money = settleEscrow(ctx, tx, o, 0);
+  return transition(ctx, tx, o, {
+    action,
+    actorId,
+    set: { escrowAmount: 0, completedAt: now },
+    payload: { payout: money.payout, commission: money.commission },
+  });
+}
+
+export const acceptOrder = (ctx: AppContext, p: Principal, id: number) =>
+  withOrder(ctx, p, id, "accept", (tx, o, now) => release(ctx, tx, o, "accept", p.user.id, now));
+
+export const requestRevision = (ctx: AppContext, p: Principal, id: number, reason?: string) =>
+  withOrder(ctx, p, id, "request_revision", (tx, o) =>
+    transition(ctx, tx, o, {
+      action: "request_revision",
+      actorId: p.user.id,
+      set: { statusReason: reason ?? null },
+      payload: reason ? { reason } : {},
+    }),
+  );
+
+export const declineOrder = (ctx: AppContext, p: Principal, id: number, reason?: string) =>
+  withOrder(ctx, p, id, "decline", (tx, o) =>
+    transition(ctx, tx, o, {
+      action: "decline",
+      actorId: p.user.id,
+      set: { statusReason: reason ?? null },
+      payload: reason ? { reason } : {},
+    }),
+  );
+
+/** The client cancels before work is paid for; any escrow goes back to the wallet. */
+export const cancelOrder = (ctx: AppContext, p: Principal, id: number, reason?: string) =>
+  withOrder(ctx, p, id, "cancel", (tx, o, now) => {
+    const refunded = o.escrowAmount > 0 ? settleEscrow(ctx, tx, o, o.escrowAmount).refunded : 0;
+    return transition(ctx, tx, o, {
+      action: "cancel",
+      actorId: p.user.id,
+      set: { statusReason: reason ?? null, cancelledAt: now, escrowAmount: 0 },
+      payload: { refunded, ...(reason ? { reason } : {}) },
+    });
+  });
+
+export const disputeOrder = (ctx: AppContext, p: Principal, id: number, reason: string) =>
+  withOrder(ctx, p, id, "dispute", (tx, o) =>
+    transition(ctx, tx, o, {
+      action: "dispute",
+      actorId: p.user.id,
+      set: { statusReason: reason },
+      payload: { reason, opened_by: o.clientId === p.user.id ? "client" : "expert" },
+    }),
+  );
+
+/**
+ * An arbitrator or admin settles a dispute: refund (all back to the client, cancelled), release
+ * (all to the expert minus commission, completed) or split (client_amount back, the rest released).
+ */
+export function resolveDispute(ctx: AppContext, p: Principal, actor: AdminActor, id: number, r: ResolveBody) {
+  return withOrder(ctx, p, id, "resolve", (tx, o, now) => {
+    const held = o.escrowAmount;
+    let toClient: number;
+    if (r.outcome === "refund") toClient = held;
+    else if (r.outcome === "release") toClient = 0;
+    else {
+      if (r.client_amount == null) throw validation("body.client_amount", "a split needs client_amount");
+      if (held === 0) throw conflict("nothing is held in escrow to split", { escrow_amount: 0 });
+      if (r.client_amount <= 0 || r.client_amount >= held)
+        throw validation("body.client_amount", `must be between 1 and ${held - 1} (the escrow is ${held})`);
+      toClient = r.client_amount;
+    }
+    const money = held > 0 ? settleEscrow(ctx, tx, o, toClient) : { refunded: 0, payout: 0, commission: 0 };
+    const to: OrderStatus = r.outcome === "refund" ? "cancelled" : "completed";
+    const row = transition(ctx, tx, o, {
+      action: "resolve",
+      actorId: p.user.id,
+      to,
+      set: {
+        escrowAmount: 0,
+        statusReason: r.note ?? o.statusReason,
+        ...(to === "cancelled" ? { cancelledAt: now } : { completedAt: now }),
+      },
+      payload: { outcome: r.outcome, ...money, ...(r.note ? { note: r.note } : {}) },
+    });
+    auditOrder(tx, now, actor, "order.resolve", o.id, { outcome: r.outcome, ...money });
+    return row;
+  });
+}
+
+/** Delivered orders the client left alone for `auto_accept_days` accept themselves (the system acts). */
+export function autoAccept(ctx: AppContext, o: OrderRow) {
+  return ctx.db.transaction(
+    (tx) => {
+      const now = ctx.clock.now();
+      const fresh = tx.select().from(orders).where(eq(orders.id, o.id)).get();
+      if (fresh?.status !== "delivered") return null;
+      return release(ctx, tx, fresh, "auto_accept", null, now);
+    },
+    { behavior: "immediate" },
+  );
+}
+
+const MONEY_FINAL: readonly OrderStatus[] = FINAL_STATUSES;
+
+/**
+ * Admin override of an order's status (seed 001 set-status), audited. It moves no money, so an
+ * order holding escrow cannot be forced into a final status: that is what /resolve is for.
+ */
+export function adminSetStatus(
+  ctx: AppContext,
+  actor: AdminActor,
+  id: number,
+  body: { status: (typeof ORDER_STATUSES)[number]; reason: string },
+) {
+  return ctx.db.transaction(
+    (tx) => {
+      const o = tx.select().from(orders).where(eq(orders.id, id)).get();
+      if (!o) throw new ApiError("not_found", "order not found");
+      if (o.status === body.status) {
+        throw new ApiError("invalid_transition", `the order already is ${o.status}`, {
+          from: o.status,
+          to: body.status,
+        });
+      }
+      if (o.escrowAmount > 0 && MONEY_FINAL.includes(body.status)) {
+        throw conflict("the order holds escrow; settle it with POST /orders/{id}/resolve", {
+          escrow_amount: o.escrowAmount,
+        });
+      }
+      if (body.status !== "new" && o.expertId == null && body.status !== "cancelled") {
+        throw conflict("an order without an expert can only be new or cancelled", { to: body.status });
+      }
+      const now = ctx.clock.now();
+      const row = tx
+        .update(orders)
+        .set({ status: body.status, statusReason: body.reason, updatedAt: now })
+        .where(eq(orders.id, o.id))
+        .returning()
+        .get();
+      emit(tx, now, {
+        type: "order.status_overridden",
+        actorId: actor.id,
+        subjectType: "order",
+        subjectId: o.id,
+        payload: { from: o.status, to: body.status, reason: body.reason },
+      });
+      auditOrder(tx, now, actor, "order.set_status", o.id, {
+        from: o.status,
+        to: body.status,
+        reason: body.reason,
+      });
+      notifyParties(ctx, tx, row, actor.id, "order_status_changed", {
+        action: "set_status",
+        from: o.status,
+        to: body.status,
+      });
+      return row;
+    },
+    { behavior: "immediate" },
+  );
+}
+
+function auditOrder(
+  tx: Tx,
+  now: number,
+  actor: AdminActor,
+  action: string,
+  id: number,
+  details: Record<string, unknown>,
+) {
+  audit(tx, now, {
+    actorId: actor.id,
+    action,
+    targetType: "order",
+    targetId: id,
+    details,
+    ip: actor.ip,
+    requestId: actor.requestId,
+  });
+}

@@ -1,0 +1,131 @@
+import { and, eq } from "drizzle-orm";
+import type { AppContext } from "../../context";
+import type { Tx } from "../../db/client";
+import { type OrderStatus, orders } from "../../db/schema";
+import { can } from "../../http/auth";
+import type { Principal } from "../../http/types";
+import { conflict, forbidden } from "../../lib/errors";
+import { emit } from "../platform/events";
+import { type NotificationType, notify } from "../platform/notifications";
+import { type OrderRole, type OrderRow, orderFor } from "./order-access";
+import { ACTIONS, type ActionName, type Actor, assertTransition } from "./order-machine";
+import { MP } from "./permissions";
+
+/** Does the caller's part in the order (or their staff permission) allow this kind of actor? */
+function allowed(p: Principal, role: OrderRole, by: Actor) {
+  switch (by) {
+    case "client":
+      return role === "client";
+    case "expert":
+      return role === "expert";
+    case "party":
+      return role === "client" || role === "expert";
+    case "confirmer":
+      return role === "expert" || can(p, MP.ordersManage);
+    case "resolver":
+      return role === "staff" && can(p, MP.disputesResolve);
+    case "system":
+      return false;
+  }
+}
+
+/**
+ * Opens the write transaction, loads the order (404 when the caller cannot see it), checks that
+ * the caller plays the part `action` needs (403 otherwise) and runs `fn` inside.
+ */
+export function withOrder<T>(
+  ctx: AppContext,
+  p: Principal,
+  id: number,
+  action: ActionName,
+  fn: (tx: Tx, o: OrderRow, now: number) => T,
+): T {
+  return ctx.db.transaction(
+    (tx) => {
+      const { order, role } = orderFor(ctx, p, id, tx);
+      if (!allowed(p, role, ACTIONS[action].by)) {
+        throw forbidden(`only the order's ${ACTIONS[action].by} may ${action.replace(/_/g, " ")}`);
+      }
+      return fn(tx, order, ctx.clock.now());
+    },
+    { behavior: "immediate" },
+  );
+}
+
+const NOTIFY_TYPE: Partial<Record<ActionName, NotificationType>> = {
+  take: "order_assigned",
+  pay: "payment_received",
+  confirm_payment: "payment_received",
+  dispute: "dispute_opened",
+};
+
+/**
+ * Moves the order along one edge: checks the edge (409 invalid_transition), updates the row only if
+ * nobody changed its status meanwhile, records `order.<action>` on the timeline and notifies the
+ * party that did not act (both, when the system or staff acted).
+ */
+export function transition(
+  ctx: AppContext,
+  tx: Tx,
+  o: OrderRow,
+  t: {
+    action: ActionName;
+    actorId: number | null;
+    to?: OrderStatus;
+    set?: Partial<typeof orders.$inferInsert>;
+    payload?: Record<string, unknown>;
+  },
+): OrderRow {
+  const to = t.to ?? ACTIONS[t.action].to;
+  assertTransition(t.action, o.status, to);
+  const now = ctx.clock.now();
+  const row = tx
+    .update(orders)
+    .set({ ...t.set, status: to, updatedAt: now })
+    .where(and(eq(orders.id, o.id), eq(orders.status, o.status)))
+    .returning()
+    .get();
+  if (!row) throw conflict("the order changed meanwhile; reload it", { order_id: o.id });
+  emit(tx, now, {
+    type: `order.${t.action}`,
+    actorId: t.actorId,
+    subjectType: "order",
+    subjectId: o.id,
+    payload: { from: o.status, to, ...t.payload },
+  });
+  notifyParties(
+    ctx,
+    tx,
+    row,
+    t.actorId,
+    NOTIFY_TYPE[t.action] ?? (to === "completed" ? "order_completed" : "order_status_changed"),
+    {
+      action: t.action,
+      from: o.status,
+      to,
+    },
+  );
+  return row;
+}
+
+/** Notifies the order's client and expert, except whoever acted. */
+export function notifyParties(
+  ctx: AppContext,
+  tx: Tx,
+  o: OrderRow,
+  actorId: number | null,
+  type: NotificationType,
+  data: Record<string, unknown>,
+) {
+  const to = data.to ?? o.status;
+  for (const userId of [o.clientId, o.expertId]) {
+    if (userId == null || userId === actorId) continue;
+    notify(ctx, tx, {
+      userId,
+      type,
+      title: `Order #${o.id}: ${String(to).replace(/_/g, " ")}`,
+      message: `"${o.title}" is now ${String(to).replace(/_/g, " ")}.`,
+      data: { order_id: o.id, ...data },
+    });
+  }
+}

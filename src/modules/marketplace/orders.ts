@@ -1,0 +1,238 @@
+import { and, asc, desc, eq, inArray, isNull, or, type SQL } from "drizzle-orm";
+import type { AppContext } from "../../context";
+import type { Queryable } from "../../db/client";
+import {
+  complexities,
+  events,
+  expertProfiles,
+  expertSpecializations,
+  type OrderStatus,
+  orders,
+  subjects,
+  users,
+  workTypes,
+} from "../../db/schema";
+import { can } from "../../http/auth";
+import type { Principal } from "../../http/types";
+import { ApiError, forbidden, notFound, validation } from "../../lib/errors";
+import { type PageQuery, pageOf } from "../../lib/pagination";
+import { iso } from "../../lib/time";
+import { emit } from "../platform/events";
+import { notify } from "../platform/notifications";
+import { ACTIVE_STATUSES, findOrder, type OrderRow, roleIn } from "./order-access";
+import { assertTransition } from "./order-machine";
+import type { OrderCreate, OrderListQuery } from "./order-schemas";
+import { transition } from "./order-transition";
+import { MP } from "./permissions";
+
+/** A catalog reference in a body must name an active entry (400 otherwise, on that field). */
+function activeEntry(db: Queryable, table: typeof subjects, id: number | undefined, field: string) {
+  if (id == null) return;
+  const row = db.select({ isActive: table.isActive }).from(table).where(eq(table.id, id)).get();
+  if (!row?.isActive) throw validation(field, `no active entry with id ${id}`);
+}
+
+/** Verified specialization of the expert in the subject: the right to take its orders. */
+export function hasVerifiedSpecialization(db: Queryable, expertId: number, subjectId: number) {
+  return !!db
+    .select({ id: expertSpecializations.id })
+    .from(expertSpecializations)
+    .where(
+      and(
+        eq(expertSpecializations.userId, expertId),
+        eq(expertSpecializations.subjectId, subjectId),
+        eq(expertSpecializations.isVerified, true),
+      ),
+    )
+    .get();
+}
+
+/** Creates an order in status `new`, records it and tells the verified experts of its subject. */
+export function createOrder(ctx: AppContext, p: Principal, input: OrderCreate): OrderRow {
+  const now = ctx.clock.now();
+  const deadline = input.deadline ? Date.parse(input.deadline) : null;
+  const scheduledAt = input.scheduled_at ? Date.parse(input.scheduled_at) : null;
+  if (deadline != null && deadline <= now) throw validation("body.deadline", "must be in the future");
+  if (scheduledAt != null && scheduledAt <= now)
+    throw validation("body.scheduled_at", "must be in the future");
+  const kind = input.kind ?? "work";
+  if (kind === "session" && (scheduledAt == null || input.duration_minutes == null)) {
+    throw validation("body.scheduled_at", "a session needs scheduled_at and duration_minutes");
+  }
+  return ctx.db.transaction(
+    (tx) => {
+      activeEntry(tx, subjects, input.subject_id, "body.subject_id");
+      activeEntry(tx, workTypes, input.work_type_id, "body.work_type_id");
+      activeEntry(tx, complexities, input.complexity_id, "body.complexity_id");
+      const o = tx
+        .insert(orders)
+        .values({
+          kind,
+          clientId: p.user.id,
+          title: input.title,
+          description: input.description ?? null,
+          subjectId: input.subject_id,
+          workTypeId: input.work_type_id ?? null,
+          complexityId: input.complexity_id ?? null,
+          deadline,
+          scheduledAt,
+          durationMinutes: input.duration_minutes ?? null,
+          budget: input.budget ?? null,
+          currency: input.currency ?? "RUB",
+          // The SLA is the client's deadline, or the session's start.
+          slaDueAt: deadline ?? scheduledAt,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning()
+        .get();
+      emit(tx, now, {
+        type: "order.created",
+        actorId: p.user.id,
+        subjectType: "order",
+        subjectId: o.id,
+        payload: { to: "new", kind, subject_id: o.subjectId, budget: o.budget },
+      });
+      for (const expertId of candidateExperts(tx, o.subjectId, p.user.id)) {
+        notify(ctx, tx, {
+          userId: expertId,
+          type: "new_order",
+          title: "New order in your specialization",
+          message: `A new order is available: ${o.title}`,
+          data: { order_id: o.id },
+        });
+      }
+      return o;
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/** Active experts with a verified specialization in the subject (who may take its orders). */
+function candidateExperts(db: Queryable, subjectId: number, exceptUserId: number): number[] {
+  return db
+    .select({ id: expertSpecializations.userId })
+    .from(expertSpecializations)
+    .innerJoin(expertProfiles, eq(expertProfiles.userId, expertSpecializations.userId))
+    .innerJoin(users, eq(users.id, expertSpecializations.userId))
+    .where(
+      and(
+        eq(expertSpecializations.subjectId, subjectId),
+        eq(expertSpecializations.isVerified, true),
+        eq(expertProfiles.isActive, true),
+        eq(users.role, "expert"),
+        eq(users.isBanned, false),
+      ),
+    )
+    .all()
+    .map((r) => r.id)
+    .filter((id) => id !== exceptUserId);
+}
+
+/**
+ * An expert takes a new order. Only an active expert with a verified specialization in its subject
+ * (403 otherwise); the first taker wins, the rest get 409 already_taken. The status guard in the
+ * UPDATE makes the race safe even across processes sharing the database.
+ */
+export function takeOrder(ctx: AppContext, p: Principal, id: number): OrderRow {
+  if (!can(p, MP.expertOrders)) throw forbidden("only experts take orders");
+  return ctx.db.transaction(
+    (tx) => {
+      const o = findOrder(tx, id);
+      if (!o) throw notFound("order");
+      if (o.expertId != null && o.expertId !== p.user.id) {
+        throw new ApiError("already_taken", "another expert has taken this order", { order_id: o.id });
+      }
+      assertTransition("take", o.status, "in_review");
+      if (o.clientId === p.user.id) throw forbidden("you cannot take your own order");
+      const profile = tx.select().from(expertProfiles).where(eq(expertProfiles.userId, p.user.id)).get();
+      if (p.user.role !== "expert" || !profile?.isActive)
+        throw forbidden("your expert profile is not active");
+      if (!hasVerifiedSpecialization(tx, p.user.id, o.subjectId)) {
+        throw forbidden("you have no verified specialization in this order's subject");
+      }
+      const now = ctx.clock.now();
+      return transition(ctx, tx, o, {
+        action: "take",
+        actorId: p.user.id,
+        set: { expertId: p.user.id, takenAt: now },
+      });
+    },
+    { behavior: "immediate" },
+  );
+}
+
+/**
+ * An order as its client, expert or staff see it; an expert who could take a still-new order in
+ * their verified subject may read it too (to decide). Anyone else: 404.
+ */
+export function viewOrder(ctx: AppContext, p: Principal, id: number): OrderRow {
+  const o = findOrder(ctx.db, id);
+  if (o && roleIn(p, o)) return o;
+  if (
+    o &&
+    o.status === "new" &&
+    can(p, MP.expertOrders) &&
+    hasVerifiedSpecialization(ctx.db, p.user.id, o.subjectId)
+  )
+    return o;
+  throw notFound("order");
+}
+
+/** The order's timeline: every platform event recorded on it, oldest first. */
+export function orderTimeline(db: Queryable, orderId: number) {
+  return db
+    .select()
+    .from(events)
+    .where(and(eq(events.subjectType, "order"), eq(events.subjectId, String(orderId))))
+    .orderBy(asc(events.id))
+    .all()
+    .map((e) => ({
+      id: e.id,
+      type: e.type,
+      actor_id: e.actorId,
+      payload: e.payload,
+      created_at: iso(e.createdAt),
+    }));
+}
+
+/** The caller's orders as client or expert (`role` narrows), newest first. */
+export function listMyOrders(
+  ctx: AppContext,
+  p: Principal,
+  q: OrderListQuery,
+  statuses?: readonly OrderStatus[],
+) {
+  const mine =
+    q.role === "client"
+      ? eq(orders.clientId, p.user.id)
+      : q.role === "expert"
+        ? eq(orders.expertId, p.user.id)
+        : or(eq(orders.clientId, p.user.id), eq(orders.expertId, p.user.id));
+  const where: (SQL | undefined)[] = [mine, q.kind ? eq(orders.kind, q.kind) : undefined];
+  if (q.status) where.push(eq(orders.status, q.status));
+  if (statuses) where.push(inArray(orders.status, [...statuses]));
+  return pageOf(ctx.db, orders, and(...where), q, desc(orders.createdAt), desc(orders.id));
+}
+
+export const listActiveOrders = (ctx: AppContext, p: Principal, q: OrderListQuery) =>
+  listMyOrders(ctx, p, q, ACTIVE_STATUSES);
+
+/**
+ * New, untaken orders in the expert's verified subjects, newest first: seed 001's
+ * `/appointments/new` (the dashboard's available-orders adds joins and filters).
+ */
+export function listNewForExpert(ctx: AppContext, expertId: number, q: PageQuery) {
+  const subjectsOfExpert = ctx.db
+    .select({ id: expertSpecializations.subjectId })
+    .from(expertSpecializations)
+    .where(and(eq(expertSpecializations.userId, expertId), eq(expertSpecializations.isVerified, true)));
+  return pageOf(
+    ctx.db,
+    orders,
+    and(eq(orders.status, "new"), isNull(orders.expertId), inArray(orders.subjectId, subjectsOfExpert)),
+    q,
+    desc(orders.createdAt),
+    desc(orders.id),
+  );
+}
