@@ -1,17 +1,17 @@
 import {
-  balanceOf,
-  providerClearing,
-  transfer,
-  userAvailable,
-  userHeld,
-} from "../../src/modules/ledger/service";
-import {
   expertProfiles,
   expertSpecializations,
   type OrderStatus,
   orders,
   subjects,
 } from "../../src/db/schema";
+import {
+  balanceOf,
+  providerClearing,
+  transfer,
+  userAvailable,
+  userHeld,
+} from "../../src/modules/ledger/service";
 import type { TestApp } from "./app";
 
 let subjectSeq = 0;

@@ -26,7 +26,8 @@ async function newOrder(body: Record<string, unknown> = {}) {
   return res.body;
 }
 
-const act = (path: string, token: string, body?: unknown) => t.call("POST", `/api/v1/orders/${path}`, { token, body });
+const act = (path: string, token: string, body?: unknown) =>
+  t.call("POST", `/api/v1/orders/${path}`, { token, body });
 
 /** new -> in_review -> awaiting_payment at `price`. */
 async function pricedOrder(price = 1000_00) {
@@ -39,7 +40,13 @@ async function pricedOrder(price = 1000_00) {
 describe("create and read", () => {
   test("a client creates a new order; the expert of its subject is notified", async () => {
     const o = await newOrder({ deadline: future(t), description: "10 pages" });
-    expect(o).toMatchObject({ status: "new", client_id: client.id, expert_id: null, kind: "work", currency: "RUB" });
+    expect(o).toMatchObject({
+      status: "new",
+      client_id: client.id,
+      expert_id: null,
+      kind: "work",
+      currency: "RUB",
+    });
     expect(o.sla_due_at).toBe(o.deadline);
     const notes = await t.call("GET", "/api/v1/notifications", { token: expert.token });
     expect(notes.body.results[0]).toMatchObject({ type: "new_order", data: { order_id: o.id } });
@@ -75,8 +82,17 @@ describe("create and read", () => {
       { title: "x", subject_id: subject.id, deadline: new Date(t.clock.now() - 1000).toISOString() },
       { title: "x", subject_id: subject.id, kind: "lesson" },
     ];
-    for (const body of cases) expectError(await t.call("POST", "/api/v1/orders", { token: client.token, body }), 400, "validation_failed");
-    expectError(await t.call("POST", "/api/v1/orders", { token: client.token, raw: "{" }), 400, "invalid_json");
+    for (const body of cases)
+      expectError(
+        await t.call("POST", "/api/v1/orders", { token: client.token, body }),
+        400,
+        "validation_failed",
+      );
+    expectError(
+      await t.call("POST", "/api/v1/orders", { token: client.token, raw: "{" }),
+      400,
+      "invalid_json",
+    );
     expect((await t.call("GET", "/api/v1/orders", { token: client.token })).body.count).toBe(0);
   });
 
@@ -85,10 +101,22 @@ describe("create and read", () => {
     const stranger = await t.user("client");
     const otherExpert = await makeExpert(t, []); // no specialization in this subject
     expectError(await t.call("GET", `/api/v1/orders/${o.id}`, { token: stranger.token }), 404, "not_found");
-    expectError(await t.call("GET", `/api/v1/orders/${o.id}`, { token: otherExpert.token }), 404, "not_found");
-    expectError(await t.call("GET", `/api/v1/orders/${o.id}/events`, { token: stranger.token }), 404, "not_found");
+    expectError(
+      await t.call("GET", `/api/v1/orders/${o.id}`, { token: otherExpert.token }),
+      404,
+      "not_found",
+    );
+    expectError(
+      await t.call("GET", `/api/v1/orders/${o.id}/events`, { token: stranger.token }),
+      404,
+      "not_found",
+    );
     expectError(await t.call("GET", `/api/v1/orders/${o.id}`), 401, "unauthenticated");
-    expectError(await t.call("POST", "/api/v1/orders", { body: { title: "x", subject_id: subject.id } }), 401, "unauthenticated");
+    expectError(
+      await t.call("POST", "/api/v1/orders", { body: { title: "x", subject_id: subject.id } }),
+      401,
+      "unauthenticated",
+    );
     const support = await t.user("support");
     expect((await t.call("GET", `/api/v1/orders/${o.id}`, { token: support.token })).status).toBe(200);
   });
@@ -101,13 +129,21 @@ describe("create and read", () => {
     expect(mine.body.count).toBe(2);
     expect(mine.body.results).toHaveLength(1);
     expect(mine.body.next).toContain("page=2");
-    expect((await t.call("GET", "/api/v1/orders/my?status=in_review", { token: client.token })).body.count).toBe(1);
-    expect((await t.call("GET", "/api/v1/orders/active", { token: expert.token })).body.results[0].id).toBe(a.id);
+    expect(
+      (await t.call("GET", "/api/v1/orders/my?status=in_review", { token: client.token })).body.count,
+    ).toBe(1);
+    expect((await t.call("GET", "/api/v1/orders/active", { token: expert.token })).body.results[0].id).toBe(
+      a.id,
+    );
     expect((await t.call("GET", "/api/v1/orders?role=expert", { token: expert.token })).body.count).toBe(1);
     const fresh = await t.call("GET", "/api/v1/orders/new", { token: expert.token });
     expect(fresh.body.count).toBe(1);
     expectError(await t.call("GET", "/api/v1/orders/new", { token: client.token }), 403, "forbidden");
-    expectError(await t.call("GET", "/api/v1/orders?status=bogus", { token: client.token }), 400, "validation_failed");
+    expectError(
+      await t.call("GET", "/api/v1/orders?status=bogus", { token: client.token }),
+      400,
+      "validation_failed",
+    );
   });
 });
 
@@ -144,7 +180,9 @@ describe("wallet escrow route", () => {
     expect(wallet(t, client.id)).toEqual({ available: 1000_00, held: 1000_00 });
     expect((await act(`${o.id}/start`, expert.token)).body.status).toBe("in_progress");
     expect((await act(`${o.id}/complete`, expert.token)).body.status).toBe("delivered");
-    expect((await act(`${o.id}/request-revision`, client.token, { reason: "fix page 3" })).body.status).toBe("revision");
+    expect((await act(`${o.id}/request-revision`, client.token, { reason: "fix page 3" })).body.status).toBe(
+      "revision",
+    );
     expect((await act(`${o.id}/start`, expert.token)).body.status).toBe("in_progress");
     expect((await act(`${o.id}/complete`, expert.token)).body.status).toBe("delivered");
     const done = await act(`${o.id}/accept`, client.token);
@@ -165,7 +203,12 @@ describe("wallet escrow route", () => {
       "order.complete",
       "order.accept",
     ]);
-    expect(tl.body.results.at(-1).payload).toMatchObject({ from: "delivered", to: "completed", payout: 900_00, commission: 100_00 });
+    expect(tl.body.results.at(-1).payload).toMatchObject({
+      from: "delivered",
+      to: "completed",
+      payout: 900_00,
+      commission: 100_00,
+    });
   });
 
   test("the commission follows the setting", async () => {
@@ -185,7 +228,9 @@ describe("wallet escrow route", () => {
     const o = await pricedOrder(1000_00);
     const err = expectError(await act(`${o.id}/pay`, client.token), 402, "insufficient_funds");
     expect(err.details).toMatchObject({ available: 999_99, required: 1000_00 });
-    expect((await t.call("GET", `/api/v1/orders/${o.id}`, { token: client.token })).body.status).toBe("awaiting_payment");
+    expect((await t.call("GET", `/api/v1/orders/${o.id}`, { token: client.token })).body.status).toBe(
+      "awaiting_payment",
+    );
     expect(wallet(t, client.id)).toEqual({ available: 999_99, held: 0 });
     fundWallet(t, client.id, 1);
     expect((await act(`${o.id}/pay`, client.token)).status).toBe(200);
@@ -223,10 +268,19 @@ describe("wallet escrow route", () => {
   test("set-price validates the body", async () => {
     const o = await newOrder();
     await act(`${o.id}/take`, expert.token);
-    for (const body of [{}, { price: 0 }, { price: -5 }, { price: 1.5 }, { price: "100" }, { price: 1, x: 1 }]) {
+    for (const body of [
+      {},
+      { price: 0 },
+      { price: -5 },
+      { price: 1.5 },
+      { price: "100" },
+      { price: 1, x: 1 },
+    ]) {
       expectError(await act(`${o.id}/set-price`, expert.token, body), 400, "validation_failed");
     }
-    expect((await t.call("GET", `/api/v1/orders/${o.id}`, { token: client.token })).body.status).toBe("in_review");
+    expect((await t.call("GET", `/api/v1/orders/${o.id}`, { token: client.token })).body.status).toBe(
+      "in_review",
+    );
   });
 });
 
@@ -285,7 +339,11 @@ describe("cancel, decline, disputes", () => {
     const o = await disputed();
     const arb = await t.user("arbitrator");
     expectError(await act(`${o.id}/resolve`, arb.token, { outcome: "split" }), 400, "validation_failed");
-    expectError(await act(`${o.id}/resolve`, arb.token, { outcome: "split", client_amount: 1000_00 }), 400, "validation_failed");
+    expectError(
+      await act(`${o.id}/resolve`, arb.token, { outcome: "split", client_amount: 1000_00 }),
+      400,
+      "validation_failed",
+    );
     expectError(await act(`${o.id}/resolve`, arb.token, { outcome: "maybe" }), 400, "validation_failed");
     expectError(await act(`${o.id}/resolve`, client.token, { outcome: "refund" }), 403, "forbidden");
     expectError(await act(`${o.id}/resolve`, expert.token, { outcome: "release" }), 403, "forbidden");
