@@ -22,7 +22,7 @@ async function upload(path: string, token: string, file: File | null, app = t) {
     headers: { authorization: `Bearer ${token}` },
     body: form,
   });
-  return { status: res.status, body: await res.json(), headers: res.headers };
+  return { status: res.status, body: (await res.json()) as any, headers: res.headers };
 }
 
 const act = (path: string, token: string, body?: unknown) =>
