@@ -5,7 +5,7 @@ import { files } from "../../db/schema";
 import { principalOf } from "../../http/auth";
 import type { AppEnv } from "../../http/types";
 import { notFound } from "../../lib/errors";
-import { fileResponse, readUpload } from "../../lib/files";
+import { fileResponse, multipartBody, readUpload } from "../../lib/files";
 import {
   createRouter,
   errors,
@@ -209,8 +209,7 @@ export const orderRoutes = createRouter()
       tags,
       summary: "Upload proof of a manual transfer (multipart `file`: PDF, PNG, JPEG or WebP)",
       ...secured(MP.ordersWrite),
-      request: { params: IdParam },
-      description: "Multipart body with one `file` field. Requires permission `orders:write`.",
+      request: { params: IdParam, ...multipartBody() },
       responses: { 200: json(OrderSchema), ...errors(401, 403, 404, 409, 413, 415) },
     }),
     async (c) => {
