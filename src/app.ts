@@ -16,6 +16,7 @@ import { idempotency } from "./http/idempotency";
 import { callerKey, settingRateLimit } from "./http/rate-limit";
 import type { AppEnv } from "./http/types";
 import { ApiError } from "./lib/errors";
+import { isMultipart } from "./lib/files";
 import { validationHook } from "./lib/openapi";
 import { MODULE_ROUTERS } from "./modules";
 import { health } from "./modules/platform/health";
@@ -136,10 +137,7 @@ export function createApp(ctx: AppContext) {
   const uploadLimit = limitTo(ctx.env.UPLOAD_MAX_BYTES + 64 * 1024);
   app.use(
     "/api/*",
-    (c, next) =>
-      c.req.header("content-type")?.startsWith("multipart/form-data")
-        ? uploadLimit(c, next)
-        : jsonLimit(c, next),
+    (c, next) => (isMultipart(c.req.header("content-type")) ? uploadLimit(c, next) : jsonLimit(c, next)),
     identify(),
   );
   // Brute-force guard on login/register/refresh, per IP, before the per-caller default.

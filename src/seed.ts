@@ -2,6 +2,8 @@ import { faker } from "@faker-js/faker";
 import type { AppContext } from "./context";
 import { packages, ROLES } from "./db/schema";
 import { insertUser } from "./modules/accounts/service";
+import { type CatalogKind, ensureCatalogEntry } from "./modules/marketplace/catalog";
+import { ensureVerifiedExpert } from "./modules/marketplace/experts";
 import { emit } from "./modules/platform/events";
 
 const DEMO_PACKAGES = [
@@ -22,9 +24,39 @@ const DEMO_PACKAGES = [
   },
 ];
 
+const DEMO_CATALOG: Record<CatalogKind, { name: string; description: string }[]> = {
+  subjects: [
+    { name: "Mathematics", description: "Algebra, calculus, statistics" },
+    { name: "Physics", description: "Mechanics, electricity, optics" },
+    { name: "Programming", description: "Algorithms, web, databases" },
+    { name: "Economics", description: "Micro- and macroeconomics, finance" },
+    { name: "History", description: "World and national history" },
+  ],
+  "work-types": [
+    { name: "Consultation", description: "A live session with an expert" },
+    { name: "Essay", description: "A short written work" },
+    { name: "Coursework", description: "A term paper" },
+    { name: "Lab report", description: "Calculations and a write-up" },
+    { name: "Thesis", description: "A graduation project" },
+  ],
+  complexities: [
+    { name: "Basic", description: "School level" },
+    { name: "Intermediate", description: "Undergraduate level" },
+    { name: "Advanced", description: "Graduate level" },
+  ],
+};
+
+/** Demo experts `expert_<n>` get a profile and these verified specializations (by subject name). */
+const DEMO_SPECIALIZATIONS: Record<string, string[]> = {
+  expert_1: ["Mathematics", "Physics"],
+  expert_2: ["Programming"],
+  expert_3: ["Economics", "History"],
+};
+
 /**
- * Demo data for a fresh install: users of every role (password "demo-password") and minute
- * packages. Running it twice adds nothing: existing demo usernames are left alone.
+ * Demo data for a fresh install: users of every role (password "demo-password"), minute
+ * packages, a catalog (subjects, work types, complexities) and demo experts with a profile and
+ * verified specializations. Running it twice adds nothing: existing demo rows are left alone.
  */
 export async function seedDemo(ctx: AppContext) {
   faker.seed(42);
@@ -33,7 +65,12 @@ export async function seedDemo(ctx: AppContext) {
     memoryCost: ctx.env.PASSWORD_MEMORY_KIB,
     timeCost: ctx.env.PASSWORD_TIME_COST,
   });
-  const created = { users: {} as Record<string, number>, packages: 0 };
+  const created = {
+    users: {} as Record<string, number>,
+    packages: 0,
+    catalog: 0,
+    specializations: 0,
+  };
   const now = ctx.clock.now();
   ctx.db.transaction(
     (tx) => {
@@ -67,6 +104,29 @@ export async function seedDemo(ctx: AppContext) {
           payload: { seed: true },
         });
         created.packages++;
+      }
+      const subjectIds = new Map<string, number>();
+      for (const [kind, entries] of Object.entries(DEMO_CATALOG) as [
+        CatalogKind,
+        typeof DEMO_CATALOG.subjects,
+      ][]) {
+        for (const [i, e] of entries.entries()) {
+          const { row, created: isNew } = ensureCatalogEntry(tx, now, kind, { ...e, sortOrder: i });
+          if (kind === "subjects") subjectIds.set(row.name, row.id);
+          if (isNew) created.catalog++;
+        }
+      }
+      for (const [username, names] of Object.entries(DEMO_SPECIALIZATIONS)) {
+        const expert = ctx.sqlite
+          .query<{ id: number }, [string]>("SELECT id FROM users WHERE username = ? AND role = 'expert'")
+          .get(username);
+        if (!expert) continue;
+        created.specializations += ensureVerifiedExpert(
+          tx,
+          now,
+          expert.id,
+          names.map((n) => subjectIds.get(n)!),
+        );
       }
     },
     { behavior: "immediate" },

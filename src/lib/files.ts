@@ -7,7 +7,6 @@ import type { Tx } from "../db/client";
 import { type FilePurpose, files } from "../db/schema";
 import type { AppEnv } from "../http/types";
 import { ApiError, validation } from "./errors";
-import { z } from "./openapi";
 
 /** What an upload may be, decided by its first bytes, not by the name or header the client sent. */
 const SIGNATURES: { type: string; ext: string; test: (b: Uint8Array) => boolean }[] = [
@@ -39,7 +38,7 @@ export type Upload = {
  */
 export async function readUpload(c: Context<AppEnv>, field = "file"): Promise<Upload> {
   const max = c.var.ctx.env.UPLOAD_MAX_BYTES;
-  if (!c.req.header("content-type")?.startsWith("multipart/form-data")) {
+  if (!isMultipart(c.req.header("content-type"))) {
     throw new ApiError("unsupported_media_type", "send the file as multipart/form-data");
   }
   let form: FormData;
@@ -136,17 +135,31 @@ export function fileResponse(ctx: Pick<AppContext, "env">, f: typeof files.$infe
   });
 }
 
-/** OpenAPI description of a multipart body with one file field (validated by readUpload, not zod). */
-export const multipartBody = (extra: Record<string, z.ZodType> = {}) => ({
+type JsonSchema = { type: "string" | "integer"; minLength?: number; maxLength?: number; format?: string };
+
+/**
+ * OpenAPI description of a multipart body with one `file` field plus `extra` text fields. A plain
+ * schema object on purpose: a zod schema here makes @hono/zod-openapi parse and check the form
+ * before the handler (refusing `multipart/form-data; charset=…; boundary=…`, and answering a
+ * missing file with its own 400), while readUpload() is the one place uploads are judged.
+ */
+export const multipartBody = (extra: Record<string, JsonSchema> = {}) => ({
   body: {
     required: true,
     content: {
       "multipart/form-data": {
-        schema: z.object({ file: z.any().openapi({ type: "string", format: "binary" }), ...extra }),
+        schema: {
+          type: "object" as const,
+          properties: { file: { type: "string" as const, format: "binary" }, ...extra },
+          required: ["file", ...Object.keys(extra)],
+        },
       },
     },
   },
 });
+
+export const isMultipart = (contentType: string | undefined) =>
+  contentType?.toLowerCase().startsWith("multipart/form-data") ?? false;
 
 /** The public shape of a file row. */
 export const serializeFile = (f: typeof files.$inferSelect) => ({

@@ -50,8 +50,9 @@ export const MODULE_ROUTERS = [
   orderRoutes,
   orderAdminRoutes,
   chatRoutes,
-  reviewRoutes,
+  // Before reviewRoutes: its public /experts/{id}/reviews must not see /experts/dashboard/reviews.
   dashboardRoutes,
+  reviewRoutes,
   courseRoutes,
   platformAdminRoutes(SCHEDULES, startedAt),
 ];
