@@ -164,6 +164,26 @@ describe("take", () => {
     expect(note.body.results[0].data).toMatchObject({ order_id: o.id });
   });
 
+  test("an expert made by an admin's role change can take (the profile comes with the role)", async () => {
+    const o = await newOrder();
+    const admin = await t.user("admin");
+    const u = await t.user("client");
+    expect(
+      (
+        await t.call("POST", `/api/v1/admin/users/${u.id}/role`, {
+          token: admin.token,
+          body: { role: "expert" },
+        })
+      ).status,
+    ).toBe(200);
+    t.ctx.sqlite
+      .query(
+        "INSERT INTO expert_specializations (user_id, subject_id, is_verified, created_at) VALUES (?, ?, 1, 0)",
+      )
+      .run(u.id, subject.id);
+    expect((await act(`${o.id}/take`, u.token)).body.expert_id).toBe(u.id);
+  });
+
   test("a suspended expert cannot take", async () => {
     const o = await newOrder();
     t.ctx.sqlite.query("UPDATE expert_profiles SET is_active = 0 WHERE user_id = ?").run(expert.id);

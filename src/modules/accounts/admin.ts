@@ -4,6 +4,7 @@ import type { Tx } from "../../db/client";
 import { type Role, users } from "../../db/schema";
 import { conflict, forbidden, notFound } from "../../lib/errors";
 import { type PageQuery, pageOf } from "../../lib/pagination";
+import { ensureExpertProfile } from "../marketplace/experts";
 import { audit } from "../platform/audit";
 import { emit } from "../platform/events";
 import { notify } from "../platform/notifications";
@@ -155,4 +156,9 @@ export const setRole = (ctx: AppContext, actor: AdminActor, id: number, role: Ro
       return { role, grantedPermissions: granted ?? t.grantedPermissions };
     },
     { role, granted_permissions: granted ?? null },
+    // Made an expert by hand rather than through an application: give them the profile that
+    // approval would have created, or they could never take an order.
+    (tx, u) => {
+      if (u.role === "expert") ensureExpertProfile(tx, ctx.clock.now(), u.id);
+    },
   );

@@ -507,6 +507,14 @@ function upsertProfile(tx: Tx, now: number, userId: number, isActive: boolean, r
     .run();
 }
 
+/** An active profile for a user who just became an expert (kept as it is when one exists). */
+export function ensureExpertProfile(tx: Tx, now: number, userId: number) {
+  tx.insert(expertProfiles)
+    .values({ userId, isActive: true, approvedAt: now, updatedAt: now })
+    .onConflictDoNothing()
+    .run();
+}
+
 // LIKE has no escape character unless one is named, so the escaped % and _ need ESCAPE '\'.
 const like = (col: AnyColumn, pat: string) => sql`${col} LIKE ${pat} ESCAPE '\\'`;
 

@@ -16,8 +16,10 @@ import {
   secured,
   z,
 } from "../../lib/openapi";
-import { PageQuery, page, pageSchema } from "../../lib/pagination";
+import { page, pageSchema } from "../../lib/pagination";
 import { actorOf } from "../accounts/admin-routes";
+import { availableOrders } from "./dashboard";
+import { AvailableOrdersQuery } from "./dashboard-schemas";
 import { orderFor, serializeOrder } from "./order-access";
 import {
   acceptOrder,
@@ -46,21 +48,13 @@ import {
   TakeBody,
   TimelineSchema,
 } from "./order-schemas";
-import {
-  createOrder,
-  listActiveOrders,
-  listMyOrders,
-  listNewForExpert,
-  orderTimeline,
-  takeOrder,
-  viewOrder,
-} from "./orders";
+import { createOrder, listActiveOrders, listMyOrders, orderTimeline, takeOrder, viewOrder } from "./orders";
 import { MP } from "./permissions";
 
 const tags = ["orders"];
 const OrderPage = pageSchema(OrderSchema);
 
-const listRoute = (path: string, summary: string, permission: string, query = OrderListQuery) =>
+const listRoute = <Q extends z.ZodObject>(path: string, summary: string, permission: string, query: Q) =>
   createRoute({
     method: "get",
     path,
@@ -109,32 +103,42 @@ export const orderRoutes = createRouter()
     (c) => c.json(serializeOrder(createOrder(c.var.ctx, principalOf(c), c.req.valid("json"))), 201),
   )
   // Static paths before /orders/{id}: seed 001's /appointments/my, /new and /active.
-  .openapi(listRoute("/orders", "Your orders as client or expert, newest first", MP.ordersRead), (c) => {
-    const q = c.req.valid("query");
-    const { total, rows } = listMyOrders(c.var.ctx, principalOf(c), q);
-    return c.json(page(c.req.url, q, total, rows.map(serializeOrder)), 200);
-  })
-  .openapi(listRoute("/orders/my", "Your orders (seed 001 /appointments/my)", MP.ordersRead), (c) => {
-    const q = c.req.valid("query");
-    const { total, rows } = listMyOrders(c.var.ctx, principalOf(c), q);
-    return c.json(page(c.req.url, q, total, rows.map(serializeOrder)), 200);
-  })
-  .openapi(listRoute("/orders/active", "Your orders that are under way", MP.ordersRead), (c) => {
-    const q = c.req.valid("query");
-    const { total, rows } = listActiveOrders(c.var.ctx, principalOf(c), q);
-    return c.json(page(c.req.url, q, total, rows.map(serializeOrder)), 200);
-  })
+  .openapi(
+    listRoute("/orders", "Your orders as client or expert, newest first", MP.ordersRead, OrderListQuery),
+    (c) => {
+      const q = c.req.valid("query");
+      const { total, rows } = listMyOrders(c.var.ctx, principalOf(c), q);
+      return c.json(page(c.req.url, q, total, rows.map(serializeOrder)), 200);
+    },
+  )
+  .openapi(
+    listRoute("/orders/my", "Your orders (seed 001 /appointments/my)", MP.ordersRead, OrderListQuery),
+    (c) => {
+      const q = c.req.valid("query");
+      const { total, rows } = listMyOrders(c.var.ctx, principalOf(c), q);
+      return c.json(page(c.req.url, q, total, rows.map(serializeOrder)), 200);
+    },
+  )
+  .openapi(
+    listRoute("/orders/active", "Your orders that are under way", MP.ordersRead, OrderListQuery),
+    (c) => {
+      const q = c.req.valid("query");
+      const { total, rows } = listActiveOrders(c.var.ctx, principalOf(c), q);
+      return c.json(page(c.req.url, q, total, rows.map(serializeOrder)), 200);
+    },
+  )
   .openapi(
     listRoute(
       "/orders/new",
       "New orders in your verified subjects (experts)",
       MP.expertOrders,
-      PageQuery as typeof OrderListQuery,
+      AvailableOrdersQuery,
     ),
+    // The dashboard's available-orders under seed 001's name: one query, one set of rules.
     (c) => {
       const q = c.req.valid("query");
-      const { total, rows } = listNewForExpert(c.var.ctx, principalOf(c).user.id, q);
-      return c.json(page(c.req.url, q, total, rows.map(serializeOrder)), 200);
+      const { total, results } = availableOrders(c.var.ctx, principalOf(c).user.id, q);
+      return c.json(page(c.req.url, q, total, results), 200);
     },
   )
   .openapi(

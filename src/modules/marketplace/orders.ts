@@ -1,24 +1,22 @@
-import { and, asc, desc, eq, inArray, isNull, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, or, type SQL } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Queryable } from "../../db/client";
 import {
-  complexities,
   events,
   expertProfiles,
   expertSpecializations,
   type OrderStatus,
   orders,
-  subjects,
   users,
-  workTypes,
 } from "../../db/schema";
 import { can } from "../../http/auth";
 import type { Principal } from "../../http/types";
 import { ApiError, forbidden, notFound, validation } from "../../lib/errors";
-import { type PageQuery, pageOf } from "../../lib/pagination";
+import { pageOf } from "../../lib/pagination";
 import { iso } from "../../lib/time";
 import { emit } from "../platform/events";
 import { notify } from "../platform/notifications";
+import { type CatalogKind, findActiveCatalogEntry } from "./catalog";
 import { ACTIVE_STATUSES, findOrder, type OrderRow, roleIn } from "./order-access";
 import { assertTransition } from "./order-machine";
 import type { OrderCreate, OrderListQuery } from "./order-schemas";
@@ -26,10 +24,9 @@ import { transition } from "./order-transition";
 import { MP } from "./permissions";
 
 /** A catalog reference in a body must name an active entry (400 otherwise, on that field). */
-function activeEntry(db: Queryable, table: typeof subjects, id: number | undefined, field: string) {
-  if (id == null) return;
-  const row = db.select({ isActive: table.isActive }).from(table).where(eq(table.id, id)).get();
-  if (!row?.isActive) throw validation(field, `no active entry with id ${id}`);
+function activeEntry(db: Queryable, kind: CatalogKind, id: number | undefined, field: string) {
+  if (id != null && !findActiveCatalogEntry(db, kind, id))
+    throw validation(field, `no active entry with id ${id}`);
 }
 
 /** Verified specialization of the expert in the subject: the right to take its orders. */
@@ -61,9 +58,9 @@ export function createOrder(ctx: AppContext, p: Principal, input: OrderCreate): 
   }
   return ctx.db.transaction(
     (tx) => {
-      activeEntry(tx, subjects, input.subject_id, "body.subject_id");
-      activeEntry(tx, workTypes, input.work_type_id, "body.work_type_id");
-      activeEntry(tx, complexities, input.complexity_id, "body.complexity_id");
+      activeEntry(tx, "subjects", input.subject_id, "body.subject_id");
+      activeEntry(tx, "work-types", input.work_type_id, "body.work_type_id");
+      activeEntry(tx, "complexities", input.complexity_id, "body.complexity_id");
       const o = tx
         .insert(orders)
         .values({
@@ -217,22 +214,3 @@ export function listMyOrders(
 
 export const listActiveOrders = (ctx: AppContext, p: Principal, q: OrderListQuery) =>
   listMyOrders(ctx, p, q, ACTIVE_STATUSES);
-
-/**
- * New, untaken orders in the expert's verified subjects, newest first: seed 001's
- * `/appointments/new` (the dashboard's available-orders adds joins and filters).
- */
-export function listNewForExpert(ctx: AppContext, expertId: number, q: PageQuery) {
-  const subjectsOfExpert = ctx.db
-    .select({ id: expertSpecializations.subjectId })
-    .from(expertSpecializations)
-    .where(and(eq(expertSpecializations.userId, expertId), eq(expertSpecializations.isVerified, true)));
-  return pageOf(
-    ctx.db,
-    orders,
-    and(eq(orders.status, "new"), isNull(orders.expertId), inArray(orders.subjectId, subjectsOfExpert)),
-    q,
-    desc(orders.createdAt),
-    desc(orders.id),
-  );
-}
