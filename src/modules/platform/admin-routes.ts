@@ -53,7 +53,13 @@ export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
       const { ctx } = c.var;
       // The raw parsed body, not c.req.valid(): zod's record drops an own "__proto__" key,
       // which would then be accepted silently instead of refused as an unknown setting.
-      const body = (await c.req.json()) as Record<string, unknown>;
+      // Without a JSON content type the validator lets an empty body through; refuse it here.
+      const body = (await c.req.json().catch(() => {
+        throw new ApiError("invalid_json", "the body must be a JSON object of settings");
+      })) as Record<string, unknown>;
+      if (body === null || typeof body !== "object" || Array.isArray(body)) {
+        throw new ApiError("invalid_json", "the body must be a JSON object of settings");
+      }
       const valid = ctx.settings.validate(body);
       const actor = principalOf(c).user.id;
       const now = ctx.clock.now();
