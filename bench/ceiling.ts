@@ -8,6 +8,11 @@
  * Routes (one per bench scenario; add the next scenario's route to ROUTES):
  *   GET /healthz         SELECT 1, JSON body like souk's
  *   GET /api/v1/me       verify an HS256 access JWT, one prepared point read of the user, JSON
+ *   GET /api/v1/users/me/balance, POST /api/v1/usage/record   the minute hot paths
+ *   GET /api/v1/experts/dashboard/available-orders   role read, souk's count + page query (joins)
+ *   POST /api/v1/orders, POST /api/v1/orders/{id}/{take|set-price|pay|start|complete|accept}
+ *                        one immediate transaction each: guarded UPDATE, event, notifications,
+ *                        ledger rows for pay (hold) and accept (payout + commission)
  */
 import { Database } from "bun:sqlite";
 import { createHmac, timingSafeEqual } from "node:crypto";
@@ -187,7 +192,538 @@ const recordUsage = db.transaction((userId: number, id: string, seconds: number,
   };
 });
 
+// ---------------------------------------------------------------------------------------------
+// Marketplace: the expert's available orders and the order lifecycle (create -> take -> set-price
+// -> pay -> start -> complete -> accept). Same tables, same rows as souk; each step is one immediate
+// transaction: a guarded UPDATE of the order (its WHERE is the status and party check), an events
+// row, a notification for the other party, and for pay / accept the ledger rows.
+
+type OrderRow = {
+  id: number;
+  kind: string;
+  status: string;
+  client_id: number;
+  expert_id: number | null;
+  title: string;
+  description: string | null;
+  subject_id: number;
+  work_type_id: number | null;
+  complexity_id: number | null;
+  deadline: number | null;
+  scheduled_at: number | null;
+  duration_minutes: number | null;
+  budget: number | null;
+  price: number | null;
+  currency: string;
+  payment_method: string | null;
+  payment_proof_file_id: number | null;
+  escrow_amount: number;
+  sla_due_at: number | null;
+  sla_breached_at: number | null;
+  taken_at: number | null;
+  paid_at: number | null;
+  started_at: number | null;
+  delivered_at: number | null;
+  completed_at: number | null;
+  cancelled_at: number | null;
+  status_reason: string | null;
+  created_at: number;
+  updated_at: number;
+};
+
+const ORDER_COLS = `orders.id, orders.kind, orders.status, orders.client_id, orders.expert_id, orders.title,
+  orders.description, orders.subject_id, orders.work_type_id, orders.complexity_id, orders.deadline,
+  orders.scheduled_at, orders.duration_minutes, orders.budget, orders.price, orders.currency,
+  orders.payment_method, orders.payment_proof_file_id, orders.escrow_amount, orders.sla_due_at,
+  orders.sla_breached_at, orders.taken_at, orders.paid_at, orders.started_at, orders.delivered_at,
+  orders.completed_at, orders.cancelled_at, orders.status_reason, orders.created_at, orders.updated_at`;
+const RETURNING = `RETURNING ${ORDER_COLS.replaceAll("orders.", "")}`;
+
+const serializeOrder = (o: OrderRow) => ({
+  id: o.id,
+  kind: o.kind,
+  status: o.status,
+  client_id: o.client_id,
+  expert_id: o.expert_id,
+  title: o.title,
+  description: o.description,
+  subject_id: o.subject_id,
+  work_type_id: o.work_type_id,
+  complexity_id: o.complexity_id,
+  deadline: iso(o.deadline),
+  scheduled_at: iso(o.scheduled_at),
+  duration_minutes: o.duration_minutes,
+  budget: o.budget,
+  price: o.price,
+  currency: o.currency,
+  payment_method: o.payment_method,
+  payment_proof_file_id: o.payment_proof_file_id,
+  escrow_amount: o.escrow_amount,
+  sla_due_at: iso(o.sla_due_at),
+  sla_breached_at: iso(o.sla_breached_at),
+  status_reason: o.status_reason,
+  taken_at: iso(o.taken_at),
+  paid_at: iso(o.paid_at),
+  started_at: iso(o.started_at),
+  delivered_at: iso(o.delivered_at),
+  completed_at: iso(o.completed_at),
+  cancelled_at: iso(o.cancelled_at),
+  created_at: iso(o.created_at),
+  updated_at: iso(o.updated_at),
+});
+
+/** Thrown inside a transaction to roll it back and answer with the error envelope. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(code);
+  }
+}
+const errorResponse = (e: unknown) => {
+  if (e instanceof HttpError)
+    return json({ error: { code: e.code, message: e.code, details: e.details, request_id: "-" } }, e.status);
+  throw e;
+};
+
+const userRole = db.prepare<{ role: string; is_banned: number }, [number]>(
+  "SELECT role, is_banned FROM users WHERE id = ?",
+);
+/** Expert-only routes: the role is read per request (an admin may change it), as souk does. */
+function expertClaims(req: Request): Claims | Response {
+  const claims = verifyJwt(req);
+  if (!claims) return unauthenticated();
+  const u = userRole.get(claims.sub);
+  if (!u || u.is_banned) return unauthenticated();
+  if (u.role !== "expert") return json({ error: { code: "forbidden", message: "experts only" } }, 403);
+  return claims;
+}
+
+// The available-orders statements: souk's count and page query (same WHERE, joins, order, limit).
+const AVAILABLE_WHERE = `orders.status = 'new' AND orders.expert_id IS NULL AND orders.client_id <> ?1
+  AND orders.subject_id IN (SELECT subject_id FROM expert_specializations WHERE user_id = ?1 AND is_verified = 1)
+  AND EXISTS (SELECT 1 FROM expert_profiles WHERE user_id = ?1 AND is_active = 1)`;
+const availableCount = db.prepare<{ n: number }, [number]>(
+  `SELECT count(*) AS n FROM orders WHERE ${AVAILABLE_WHERE}`,
+);
+type AvailableRow = OrderRow & {
+  subject_name: string;
+  work_type_name: string | null;
+  complexity_name: string | null;
+  client_username: string | null;
+};
+const availablePage = db.prepare<AvailableRow, [number, number, number]>(
+  `SELECT ${ORDER_COLS}, subjects.name AS subject_name, work_types.name AS work_type_name,
+          complexities.name AS complexity_name, users.username AS client_username
+   FROM orders
+   INNER JOIN subjects ON subjects.id = orders.subject_id
+   LEFT JOIN work_types ON work_types.id = orders.work_type_id
+   LEFT JOIN complexities ON complexities.id = orders.complexity_id
+   INNER JOIN users ON users.id = orders.client_id
+   WHERE ${AVAILABLE_WHERE}
+   ORDER BY orders.created_at DESC, orders.id DESC LIMIT ?2 OFFSET ?3`,
+);
+
+function availableOrders(req: Request): Response {
+  const claims = expertClaims(req);
+  if (claims instanceof Response) return claims;
+  const url = new URL(req.url);
+  const page = Number(url.searchParams.get("page") ?? 1);
+  const size = Number(url.searchParams.get("page_size") ?? 20);
+  if (!Number.isInteger(page) || page < 1 || !Number.isInteger(size) || size < 1 || size > 100) {
+    return json({ error: { code: "validation_failed" } }, 400);
+  }
+  const count = availableCount.get(claims.sub)!.n;
+  const rows = availablePage.all(claims.sub, size, (page - 1) * size);
+  const link = (p: number) => {
+    url.searchParams.set("page", String(p));
+    url.searchParams.set("page_size", String(size));
+    return url.pathname + url.search;
+  };
+  return json({
+    count,
+    next: page * size < count ? link(page + 1) : null,
+    previous: page > 1 ? link(page - 1) : null,
+    results: rows.map((r) => ({
+      ...serializeOrder(r),
+      subject: { id: r.subject_id, name: r.subject_name },
+      work_type: r.work_type_id == null ? null : { id: r.work_type_id, name: r.work_type_name ?? "" },
+      complexity: r.complexity_id == null ? null : { id: r.complexity_id, name: r.complexity_name ?? "" },
+      client: { id: r.client_id, username: r.client_username },
+    })),
+  });
+}
+
+// The lifecycle statements.
+const catalogActive = {
+  subjects: db.prepare<{ is_active: number }, [number]>("SELECT is_active FROM subjects WHERE id = ?"),
+  work_types: db.prepare<{ is_active: number }, [number]>("SELECT is_active FROM work_types WHERE id = ?"),
+  complexities: db.prepare<{ is_active: number }, [number]>(
+    "SELECT is_active FROM complexities WHERE id = ?",
+  ),
+};
+const insertOrder = db.prepare<
+  OrderRow,
+  [
+    string,
+    number,
+    string,
+    string | null,
+    number,
+    number | null,
+    number | null,
+    number | null,
+    number | null,
+    number,
+  ]
+>(
+  `INSERT INTO orders (kind, status, client_id, title, description, subject_id, work_type_id, complexity_id,
+     deadline, budget, currency, sla_due_at, escrow_amount, created_at, updated_at)
+   VALUES (?1, 'new', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'RUB', ?8, 0, ?10, ?10) ${RETURNING}`,
+);
+const candidateExperts = db.prepare<{ id: number }, [number, number]>(
+  `SELECT s.user_id AS id FROM expert_specializations s
+   JOIN expert_profiles p ON p.user_id = s.user_id JOIN users u ON u.id = s.user_id
+   WHERE s.subject_id = ? AND s.is_verified = 1 AND p.is_active = 1 AND u.role = 'expert'
+     AND u.is_banned = 0 AND s.user_id <> ?`,
+);
+const insertOrderEvent = db.prepare<unknown, [string, number, string, string, number]>(
+  "INSERT INTO events (type, actor_id, subject_type, subject_id, payload, created_at) VALUES (?, ?, 'order', ?, ?, ?)",
+);
+const insertNotification = db.prepare<unknown, [number, string, string, string, string, number]>(
+  "INSERT INTO notifications (user_id, type, title, message, data, is_read, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)",
+);
+const orderById = db.prepare<OrderRow, [number]>(`SELECT ${ORDER_COLS} FROM orders WHERE id = ?`);
+
+// Guarded transitions: the WHERE holds the allowed source status and the acting party, so one
+// statement checks and moves the order. ?1 now, ?2 order id, ?3 the caller.
+const takeStmt = db.prepare<OrderRow, [number, number, number]>(
+  `UPDATE orders SET status = 'in_review', expert_id = ?3, taken_at = ?1, updated_at = ?1
+   WHERE id = ?2 AND status = 'new' AND expert_id IS NULL AND client_id <> ?3
+     AND EXISTS (SELECT 1 FROM expert_profiles WHERE user_id = ?3 AND is_active = 1)
+     AND EXISTS (SELECT 1 FROM expert_specializations
+                 WHERE user_id = ?3 AND subject_id = orders.subject_id AND is_verified = 1)
+   ${RETURNING}`,
+);
+const setPriceStmt = db.prepare<OrderRow, [number, number, number, number]>(
+  `UPDATE orders SET status = 'awaiting_payment', price = ?4, updated_at = ?1
+   WHERE id = ?2 AND status = 'in_review' AND expert_id = ?3 ${RETURNING}`,
+);
+const payStmt = db.prepare<OrderRow, [number, number, number]>(
+  `UPDATE orders SET status = 'paid', payment_method = 'wallet', escrow_amount = coalesce(price, 0),
+     paid_at = ?1, updated_at = ?1
+   WHERE id = ?2 AND status = 'awaiting_payment' AND client_id = ?3 ${RETURNING}`,
+);
+const startStmt = db.prepare<OrderRow, [number, number, number]>(
+  `UPDATE orders SET status = 'in_progress', started_at = coalesce(started_at, ?1), updated_at = ?1
+   WHERE id = ?2 AND status IN ('paid', 'revision') AND expert_id = ?3 ${RETURNING}`,
+);
+const completeStmt = db.prepare<OrderRow, [number, number, number]>(
+  `UPDATE orders SET status = CASE WHEN escrow_amount > 0 THEN 'delivered' ELSE 'completed' END,
+     delivered_at = CASE WHEN escrow_amount > 0 THEN ?1 ELSE delivered_at END,
+     completed_at = CASE WHEN escrow_amount > 0 THEN completed_at ELSE ?1 END, updated_at = ?1
+   WHERE id = ?2 AND status = 'in_progress' AND expert_id = ?3 ${RETURNING}`,
+);
+const acceptStmt = db.prepare<OrderRow, [number, number, number]>(
+  `UPDATE orders SET status = 'completed', escrow_amount = 0, completed_at = ?1, updated_at = ?1
+   WHERE id = ?2 AND status = 'delivered' AND client_id = ?3 ${RETURNING}`,
+);
+
+// Ledger: a debit refuses to take a non-negative account below zero; a credit creates the account
+// on first use. Both return the account id for the transfer row.
+const debitAccount = db.prepare<{ id: number }, [number, string, string, string, string]>(
+  `UPDATE ledger_accounts SET balance = balance - ?1
+   WHERE owner_type = ?2 AND owner_id = ?3 AND kind = ?4 AND currency = ?5
+     AND (allow_negative = 1 OR balance >= ?1) RETURNING id`,
+);
+const creditAccount = db.prepare<{ id: number }, [string, string, string, string, number, number]>(
+  `INSERT INTO ledger_accounts (owner_type, owner_id, kind, currency, balance, allow_negative, created_at)
+   VALUES (?, ?, ?, ?, ?, 0, ?)
+   ON CONFLICT (owner_type, owner_id, kind, currency) DO UPDATE SET balance = balance + excluded.balance
+   RETURNING id`,
+);
+const insertTransfer = db.prepare<
+  unknown,
+  [number, number, number, string, string, string, string, string, number]
+>(
+  `INSERT INTO ledger_transfers (debit_account_id, credit_account_id, amount, currency, kind, reference_type,
+     reference_id, idempotency_key, metadata, created_at) VALUES (?, ?, ?, ?, ?, 'order', ?, ?, ?, ?)`,
+);
+/** souk's order_commission_percent default. */
+const COMMISSION_PERCENT = 10;
+
+const spaced = (s: string) => s.replace(/_/g, " ");
+/** The event and the notifications of one transition, as souk writes them. */
+function recordTransition(
+  o: OrderRow,
+  action: string,
+  from: string,
+  actorId: number,
+  type: string,
+  payload: Record<string, unknown> = {},
+) {
+  const now = o.updated_at;
+  insertOrderEvent.run(
+    `order.${action}`,
+    actorId,
+    String(o.id),
+    JSON.stringify({ from, to: o.status, ...payload }),
+    now,
+  );
+  for (const userId of [o.client_id, o.expert_id]) {
+    if (userId == null || userId === actorId) continue;
+    insertNotification.run(
+      userId,
+      type,
+      `Order #${o.id}: ${spaced(o.status)}`,
+      `"${o.title}" is now ${spaced(o.status)}.`,
+      JSON.stringify({ order_id: o.id, action, from, to: o.status }),
+      now,
+    );
+  }
+}
+
+/** Why a guarded UPDATE matched nothing: 404 for strangers, else 409 (409 already_taken on take). */
+function refusal(id: number, userId: number, action: string): never {
+  const o = orderById.get(id);
+  if (!o) throw new HttpError(404, "not_found");
+  if (action === "take") {
+    if (o.expert_id != null && o.expert_id !== userId) throw new HttpError(409, "already_taken");
+    if (o.status !== "new") throw new HttpError(409, "invalid_transition", { from: o.status });
+    throw new HttpError(403, "forbidden");
+  }
+  if (o.client_id !== userId && o.expert_id !== userId) throw new HttpError(404, "not_found");
+  throw new HttpError(409, "invalid_transition", { from: o.status });
+}
+
+const meta = (o: OrderRow) =>
+  JSON.stringify({ order_id: o.id, expert_id: o.expert_id, client_id: o.client_id });
+
+const createTx = db.transaction(
+  (
+    userId: number,
+    b: {
+      title: string;
+      description: string | null;
+      subject_id: number;
+      work_type_id: number | null;
+      complexity_id: number | null;
+      deadline: number | null;
+      budget: number | null;
+    },
+    now: number,
+  ) => {
+    for (const [table, id] of [
+      ["subjects", b.subject_id],
+      ["work_types", b.work_type_id],
+      ["complexities", b.complexity_id],
+    ] as const) {
+      if (id != null && !catalogActive[table].get(id)?.is_active)
+        throw new HttpError(400, "validation_failed", { field: table });
+    }
+    const o = insertOrder.get(
+      "work",
+      userId,
+      b.title,
+      b.description,
+      b.subject_id,
+      b.work_type_id,
+      b.complexity_id,
+      b.deadline,
+      b.budget,
+      now,
+    )!;
+    insertOrderEvent.run(
+      "order.created",
+      userId,
+      String(o.id),
+      JSON.stringify({ to: "new", kind: "work", subject_id: o.subject_id, budget: o.budget }),
+      now,
+    );
+    for (const { id } of candidateExperts.all(o.subject_id, userId)) {
+      insertNotification.run(
+        id,
+        "new_order",
+        "New order in your specialization",
+        `A new order is available: ${o.title}`,
+        JSON.stringify({ order_id: o.id }),
+        now,
+      );
+    }
+    return o;
+  },
+);
+
+async function createOrder(req: Request): Promise<Response> {
+  const claims = verifyJwt(req);
+  if (!claims) return unauthenticated();
+  const b = (await req.json()) as Record<string, unknown>;
+  const int = (v: unknown, min = 1) =>
+    v === undefined ? null : Number.isInteger(v) && (v as number) >= min ? (v as number) : NaN;
+  const title = typeof b.title === "string" ? b.title.trim() : "";
+  const fields = {
+    title,
+    description: typeof b.description === "string" ? b.description : null,
+    subject_id: int(b.subject_id) as number,
+    work_type_id: int(b.work_type_id),
+    complexity_id: int(b.complexity_id),
+    deadline: typeof b.deadline === "string" ? Date.parse(b.deadline) : null,
+    budget: int(b.budget, 0),
+  };
+  if (
+    !title ||
+    title.length > 200 ||
+    fields.subject_id == null ||
+    Object.values(fields).some((v) => Number.isNaN(v))
+  ) {
+    return json({ error: { code: "validation_failed" } }, 400);
+  }
+  try {
+    return json(serializeOrder(createTx.immediate(claims.sub, fields, Date.now())), 201);
+  } catch (e) {
+    return errorResponse(e);
+  }
+}
+
+type Action = (userId: number, id: number, body: Record<string, unknown>, now: number) => OrderRow;
+const actionTx = (fn: Action) => db.transaction(fn);
+const ORDER_ACTIONS: Record<string, { expertOnly?: boolean; run: ReturnType<typeof actionTx> }> = {
+  take: {
+    expertOnly: true,
+    run: actionTx((userId, id, _b, now) => {
+      const o = takeStmt.get(now, id, userId) ?? refusal(id, userId, "take");
+      recordTransition(o, "take", "new", userId, "order_assigned");
+      return o;
+    }),
+  },
+  "set-price": {
+    run: actionTx((userId, id, b, now) => {
+      const price = b.price;
+      if (!Number.isInteger(price) || (price as number) <= 0)
+        throw new HttpError(400, "validation_failed", { field: "price" });
+      const o = setPriceStmt.get(now, id, userId, price as number) ?? refusal(id, userId, "set_price");
+      recordTransition(o, "set_price", "in_review", userId, "order_status_changed", { price });
+      return o;
+    }),
+  },
+  pay: {
+    run: actionTx((userId, id, _b, now) => {
+      const o = payStmt.get(now, id, userId) ?? refusal(id, userId, "pay");
+      recordTransition(o, "pay", "awaiting_payment", userId, "payment_received", {
+        amount: o.escrow_amount,
+        currency: o.currency,
+        payment_method: "wallet",
+      });
+      const amount = o.escrow_amount;
+      if (amount > 0) {
+        const client = String(o.client_id);
+        const from = debitAccount.get(amount, "user", client, "available", o.currency);
+        if (!from) throw new HttpError(402, "insufficient_funds");
+        const to = creditAccount.get("user", client, "held", o.currency, amount, now)!;
+        insertTransfer.run(
+          from.id,
+          to.id,
+          amount,
+          o.currency,
+          "hold",
+          String(o.id),
+          `order:${o.id}:hold`,
+          meta(o),
+          now,
+        );
+      }
+      return o;
+    }),
+  },
+  start: {
+    run: actionTx((userId, id, _b, now) => {
+      const before = orderById.get(id);
+      const o = startStmt.get(now, id, userId) ?? refusal(id, userId, "start");
+      recordTransition(o, "start", before!.status, userId, "order_status_changed");
+      return o;
+    }),
+  },
+  complete: {
+    run: actionTx((userId, id, _b, now) => {
+      const o = completeStmt.get(now, id, userId) ?? refusal(id, userId, "complete");
+      recordTransition(
+        o,
+        "complete",
+        "in_progress",
+        userId,
+        o.status === "completed" ? "order_completed" : "order_status_changed",
+      );
+      return o;
+    }),
+  },
+  accept: {
+    run: actionTx((userId, id, _b, now) => {
+      // The escrow to release is read before the UPDATE zeroes it.
+      const held = orderById.get(id)?.escrow_amount ?? 0;
+      const o = acceptStmt.get(now, id, userId) ?? refusal(id, userId, "accept");
+      const commission = Math.round((held * COMMISSION_PERCENT) / 100);
+      const payout = held - commission;
+      if (held > 0) {
+        const from = debitAccount.get(held, "user", String(o.client_id), "held", o.currency);
+        if (!from) throw new HttpError(409, "escrow_mismatch");
+        const m = meta(o);
+        if (payout > 0) {
+          const to = creditAccount.get("user", String(o.expert_id), "available", o.currency, payout, now)!;
+          insertTransfer.run(
+            from.id,
+            to.id,
+            payout,
+            o.currency,
+            "payout",
+            String(o.id),
+            `order:${o.id}:payout`,
+            m,
+            now,
+          );
+        }
+        if (commission > 0) {
+          const to = creditAccount.get("platform", "platform", "revenue", o.currency, commission, now)!;
+          insertTransfer.run(
+            from.id,
+            to.id,
+            commission,
+            o.currency,
+            "commission",
+            String(o.id),
+            `order:${o.id}:commission`,
+            m,
+            now,
+          );
+        }
+      }
+      recordTransition(o, "accept", "delivered", userId, "order_completed", { payout, commission });
+      return o;
+    }),
+  },
+};
+
+/** POST /api/v1/orders/{id}/{action} */
+async function orderAction(req: Request, path: string): Promise<Response> {
+  const m = /^\/api\/v1\/orders\/(\d+)\/([a-z-]+)$/.exec(path);
+  const action = m && req.method === "POST" ? ORDER_ACTIONS[m[2]!] : undefined;
+  if (!m || !action) return json({ error: { code: "not_found", message: "no such route" } }, 404);
+  const claims = action.expertOnly ? expertClaims(req) : verifyJwt(req);
+  if (!claims) return unauthenticated();
+  if (claims instanceof Response) return claims;
+  const text = await req.text();
+  const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  try {
+    return json(serializeOrder(action.run.immediate(claims.sub, Number(m[1]), body, Date.now())));
+  } catch (e) {
+    return errorResponse(e);
+  }
+}
+
 const ROUTES: Record<string, (req: Request) => Response | Promise<Response>> = {
+  "GET /api/v1/experts/dashboard/available-orders": availableOrders,
+  "POST /api/v1/orders": createOrder,
   "GET /api/v1/users/me/balance": (req) => {
     const claims = verifyJwt(req);
     if (!claims) return unauthenticated();
@@ -265,7 +801,9 @@ const server = Bun.serve({
     const q = url.indexOf("?", start);
     const path = q < 0 ? url.slice(start) : url.slice(start, q);
     const route = ROUTES[`${req.method} ${path}`];
-    return route ? route(req) : json({ error: { code: "not_found", message: "no such route" } }, 404);
+    if (route) return route(req);
+    if (path.startsWith("/api/v1/orders/")) return orderAction(req, path);
+    return json({ error: { code: "not_found", message: "no such route" } }, 404);
   },
 });
 

@@ -7,11 +7,16 @@
  *    the ceiling, bootstraps an admin, raises RATE_LIMIT_DEFAULT, registers a user;
  * 3. for every scenario loads the ceiling, then souk, with bench/load.ts in its own process, and
  *    samples each server's CPU time from /proc while it runs;
- * 4. prints a markdown table and writes bench/results/latest.json.
+ *    the order lifecycle scenario runs whole lifecycles instead (bench/lifecycle.ts, once per
+ *    --lifecycle-connections level) and reports orders per second;
+ * 4. prints markdown tables and writes bench/results/latest.json.
  *
  *   npm run bench -- [--duration 10] [--warmup 2] [--connections 32] [--only me,healthz]
+ *                    [--lifecycle-connections 8,32]
  *                    [--cold-runs 5] [--no-binary] [--no-cold] [--souk-env LOG_LEVEL=silent]
- *                    [--wait-idle 60] [--attempts 3] [--out bench/results/latest.json]
+ *                    [--wait-idle 60] [--attempts 3] [--out bench/results/latest.json] [--keep-tmp]
+ *
+ *   npm run bench -- --only available-orders,lifecycle --no-cold     (the marketplace scenarios)
  *
  * The generator and the server share the machine's cores, so before each measurement the run waits
  * (up to --wait-idle seconds) for other processes to go quiet, retries a measurement during which
@@ -20,11 +25,13 @@
  * To add a scenario, append to SCENARIOS (and give the ceiling the matching route in ROUTES of
  * bench/ceiling.ts); `setup` runs once before it is loaded, e.g. to buy minutes for the user.
  */
+import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
+import { type LifecycleResult, type LifecycleSpec, runLifecycle, STEPS } from "./lifecycle";
 import type { LoadResult, LoadSpec } from "./load";
 
 const ROOT = join(import.meta.dir, "..");
@@ -47,19 +54,31 @@ type Server = { name: string; base: string; proc: Subprocess; log: string };
 
 type BenchCtx = {
   tmp: string;
-  souk: Server & { adminToken: string; userToken: string; userId: number };
-  ceiling: Server & { userToken: string };
+  souk: Server & { adminToken: string; userToken: string; userId: number; dbPath: string };
+  ceiling: Server & { userToken: string; dbPath: string };
   /** Authenticated request to souk as the bench user (for setup hooks). */
   soukCall(method: string, path: string, body?: unknown, token?: string): Promise<unknown>;
 };
 
-type Scenario = {
+type RequestScenario = {
+  kind?: "request";
   name: string;
   description: string;
   setup?: (ctx: BenchCtx) => Promise<void>;
   souk: (ctx: BenchCtx) => Req;
   ceiling: (ctx: BenchCtx) => Req;
 };
+
+/** Whole order lifecycles (bench/lifecycle.ts) against both servers, with the same users and tokens. */
+type LifecycleScenario = {
+  kind: "lifecycle";
+  name: string;
+  description: string;
+  setup?: (ctx: BenchCtx) => Promise<void>;
+  spec: (ctx: BenchCtx) => Omit<LifecycleSpec, "base" | "connections" | "durationSeconds" | "warmupSeconds">;
+};
+
+type Scenario = RequestScenario | LifecycleScenario;
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -74,6 +93,187 @@ async function grantBenchMinutes(ctx: BenchCtx) {
     { seconds: 100_000_000, reason: "benchmark", validity_days: 365 },
     ctx.souk.adminToken,
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Marketplace fixtures: the same rows written straight into both databases (a second connection
+// to souk's WAL database is fine), users through souk's API (the ceiling seeds users 1..1000, so
+// the ids souk hands out name rows there too, and one token works on both servers).
+
+/** Bench catalog ids, clear of anything souk creates itself. */
+const SUBJECT0 = 1001;
+const N_SUBJECTS = 20;
+/** The available-orders expert is verified in the first EXPERT_SUBJECTS of the N_SUBJECTS. */
+const EXPERT_SUBJECTS = 5;
+const N_ORDERS = 10_000;
+/** Only the lifecycle expert is verified here, so a created order notifies exactly one expert. */
+const LIFECYCLE_SUBJECT = SUBJECT0 + N_SUBJECTS;
+const WORK_TYPE0 = 1001;
+const N_WORK_TYPES = 5;
+const COMPLEXITY0 = 1001;
+const N_COMPLEXITIES = 3;
+const LIFECYCLE_PRICE = 10_000;
+
+const market: {
+  expert?: BenchUser;
+  client?: BenchUser;
+  lcClient?: BenchUser;
+  lcExpert?: BenchUser;
+} = {};
+
+type BenchUser = { id: number; token: string; username: string };
+
+/** Registers a souk user (and makes it an expert through the admin API); ids must stay <= 1000. */
+async function benchUser(ctx: BenchCtx, username: string, expert = false): Promise<BenchUser> {
+  const r = (await call(ctx.souk.base, "POST", "/api/v1/auth/register", {
+    email: `${username.replaceAll("_", "-")}@bench.local`,
+    password: `${username}-password`,
+    username,
+  })) as AuthResult;
+  if (r.user.id > 1000) throw new Error("the ceiling seeds users 1..1000 only");
+  if (expert)
+    await call(
+      ctx.souk.base,
+      "POST",
+      `/api/v1/admin/users/${r.user.id}/role`,
+      { role: "expert" },
+      ctx.souk.adminToken,
+    );
+  return { id: r.user.id, token: r.access_token, username };
+}
+
+/** One immediate transaction on `path` through its own connection. */
+function inDb(path: string, fn: (db: Database) => void) {
+  const db = new Database(path, { strict: true });
+  try {
+    db.exec("PRAGMA busy_timeout = 5000");
+    db.exec("PRAGMA foreign_keys = ON");
+    db.transaction(() => fn(db)).immediate();
+  } finally {
+    db.close();
+  }
+}
+
+/** Subjects, work types and complexities with fixed ids (idempotent). */
+function seedCatalog(db: Database, now: number) {
+  const put = (table: string, id0: number, n: number, label: string) => {
+    const ins = db.prepare(
+      `INSERT OR IGNORE INTO ${table} (id, name, description, is_active, sort_order, created_at, updated_at)
+       VALUES (?, ?, NULL, 1, ?, ?, ?)`,
+    );
+    for (let i = 0; i < n; i++) ins.run(id0 + i, `${label} ${i + 1}`, i, now, now);
+  };
+  put("subjects", SUBJECT0, N_SUBJECTS + 1, "Bench subject");
+  put("work_types", WORK_TYPE0, N_WORK_TYPES, "Bench work type");
+  put("complexities", COMPLEXITY0, N_COMPLEXITIES, "Bench complexity");
+}
+
+/**
+ * The user as souk has it: the ceiling's seeded row gets the username (and the role, which souk got
+ * through its admin API); an expert gets an active profile and verified specializations.
+ */
+function seedUser(db: Database, side: "souk" | "ceiling", u: BenchUser, now: number, subjects?: number[]) {
+  if (side === "ceiling") {
+    db.prepare("UPDATE users SET username = ?, role = ? WHERE id = ?").run(
+      u.username,
+      subjects ? "expert" : "client",
+      u.id,
+    );
+  }
+  if (!subjects) return;
+  db.prepare(
+    `INSERT OR REPLACE INTO expert_profiles (user_id, is_active, suspended_reason, approved_at, updated_at)
+     VALUES (?, 1, NULL, ?, ?)`,
+  ).run(u.id, now, now);
+  const spec = db.prepare(
+    `INSERT OR IGNORE INTO expert_specializations (user_id, subject_id, is_verified, verified_at, created_at)
+     VALUES (?, ?, 1, ?, ?)`,
+  );
+  for (const s of subjects) spec.run(u.id, s, now, now);
+}
+
+/** N_ORDERS new orders of `clientId` over N_SUBJECTS subjects, created over the last 30 days (seeded PRNG). */
+function seedOrders(db: Database, clientId: number, now: number) {
+  // mulberry32: the same sequence on both sides.
+  let seed = 42;
+  const rnd = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const ins = db.prepare(
+    `INSERT INTO orders (kind, status, client_id, title, description, subject_id, work_type_id, complexity_id,
+       deadline, budget, currency, escrow_amount, sla_due_at, created_at, updated_at)
+     VALUES ('work', 'new', ?, ?, ?, ?, ?, ?, ?, ?, 'RUB', 0, ?, ?, ?)`,
+  );
+  for (let i = 1; i <= N_ORDERS; i++) {
+    const created = now - Math.floor(rnd() * 30 * 86_400_000);
+    const deadline = now + Math.floor((1 + rnd() * 29) * 86_400_000);
+    ins.run(
+      clientId,
+      `Bench order ${i}: coursework`,
+      "A seeded order for the available-orders benchmark.",
+      SUBJECT0 + Math.floor(rnd() * N_SUBJECTS),
+      WORK_TYPE0 + Math.floor(rnd() * N_WORK_TYPES),
+      COMPLEXITY0 + Math.floor(rnd() * N_COMPLEXITIES),
+      deadline,
+      100 * (10 + Math.floor(rnd() * 990)),
+      deadline,
+      created,
+      created,
+    );
+  }
+}
+
+/** Credits the user's wallet as a provider payment would: provider clearing (may go negative) -> available. */
+function fundWallet(db: Database, userId: number, amount: number, now: number) {
+  const account = db.prepare<{ id: number }, [string, string, string, number, number, number]>(
+    `INSERT INTO ledger_accounts (owner_type, owner_id, kind, currency, balance, allow_negative, created_at)
+     VALUES (?, ?, ?, 'RUB', ?, ?, ?)
+     ON CONFLICT (owner_type, owner_id, kind, currency) DO UPDATE SET balance = balance + excluded.balance
+     RETURNING id`,
+  );
+  const from = account.get("provider", "bench", "clearing", -amount, 1, now)!;
+  const to = account.get("user", String(userId), "available", amount, 0, now)!;
+  db.prepare(
+    `INSERT INTO ledger_transfers (debit_account_id, credit_account_id, amount, currency, kind, reference_type,
+       reference_id, idempotency_key, metadata, created_at)
+     VALUES (?, ?, ?, 'RUB', 'payment', NULL, NULL, ?, '{}', ?)`,
+  ).run(from.id, to.id, amount, `bench-fund:${userId}:${now}`, now);
+}
+
+/** Runs `fn` once on each side's database. */
+function seedBoth(ctx: BenchCtx, fn: (db: Database, side: "souk" | "ceiling", now: number) => void) {
+  const now = Date.now();
+  inDb(ctx.souk.dbPath, (db) => fn(db, "souk", now));
+  inDb(ctx.ceiling.dbPath, (db) => fn(db, "ceiling", now));
+}
+
+async function seedAvailableOrders(ctx: BenchCtx) {
+  if (market.expert) return;
+  market.expert = await benchUser(ctx, "bench_expert", true);
+  market.client = await benchUser(ctx, "bench_client");
+  const subjects = Array.from({ length: EXPERT_SUBJECTS }, (_, i) => SUBJECT0 + i);
+  seedBoth(ctx, (db, side, now) => {
+    seedCatalog(db, now);
+    seedUser(db, side, market.client!, now);
+    seedUser(db, side, market.expert!, now, subjects);
+    seedOrders(db, market.client!.id, now);
+  });
+}
+
+async function seedLifecycle(ctx: BenchCtx) {
+  if (market.lcClient) return;
+  market.lcClient = await benchUser(ctx, "bench_lc_client");
+  market.lcExpert = await benchUser(ctx, "bench_lc_expert", true);
+  seedBoth(ctx, (db, side, now) => {
+    seedCatalog(db, now);
+    seedUser(db, side, market.lcClient!, now);
+    seedUser(db, side, market.lcExpert!, now, [LIFECYCLE_SUBJECT]);
+    // Far more than any run spends (price 100.00 per order).
+    fundWallet(db, market.lcClient!.id, 1e13, now);
+  });
 }
 
 const SCENARIOS: Scenario[] = [
@@ -114,6 +314,32 @@ const SCENARIOS: Scenario[] = [
       headers: { ...bearer(ctx.ceiling.userToken), "content-type": "application/json" },
       body: { id: "bench-{{uuid}}", seconds: 7 },
       expect: 201,
+    }),
+  },
+  {
+    name: "GET /experts/dashboard/available-orders",
+    description: `JWT, role, count + first page of 20 (joins subject, work type, complexity, client) among ${N_ORDERS.toLocaleString("en-US")} new orders in ${N_SUBJECTS} subjects, expert verified in ${EXPERT_SUBJECTS}`,
+    setup: seedAvailableOrders,
+    souk: () => ({
+      path: "/api/v1/experts/dashboard/available-orders",
+      headers: bearer(market.expert!.token),
+    }),
+    ceiling: () => ({
+      path: "/api/v1/experts/dashboard/available-orders",
+      headers: bearer(market.expert!.token),
+    }),
+  },
+  {
+    kind: "lifecycle",
+    name: "order lifecycle",
+    description:
+      "create -> take -> set-price -> pay -> start -> complete -> accept, 7 requests per order, each step one write transaction (order, event, notification; ledger on pay and accept)",
+    setup: seedLifecycle,
+    spec: () => ({
+      clientToken: market.lcClient!.token,
+      expertToken: market.lcExpert!.token,
+      subjectId: LIFECYCLE_SUBJECT,
+      price: LIFECYCLE_PRICE,
     }),
   },
 ];
@@ -242,7 +468,7 @@ function rssMb(pid: number): number | null {
   }
 }
 
-type Measured = LoadResult & {
+type Measured<R extends LoadResult = LoadResult> = R & {
   /** Share of one core the server used during the measured window. */
   server_cpu_pct: number | null;
   /** Server CPU time per request: independent of how fast the generator is. */
@@ -289,7 +515,24 @@ async function probe(spec: LoadSpec) {
 
 async function load(server: Server, spec: LoadSpec): Promise<Measured> {
   await probe(spec);
-  const gen = Bun.spawn([BUN, join(ROOT, "bench/load.ts"), "--spec", JSON.stringify(spec)], {
+  return generate<LoadResult>(server, "bench/load.ts", spec);
+}
+
+/** One lifecycle first (fails loudly on a wrong setup), then the lifecycle generator. */
+async function loadLifecycles(server: Server, spec: LifecycleSpec): Promise<Measured<LifecycleResult>> {
+  await runLifecycle(spec, 0).catch((e) => {
+    throw new Error(`${server.name}: order lifecycle: ${(e as Error).message}`);
+  });
+  return generate<LifecycleResult>(server, "bench/lifecycle.ts", spec);
+}
+
+/** Runs a generator script (`--spec <json>`, one result on stdout) while sampling CPU from /proc. */
+async function generate<R extends LoadResult>(
+  server: Server,
+  script: string,
+  spec: unknown,
+): Promise<Measured<R>> {
+  const gen = Bun.spawn([BUN, join(ROOT, script), "--spec", JSON.stringify(spec)], {
     cwd: ROOT,
     stdout: "pipe",
     stderr: "pipe",
@@ -322,7 +565,7 @@ async function load(server: Server, spec: LoadSpec): Promise<Measured> {
   clearInterval(sampler);
   running.delete(gen);
   if (code !== 0) throw new Error(`load generator failed (${code}): ${err}`);
-  const r = JSON.parse(out) as LoadResult;
+  const r = JSON.parse(out) as R;
 
   // The generator starts measuring ~warm-up after it boots (~50 ms after spawn); a 100 ms sampling
   // grid over a 10 s window keeps the error near 1%.
@@ -368,17 +611,16 @@ const NOISY_PCT = 25;
  * core during the window; keeps the quietest attempt. A write scenario may so run more than once:
  * its setup must provide for `attempts` runs.
  */
-async function measure(
+async function measure<R extends LoadResult>(
   label: string,
-  server: Server,
-  spec: LoadSpec,
+  run: () => Promise<Measured<R>>,
   opts: { waitIdle: number; attempts: number },
-): Promise<Measured> {
-  let best: Measured | null = null;
+): Promise<Measured<R>> {
+  let best: Measured<R> | null = null;
   for (let attempt = 1; attempt <= opts.attempts; attempt++) {
     await waitIdle(opts.waitIdle);
     console.error(`${label}${attempt > 1 ? ` (attempt ${attempt})` : ""}…`);
-    const m = await load(server, spec);
+    const m = await run();
     if (!best || (m.other_cpu_pct ?? 0) < (best.other_cpu_pct ?? 0)) best = m;
     if ((m.other_cpu_pct ?? 0) <= NOISY_PCT) break;
     console.error(`  other processes took ${m.other_cpu_pct}% of a core meanwhile`);
@@ -449,10 +691,12 @@ function parseOpts() {
       duration: { type: "string", default: "10" },
       warmup: { type: "string", default: "2" },
       connections: { type: "string", default: "32" },
+      "lifecycle-connections": { type: "string", default: "8,32" },
       only: { type: "string" },
       "cold-runs": { type: "string", default: "5" },
       "no-binary": { type: "boolean", default: false },
       "no-cold": { type: "boolean", default: false },
+      "keep-tmp": { type: "boolean", default: false },
       "souk-env": { type: "string", multiple: true },
       out: { type: "string", default: join(ROOT, "bench/results/latest.json") },
       "wait-idle": { type: "string", default: "60" },
@@ -472,11 +716,13 @@ function parseOpts() {
       durationSeconds: Number(values.duration),
       warmupSeconds: Number(values.warmup),
     } satisfies LoadOpts,
+    lifecycleConnections: values["lifecycle-connections"].split(",").map((s) => Number(s.trim())),
     coldRuns: Number(values["cold-runs"]),
     waitIdle: Number(values["wait-idle"]),
     attempts: Math.max(1, Number(values.attempts)),
     binary: !values["no-binary"],
     cold: !values["no-cold"],
+    keepTmp: values["keep-tmp"],
     soukEnv,
     out: values.out,
     scenarios: only ? SCENARIOS.filter((s) => only.some((o) => s.name.toLowerCase().includes(o))) : SCENARIOS,
@@ -585,7 +831,7 @@ async function main() {
       soukBase,
       "PATCH",
       "/api/v1/admin/system/settings",
-      { RATE_LIMIT_DEFAULT: "100000000/minute" },
+      { RATE_LIMIT_DEFAULT: "100000000/minute", RATE_LIMIT_AUTH: "100000/minute" },
       admin.access_token,
     );
     const user = (await call(soukBase, "POST", "/api/v1/auth/register", {
@@ -604,6 +850,7 @@ async function main() {
         adminToken: admin.access_token,
         userToken: user.access_token,
         userId: user.user.id,
+        dbPath: join(soukDir, "souk.db"),
       },
       // Same secret, same claims: the ceiling verifies souk's own token and reads its user id.
       ceiling: {
@@ -612,6 +859,7 @@ async function main() {
         proc: ceilProc,
         log: ceilLog,
         userToken: user.access_token,
+        dbPath: join(ceilDir, "ceiling.db"),
       },
       soukCall: (method, path, body, token) => call(soukBase, method, path, body, token ?? user.access_token),
     };
@@ -625,25 +873,61 @@ async function main() {
       ratio: number;
       cpu_ratio: number | null;
     }[] = [];
+    const lifecycles: {
+      name: string;
+      description: string;
+      connections: number;
+      ceiling: Measured<LifecycleResult>;
+      souk: Measured<LifecycleResult>;
+      ratio: number;
+      cpu_ratio: number | null;
+    }[] = [];
+    const ratios = (c: Measured<LoadResult>, s: Measured<LoadResult>) => ({
+      ratio: c.rps ? Math.round((s.rps / c.rps) * 1000) / 1000 : 0,
+      cpu_ratio:
+        c.server_cpu_us_per_req && s.server_cpu_us_per_req
+          ? Math.round((c.server_cpu_us_per_req / s.server_cpu_us_per_req) * 1000) / 1000
+          : null,
+    });
     for (const sc of opts.scenarios) {
       await sc.setup?.(ctx);
-      const c = await measure(
-        `${sc.name}: ceiling`,
-        ctx.ceiling,
-        toSpec(ceilBase, sc.ceiling(ctx), opts.load),
-        opts,
-      );
-      const s = await measure(`${sc.name}: souk`, ctx.souk, toSpec(soukBase, sc.souk(ctx), opts.load), opts);
+      if (sc.kind === "lifecycle") {
+        for (const connections of opts.lifecycleConnections) {
+          const spec = (base: string): LifecycleSpec => ({
+            ...sc.spec(ctx),
+            base,
+            connections,
+            durationSeconds: opts.load.durationSeconds,
+            warmupSeconds: opts.load.warmupSeconds,
+          });
+          const label = `${sc.name} (${connections} workers)`;
+          const c = await measure(
+            `${label}: ceiling`,
+            () => loadLifecycles(ctx.ceiling, spec(ceilBase)),
+            opts,
+          );
+          const s = await measure(`${label}: souk`, () => loadLifecycles(ctx.souk, spec(soukBase)), opts);
+          lifecycles.push({
+            name: sc.name,
+            description: sc.description,
+            connections,
+            ceiling: c,
+            souk: s,
+            ...ratios(c, s),
+          });
+        }
+        continue;
+      }
+      const cSpec = toSpec(ceilBase, sc.ceiling(ctx), opts.load);
+      const c = await measure(`${sc.name}: ceiling`, () => load(ctx.ceiling, cSpec), opts);
+      const sSpec = toSpec(soukBase, sc.souk(ctx), opts.load);
+      const s = await measure(`${sc.name}: souk`, () => load(ctx.souk, sSpec), opts);
       results.push({
         name: sc.name,
         description: sc.description,
         ceiling: c,
         souk: s,
-        ratio: c.rps ? Math.round((s.rps / c.rps) * 1000) / 1000 : 0,
-        cpu_ratio:
-          c.server_cpu_us_per_req && s.server_cpu_us_per_req
-            ? Math.round((c.server_cpu_us_per_req / s.server_cpu_us_per_req) * 1000) / 1000
-            : null,
+        ...ratios(c, s),
       });
     }
     const soukRss = rssMb(soukProc.pid);
@@ -654,20 +938,50 @@ async function main() {
       `machine: ${m.nproc} cores (${m.cpu_model}), bun ${m.bun}, ${m.os}`,
       `load: ${opts.load.connections} connections, ${opts.load.warmupSeconds} s warm-up + ${opts.load.durationSeconds} s measured, generator in its own process` +
         (Object.keys(opts.soukEnv).length ? `; souk env ${JSON.stringify(opts.soukEnv)}` : ""),
-      "",
-      "| scenario | ceiling req/s | souk req/s | souk / ceiling | ceiling p50 / p99 ms | souk p50 / p99 ms | ceiling CPU µs/req | souk CPU µs/req | errors (c / s) |",
-      "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-      ...results.map(
-        (r) =>
-          `| ${r.name} | ${fmt(r.ceiling.rps)} | ${fmt(r.souk.rps)} | ${Math.round(r.ratio * 100)}% | ` +
-          `${fmt(r.ceiling.latency_ms.p50, 2)} / ${fmt(r.ceiling.latency_ms.p99, 2)} | ` +
-          `${fmt(r.souk.latency_ms.p50, 2)} / ${fmt(r.souk.latency_ms.p99, 2)} | ` +
-          `${fmt(r.ceiling.server_cpu_us_per_req, 1)} | ${fmt(r.souk.server_cpu_us_per_req, 1)} | ` +
-          `${r.ceiling.errors} / ${r.souk.errors} |`,
-      ),
+    ];
+    if (results.length)
+      lines.push(
+        "",
+        "| scenario | ceiling req/s | souk req/s | souk / ceiling | ceiling p50 / p99 ms | souk p50 / p99 ms | ceiling CPU µs/req | souk CPU µs/req | errors (c / s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ...results.map(
+          (r) =>
+            `| ${r.name} | ${fmt(r.ceiling.rps)} | ${fmt(r.souk.rps)} | ${Math.round(r.ratio * 100)}% | ` +
+            `${fmt(r.ceiling.latency_ms.p50, 2)} / ${fmt(r.ceiling.latency_ms.p99, 2)} | ` +
+            `${fmt(r.souk.latency_ms.p50, 2)} / ${fmt(r.souk.latency_ms.p99, 2)} | ` +
+            `${fmt(r.ceiling.server_cpu_us_per_req, 1)} | ${fmt(r.souk.server_cpu_us_per_req, 1)} | ` +
+            `${r.ceiling.errors} / ${r.souk.errors} |`,
+        ),
+      );
+    if (lifecycles.length) {
+      const steps = (r: LifecycleResult) => STEPS.map((st) => `${st} ${fmt(r.steps[st].p50, 2)}`).join(", ");
+      lines.push(
+        "",
+        `| order lifecycle (${STEPS.join(" -> ")}) | workers | ceiling orders/s | souk orders/s | souk / ceiling | ceiling p50 / p99 ms per order | souk p50 / p99 ms per order | ceiling CPU µs/order | souk CPU µs/order | errors (c / s) |`,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ...lifecycles.map(
+          (r) =>
+            `| ${STEPS.length} requests per order | ${r.connections} | ${fmt(r.ceiling.rps, 1)} | ${fmt(r.souk.rps, 1)} | ${Math.round(r.ratio * 100)}% | ` +
+            `${fmt(r.ceiling.latency_ms.p50, 1)} / ${fmt(r.ceiling.latency_ms.p99, 1)} | ` +
+            `${fmt(r.souk.latency_ms.p50, 1)} / ${fmt(r.souk.latency_ms.p99, 1)} | ` +
+            `${fmt(r.ceiling.server_cpu_us_per_req)} | ${fmt(r.souk.server_cpu_us_per_req)} | ` +
+            `${r.ceiling.errors} / ${r.souk.errors} |`,
+        ),
+        "",
+        "Per step, p50 ms: " +
+          lifecycles
+            .map((r) => `${r.connections} workers: ceiling ${steps(r.ceiling)}; souk ${steps(r.souk)}`)
+            .join(" | "),
+      );
+    }
+    const all = [
+      ...results,
+      ...lifecycles.map((r) => ({ ...r, name: `${r.name} (${r.connections} workers)` })),
+    ];
+    lines.push(
       "",
       "CPU during the measured window, % of one core (server / generator / other processes): " +
-        results
+        all
           .map(
             (r) =>
               `${r.name}: ceiling ${fmt(r.ceiling.server_cpu_pct)}/${fmt(r.ceiling.generator_cpu_pct)}/${fmt(r.ceiling.other_cpu_pct)}, ` +
@@ -675,7 +989,7 @@ async function main() {
           )
           .join("; "),
       `RSS after load: souk ${fmt(soukRss, 1)} MB, ceiling ${fmt(ceilRss, 1)} MB`,
-    ];
+    );
     if (opts.cold) {
       lines.push(
         "",
@@ -689,8 +1003,14 @@ async function main() {
     const report = {
       date: new Date().toISOString(),
       machine: m,
-      config: { ...opts.load, cold_runs: opts.coldRuns, souk_env: opts.soukEnv },
+      config: {
+        ...opts.load,
+        lifecycle_connections: opts.lifecycleConnections,
+        cold_runs: opts.coldRuns,
+        souk_env: opts.soukEnv,
+      },
       scenarios: results,
+      lifecycles,
       rss_mb: { souk: soukRss, ceiling: ceilRss },
       other_cpu_pct_before: idleCheck,
       cold_start: cold,
@@ -704,7 +1024,9 @@ async function main() {
     console.error(`wrote ${opts.out}`);
   } finally {
     await Promise.all([...running].map(stop));
-    rmSync(tmp, { recursive: true, force: true });
+    // --keep-tmp leaves both databases and the server logs for inspection.
+    if (opts.keepTmp) console.error(`kept ${tmp}`);
+    else rmSync(tmp, { recursive: true, force: true });
   }
 }
 
