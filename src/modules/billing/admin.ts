@@ -7,8 +7,7 @@ import { type PageQuery, pageOf } from "../../lib/pagination";
 import { iso, isoOrNull } from "../../lib/time";
 import type { AdminActor } from "../accounts/admin";
 import { getUser } from "../accounts/service";
-import { audit } from "../platform/audit";
-import { emit } from "../platform/events";
+import { audit, recordAdminAction } from "../platform/audit";
 import { freeSeconds } from "./balance";
 import { adjustMinutes } from "./grants";
 import type { PackageCreate, PackagePatch, PromoCreate, PromoPatch } from "./package-schemas";
@@ -68,42 +67,6 @@ export const serializeAdminPurchase = (p: PurchaseRow) => ({
   updated_at: iso(p.updatedAt),
 });
 
-/**
- * The audit row of an admin action, and its platform event when something changed, written in
- * the action's transaction (DESIGN.md §1).
- */
-function record(
-  tx: Tx,
-  now: number,
-  actor: AdminActor,
-  a: {
-    action: string;
-    targetType: string;
-    targetId: number;
-    details: Record<string, unknown>;
-    changed: boolean;
-  },
-) {
-  audit(tx, now, {
-    actorId: actor.id,
-    action: a.action,
-    targetType: a.targetType,
-    targetId: a.targetId,
-    details: a.details,
-    ip: actor.ip,
-    requestId: actor.requestId,
-  });
-  if (a.changed) {
-    emit(tx, now, {
-      type: a.action,
-      actorId: actor.id,
-      subjectType: a.targetType,
-      subjectId: a.targetId,
-      payload: a.details,
-    });
-  }
-}
-
 const write = <T>(ctx: AppContext, fn: (tx: Tx, now: number) => T): T => {
   const now = ctx.clock.now();
   return ctx.db.transaction((tx) => fn(tx, now), { behavior: "immediate" });
@@ -149,7 +112,7 @@ export const createPackage = (ctx: AppContext, actor: AdminActor, b: PackageCrea
       .returning()
       .get();
     const { id: _, ...details } = serializePackage(row);
-    record(tx, now, actor, {
+    recordAdminAction(tx, now, actor, {
       action: "package.created",
       targetType: "package",
       targetId: row.id,
@@ -184,7 +147,7 @@ export const updatePackage = (ctx: AppContext, actor: AdminActor, id: number, b:
       .where(eq(packages.id, id))
       .returning()
       .get()!;
-    record(tx, now, actor, {
+    recordAdminAction(tx, now, actor, {
       action: "package.updated",
       targetType: "package",
       targetId: id,
@@ -206,7 +169,7 @@ export const deactivatePackage = (ctx: AppContext, actor: AdminActor, id: number
           .returning()
           .get()!
       : before;
-    record(tx, now, actor, {
+    recordAdminAction(tx, now, actor, {
       action: "package.deactivated",
       targetType: "package",
       targetId: id,
@@ -280,7 +243,7 @@ export const createPromoCode = (ctx: AppContext, actor: AdminActor, b: PromoCrea
       .returning()
       .get();
     const { id: _, created_at: _c, updated_at: _u, ...details } = serializePromo(row);
-    record(tx, now, actor, {
+    recordAdminAction(tx, now, actor, {
       action: "promo_code.created",
       targetType: "promo_code",
       targetId: row.id,
@@ -327,7 +290,7 @@ export const updatePromoCode = (ctx: AppContext, actor: AdminActor, id: number, 
       .where(eq(promoCodes.id, id))
       .returning()
       .get()!;
-    record(tx, now, actor, {
+    recordAdminAction(tx, now, actor, {
       action: "promo_code.updated",
       targetType: "promo_code",
       targetId: id,
@@ -348,7 +311,7 @@ export const deactivatePromoCode = (ctx: AppContext, actor: AdminActor, id: numb
           .returning()
           .get()!
       : before;
-    record(tx, now, actor, {
+    recordAdminAction(tx, now, actor, {
       action: "promo_code.deactivated",
       targetType: "promo_code",
       targetId: id,

@@ -6,7 +6,7 @@ import { conflict, notFound } from "../../lib/errors";
 import { type PageQuery, pageOf } from "../../lib/pagination";
 import { iso } from "../../lib/time";
 import type { AdminActor } from "../accounts/admin";
-import { audit } from "../platform/audit";
+import { recordAdminAction } from "../platform/audit";
 import { emit } from "../platform/events";
 import type { CatalogCreate, CatalogPatch } from "./catalog-schemas";
 
@@ -45,33 +45,6 @@ const write = <T>(ctx: AppContext, fn: (tx: Tx, now: number) => T): T => {
   const now = ctx.clock.now();
   return ctx.db.transaction((tx) => fn(tx, now), { behavior: "immediate" });
 };
-
-/** Audit row always; the platform event only when something changed (same transaction). */
-function record(
-  tx: Tx,
-  now: number,
-  actor: AdminActor,
-  a: { action: string; entity: string; id: number; details: Record<string, unknown>; changed: boolean },
-) {
-  audit(tx, now, {
-    actorId: actor.id,
-    action: a.action,
-    targetType: a.entity,
-    targetId: a.id,
-    details: a.details,
-    ip: actor.ip,
-    requestId: actor.requestId,
-  });
-  if (a.changed) {
-    emit(tx, now, {
-      type: a.action,
-      actorId: actor.id,
-      subjectType: a.entity,
-      subjectId: a.id,
-      payload: a.details,
-    });
-  }
-}
 
 // ---------- reads ----------
 
@@ -148,7 +121,13 @@ export const createCatalogEntry = (ctx: AppContext, actor: AdminActor, kind: Cat
       .get();
     const { id: _, ...details } = serializeCatalogEntry(row);
     const { entity } = CATALOGS[kind];
-    record(tx, now, actor, { action: `${entity}.created`, entity, id: row.id, details, changed: true });
+    recordAdminAction(tx, now, actor, {
+      action: `${entity}.created`,
+      targetType: entity,
+      targetId: row.id,
+      details,
+      changed: true,
+    });
     return serializeAdminCatalogEntry(row);
   });
 
@@ -176,10 +155,10 @@ export const updateCatalogEntry = (
       .returning()
       .get()!;
     const { entity } = CATALOGS[kind];
-    record(tx, now, actor, {
+    recordAdminAction(tx, now, actor, {
       action: `${entity}.updated`,
-      entity,
-      id,
+      targetType: entity,
+      targetId: id,
       details: { changes: b },
       changed: true,
     });
@@ -195,10 +174,10 @@ export const deactivateCatalogEntry = (ctx: AppContext, actor: AdminActor, kind:
       ? tx.update(t).set({ isActive: false, updatedAt: now }).where(eq(t.id, id)).returning().get()!
       : before;
     const { entity } = CATALOGS[kind];
-    record(tx, now, actor, {
+    recordAdminAction(tx, now, actor, {
       action: `${entity}.deactivated`,
-      entity,
-      id,
+      targetType: entity,
+      targetId: id,
       details: { name: before.name, was_active: before.isActive },
       changed: before.isActive,
     });

@@ -22,7 +22,6 @@ import {
   AvailableOrderSchema,
   AvailableOrdersQuery,
   CurrencyQuery,
-  DashboardOrderSchema,
   ExpertProfileSchema,
   ExpertReviewsSchema,
   ExpertStatisticsSchema,
@@ -35,6 +34,7 @@ import {
   TransactionsQuery,
 } from "./dashboard-schemas";
 import { serializeOrder } from "./order-access";
+import { OrderSchema } from "./order-schemas";
 import { takeOrder } from "./orders";
 import { MP } from "./permissions";
 import { listExpertReviews } from "./reviews";
@@ -138,7 +138,7 @@ export const dashboardRoutes = createRouter()
       summary: "Take a new order (needs a verified specialization in its subject)",
       ...expert,
       request: jsonBody(TakeOrderBody),
-      responses: { 200: json(DashboardOrderSchema), ...errors(401, 403, 404, 409) },
+      responses: { 200: json(OrderSchema), ...errors(401, 403, 404, 409) },
     }),
     (c) => c.json(serializeOrder(takeOrder(c.var.ctx, principalOf(c), c.req.valid("json").order_id)), 200),
   )

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { ORDER_STATUSES, ROLES, TRANSFER_KINDS } from "../../db/schema";
+import { ROLES, TRANSFER_KINDS } from "../../db/schema";
 import { PageQuery, pageSchema } from "../../lib/pagination";
+import { OrderSchema } from "./order-schemas";
 
 // ---------- shared pieces ----------
 
@@ -16,42 +17,6 @@ export const CurrencyQuery = z.object({
 const Id = z.coerce.number().int().positive();
 const Money = z.number().int().openapi({ description: "Minor units (kopecks, cents)" });
 const Named = z.object({ id: z.number().int(), name: z.string() });
-
-/** The order shape of serializeOrder() (order-access.ts). */
-export const DashboardOrderSchema = z
-  .object({
-    id: z.number().int(),
-    kind: z.string(),
-    status: z.enum(ORDER_STATUSES),
-    client_id: z.number().int(),
-    expert_id: z.number().int().nullable(),
-    title: z.string(),
-    description: z.string().nullable(),
-    subject_id: z.number().int(),
-    work_type_id: z.number().int().nullable(),
-    complexity_id: z.number().int().nullable(),
-    deadline: z.string().nullable(),
-    scheduled_at: z.string().nullable(),
-    duration_minutes: z.number().int().nullable(),
-    budget: z.number().int().nullable(),
-    price: z.number().int().nullable(),
-    currency: z.string(),
-    payment_method: z.string().nullable(),
-    payment_proof_file_id: z.number().int().nullable(),
-    escrow_amount: z.number().int(),
-    sla_due_at: z.string().nullable(),
-    sla_breached_at: z.string().nullable(),
-    status_reason: z.string().nullable(),
-    taken_at: z.string().nullable(),
-    paid_at: z.string().nullable(),
-    started_at: z.string().nullable(),
-    delivered_at: z.string().nullable(),
-    completed_at: z.string().nullable(),
-    cancelled_at: z.string().nullable(),
-    created_at: z.string(),
-    updated_at: z.string(),
-  })
-  .openapi("DashboardOrder");
 
 // ---------- statistics, profile ----------
 
@@ -99,7 +64,7 @@ export const ExpertProfileSchema = z
 
 // ---------- order lists ----------
 
-export const OrderPageSchema = pageSchema(DashboardOrderSchema);
+export const OrderPageSchema = pageSchema(OrderSchema);
 
 /** `deadline_before`: an ISO date-time, or a date meaning the start of that day (UTC). */
 const Instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).openapi({
@@ -115,7 +80,7 @@ export const AvailableOrdersQuery = PageQuery.extend({
 });
 export type AvailableOrdersQuery = z.infer<typeof AvailableOrdersQuery>;
 
-export const AvailableOrderSchema = DashboardOrderSchema.extend({
+export const AvailableOrderSchema = OrderSchema.extend({
   subject: Named,
   work_type: Named.nullable(),
   complexity: Named.nullable(),

@@ -18,7 +18,7 @@ import { insertFile, serializeFile, storeUpload, type Upload } from "../../lib/f
 import { offset, type PageQuery } from "../../lib/pagination";
 import { iso, isoOrNull } from "../../lib/time";
 import type { AdminActor } from "../accounts/admin";
-import { audit } from "../platform/audit";
+import { recordAdminAction } from "../platform/audit";
 import { emit } from "../platform/events";
 import { notify } from "../platform/notifications";
 import { findActiveCatalogEntry } from "./catalog";
@@ -37,39 +37,6 @@ const write = <T>(ctx: AppContext, fn: (tx: Tx, now: number) => T): T => {
   const now = ctx.clock.now();
   return ctx.db.transaction((tx) => fn(tx, now), { behavior: "immediate" });
 };
-
-/** Audit row (staff actions only) and platform event, in the action's transaction. */
-function record(
-  tx: Tx,
-  now: number,
-  actor: AdminActor,
-  a: {
-    action: string;
-    targetType: string;
-    targetId: number;
-    details: Record<string, unknown>;
-    changed: boolean;
-  },
-) {
-  audit(tx, now, {
-    actorId: actor.id,
-    action: a.action,
-    targetType: a.targetType,
-    targetId: a.targetId,
-    details: a.details,
-    ip: actor.ip,
-    requestId: actor.requestId,
-  });
-  if (a.changed) {
-    emit(tx, now, {
-      type: a.action,
-      actorId: actor.id,
-      subjectType: a.targetType,
-      subjectId: a.targetId,
-      payload: a.details,
-    });
-  }
-}
 
 const userRefCols = {
   id: users.id,
@@ -209,7 +176,7 @@ function decide(
       .where(eq(expertApplications.id, id))
       .returning()
       .get()!;
-    record(tx, now, actor, {
+    recordAdminAction(tx, now, actor, {
       action: `expert_application.${to}`,
       targetType: "expert_application",
       targetId: id,
@@ -363,7 +330,7 @@ export const verifyDocument = (ctx: AppContext, actor: AdminActor, id: number) =
         data: { document_id: d.id },
       });
     }
-    record(tx, now, actor, {
+    recordAdminAction(tx, now, actor, {
       action: "expert_document.verified",
       targetType: "expert_document",
       targetId: id,
@@ -485,7 +452,7 @@ export const verifySpecialization = (ctx: AppContext, actor: AdminActor, id: num
         data: { specialization_id: s.id, subject_id: s.subjectId },
       });
     }
-    record(tx, now, actor, {
+    recordAdminAction(tx, now, actor, {
       action: "expert_specialization.verified",
       targetType: "expert_specialization",
       targetId: id,
@@ -656,7 +623,7 @@ function setExpertActive(
         data: { reason: reason ?? null },
       });
     }
-    record(tx, now, actor, {
+    recordAdminAction(tx, now, actor, {
       action: active ? "expert.activated" : "expert.suspended",
       targetType: "user",
       targetId: userId,

@@ -1,5 +1,6 @@
 import type { Tx } from "../../db/client";
 import { auditLog } from "../../db/schema";
+import { emit } from "./events";
 
 export type AuditInput = {
   actorId: number | null;
@@ -25,4 +26,43 @@ export function audit(tx: Tx, now: number, a: AuditInput) {
       createdAt: now,
     })
     .run();
+}
+
+/** Who did an admin action, as the audit log records it. */
+export type ActionActor = { id: number; ip?: string; requestId?: string };
+
+/**
+ * An admin action's audit row, always, and its platform event when something changed, both in
+ * the action's transaction (a repeated no-op is audited but is not an event).
+ */
+export function recordAdminAction(
+  tx: Tx,
+  now: number,
+  actor: ActionActor,
+  a: {
+    action: string;
+    targetType: string;
+    targetId: number;
+    details: Record<string, unknown>;
+    changed: boolean;
+  },
+) {
+  audit(tx, now, {
+    actorId: actor.id,
+    action: a.action,
+    targetType: a.targetType,
+    targetId: a.targetId,
+    details: a.details,
+    ip: actor.ip,
+    requestId: actor.requestId,
+  });
+  if (a.changed) {
+    emit(tx, now, {
+      type: a.action,
+      actorId: actor.id,
+      subjectType: a.targetType,
+      subjectId: a.targetId,
+      payload: a.details,
+    });
+  }
 }
