@@ -1,7 +1,7 @@
-import { and, eq } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Queryable, Tx } from "../../db/client";
-import { ledgerAccounts, ledgerTransfers, type TransferKind } from "../../db/schema";
+import { prepare, preparedPer } from "../../db/prepared";
+import type { ledgerAccounts, ledgerTransfers, TransferKind } from "../../db/schema";
 import { ApiError, conflict } from "../../lib/errors";
 
 export type AccountRef = {
@@ -39,29 +39,50 @@ export const providerClearing = (provider: string, currency: string): AccountRef
   allowNegative: true,
 });
 
-const refWhere = (r: AccountRef) =>
-  and(
-    eq(ledgerAccounts.ownerType, r.ownerType),
-    eq(ledgerAccounts.ownerId, r.ownerId),
-    eq(ledgerAccounts.kind, r.kind),
-    eq(ledgerAccounts.currency, r.currency),
-  );
+type AccountRow = { id: number; balance: number; allow_negative: number };
+type TransferRow = typeof ledgerTransfers.$inferSelect;
+type RawTransfer = Omit<TransferRow, "metadata"> & { metadata: string };
 
-function account(tx: Tx, r: AccountRef, now: number) {
-  const found = tx.select().from(ledgerAccounts).where(refWhere(r)).get();
-  if (found) return found;
-  return tx
-    .insert(ledgerAccounts)
-    .values({
-      ownerType: r.ownerType,
-      ownerId: r.ownerId,
-      kind: r.kind,
-      currency: r.currency,
-      allowNegative: r.allowNegative ?? false,
-      createdAt: now,
-    })
-    .returning()
-    .get();
+// Every money move reads two accounts and writes three rows: prepared once per connection (DESIGN.md §1).
+const stmts = preparedPer((db) => ({
+  account: prepare<AccountRow, [string, string, string, string]>(
+    db,
+    "SELECT id, balance, allow_negative FROM ledger_accounts WHERE owner_type = ? AND owner_id = ? AND kind = ? AND currency = ?",
+  ),
+  openAccount: prepare<AccountRow, [string, string, string, string, number, number]>(
+    db,
+    `INSERT INTO ledger_accounts (owner_type, owner_id, kind, currency, balance, allow_negative, created_at)
+     VALUES (?, ?, ?, ?, 0, ?, ?) RETURNING id, balance, allow_negative`,
+  ),
+  setBalance: prepare<never, [number, number]>(db, "UPDATE ledger_accounts SET balance = ? WHERE id = ?"),
+  // A used key fails on ledger_transfers_key_uq (not ON CONFLICT DO NOTHING, which would burn an
+  // AUTOINCREMENT id on every replay); only then is the first transfer read.
+  insertTransfer: prepare<
+    { id: number },
+    [number, number, number, string, string, string | null, string | null, string, string, number]
+  >(
+    db,
+    `INSERT INTO ledger_transfers (debit_account_id, credit_account_id, amount, currency, kind, reference_type,
+       reference_id, idempotency_key, metadata, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+  ),
+  transferByKey: prepare<RawTransfer, [string]>(
+    db,
+    `SELECT id, debit_account_id AS debitAccountId, credit_account_id AS creditAccountId, amount, currency, kind,
+       reference_type AS referenceType, reference_id AS referenceId, idempotency_key AS idempotencyKey, metadata,
+       created_at AS createdAt
+     FROM ledger_transfers WHERE idempotency_key = ?`,
+  ),
+}));
+
+const findAccount = (db: Queryable, r: AccountRef) =>
+  stmts(db).account.get(r.ownerType, r.ownerId, r.kind, r.currency);
+
+function account(tx: Tx, r: AccountRef, now: number): AccountRow {
+  return (
+    findAccount(tx, r) ??
+    stmts(tx).openAccount.get(r.ownerType, r.ownerId, r.kind, r.currency, r.allowNegative ? 1 : 0, now)!
+  );
 }
 
 export type TransferInput = {
@@ -86,49 +107,67 @@ export function transfer(ctx: Pick<AppContext, "clock">, tx: Tx, t: TransferInpu
   const now = ctx.clock.now();
   const from = account(tx, t.from, now);
   const to = account(tx, t.to, now);
-  const prior = tx
-    .select()
-    .from(ledgerTransfers)
-    .where(eq(ledgerTransfers.idempotencyKey, t.idempotencyKey))
-    .get();
-  if (prior) {
-    if (prior.debitAccountId !== from.id || prior.creditAccountId !== to.id || prior.amount !== t.amount) {
+  const s = stmts(tx);
+  let keyClash: unknown;
+  if (from.allow_negative || from.balance >= t.amount) {
+    // Claim the key first: no read before the write in the usual case of a new key.
+    const metadata = JSON.stringify(t.metadata ?? {});
+    const referenceType = t.reference?.type ?? null;
+    const referenceId = t.reference ? String(t.reference.id) : null;
+    let inserted: { id: number } | null;
+    try {
+      inserted = s.insertTransfer.get(
+        from.id,
+        to.id,
+        t.amount,
+        t.from.currency,
+        t.kind,
+        referenceType,
+        referenceId,
+        t.idempotencyKey,
+        metadata,
+        now,
+      );
+    } catch (e) {
+      // The statement alone is undone; the caller's transaction goes on.
+      if ((e as { code?: string }).code !== "SQLITE_CONSTRAINT_UNIQUE") throw e;
+      keyClash = e;
+      inserted = null;
+    }
+    if (inserted) {
+      s.setBalance.run(from.balance - t.amount, from.id);
+      s.setBalance.run(to.balance + t.amount, to.id);
+      const row: TransferRow = {
+        id: inserted.id,
+        debitAccountId: from.id,
+        creditAccountId: to.id,
+        amount: t.amount,
+        currency: t.from.currency,
+        kind: t.kind,
+        referenceType,
+        referenceId,
+        idempotencyKey: t.idempotencyKey,
+        metadata: JSON.parse(metadata) as Record<string, unknown>,
+        createdAt: now,
+      };
+      return { transfer: row, applied: true };
+    }
+  }
+  // The key was used already (whatever the funds now), or the funds are short.
+  const raw = s.transferByKey.get(t.idempotencyKey);
+  if (raw) {
+    if (raw.debitAccountId !== from.id || raw.creditAccountId !== to.id || raw.amount !== t.amount) {
       throw conflict("ledger idempotency key reused with different terms", { key: t.idempotencyKey });
     }
+    const prior: TransferRow = { ...raw, metadata: JSON.parse(raw.metadata) as Record<string, unknown> };
     return { transfer: prior, applied: false };
   }
-  if (!from.allowNegative && from.balance < t.amount) {
-    throw new ApiError("insufficient_funds", "not enough funds", {
-      available: from.balance,
-      required: t.amount,
-      currency: t.from.currency,
-    });
-  }
-  tx.update(ledgerAccounts)
-    .set({ balance: from.balance - t.amount })
-    .where(eq(ledgerAccounts.id, from.id))
-    .run();
-  tx.update(ledgerAccounts)
-    .set({ balance: to.balance + t.amount })
-    .where(eq(ledgerAccounts.id, to.id))
-    .run();
-  const row = tx
-    .insert(ledgerTransfers)
-    .values({
-      debitAccountId: from.id,
-      creditAccountId: to.id,
-      amount: t.amount,
-      currency: t.from.currency,
-      kind: t.kind,
-      referenceType: t.reference?.type ?? null,
-      referenceId: t.reference ? String(t.reference.id) : null,
-      idempotencyKey: t.idempotencyKey,
-      metadata: t.metadata ?? {},
-      createdAt: now,
-    })
-    .returning()
-    .get();
-  return { transfer: row, applied: true };
+  if (keyClash) throw keyClash;
+  throw new ApiError("insufficient_funds", "not enough funds", {
+    available: from.balance,
+    required: t.amount,
+    currency: t.from.currency,
+  });
 }
 
 export function balanceOf(db: Queryable, r: AccountRef): number {
@@ -137,11 +176,6 @@ export function balanceOf(db: Queryable, r: AccountRef): number {
 
 /** The account's id and cached balance, or null when it has never been used. */
 export function accountOf(db: Queryable, r: AccountRef): { id: number; balance: number } | null {
-  return (
-    db
-      .select({ id: ledgerAccounts.id, balance: ledgerAccounts.balance })
-      .from(ledgerAccounts)
-      .where(refWhere(r))
-      .get() ?? null
-  );
+  const a = findAccount(db, r);
+  return a ? { id: a.id, balance: a.balance } : null;
 }

@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, ne } from "drizzle-orm";
+import { and, asc, desc, eq, getTableName, ne } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Queryable, Tx } from "../../db/client";
+import { prepare, preparedPer } from "../../db/prepared";
 import { complexities, subjects, workTypes } from "../../db/schema";
 import { conflict, notFound } from "../../lib/errors";
 import { type PageQuery, pageOf } from "../../lib/pagination";
@@ -77,13 +78,24 @@ export function listCatalogAdmin(
  * (orders: subject_id, work_type_id, complexity_id; experts: new specializations).
  */
 export function findActiveCatalogEntry(db: Queryable, kind: CatalogKind, id: number): CatalogRow | undefined {
-  const t = tableOf(kind);
-  return db
-    .select()
-    .from(t)
-    .where(and(eq(t.id, id), eq(t.isActive, true)))
-    .get();
+  const r = activeEntryStmts(db)[kind].get(id);
+  return r ? { ...r, isActive: r.isActive === 1 } : undefined;
 }
+
+// Every order create checks its catalog references: prepared once per catalog and connection.
+const activeEntryStmts = preparedPer((db) => {
+  const lookup = (kind: CatalogKind) =>
+    prepare<Omit<CatalogRow, "isActive"> & { isActive: number }, [number]>(
+      db,
+      `SELECT id, name, description, is_active AS isActive, sort_order AS sortOrder, created_at AS createdAt,
+         updated_at AS updatedAt FROM "${getTableName(tableOf(kind))}" WHERE id = ? AND is_active = 1`,
+    );
+  return {
+    subjects: lookup("subjects"),
+    "work-types": lookup("work-types"),
+    complexities: lookup("complexities"),
+  };
+});
 
 // ---------- admin writes ----------
 

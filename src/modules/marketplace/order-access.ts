@@ -1,6 +1,6 @@
-import { eq } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Queryable } from "../../db/client";
+import { prepare, preparedPer, selectList } from "../../db/prepared";
 import { type OrderStatus, orders } from "../../db/schema";
 import { can } from "../../http/auth";
 import type { Principal } from "../../http/types";
@@ -33,8 +33,15 @@ export function roleIn(p: Principal, o: OrderRow): OrderRole | null {
   return null;
 }
 
+/** Every column of an order, aliased to its `OrderRow` key (the RETURNING list of order writes too). */
+export const ORDER_COLUMNS = selectList(orders);
+
+const stmts = preparedPer((db) => ({
+  byId: prepare<OrderRow, [number]>(db, `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ?`),
+}));
+
 export function findOrder(db: Queryable, id: number): OrderRow | undefined {
-  return db.select().from(orders).where(eq(orders.id, id)).get();
+  return stmts(db).byId.get(id) ?? undefined;
 }
 
 /**

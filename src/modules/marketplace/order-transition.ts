@@ -1,13 +1,15 @@
-import { and, eq } from "drizzle-orm";
+import type { Statement } from "bun:sqlite";
+import { and, Column, eq, getTableColumns, is, SQL } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Tx } from "../../db/client";
+import { prepare, preparedPer } from "../../db/prepared";
 import { type OrderStatus, orders } from "../../db/schema";
 import { can } from "../../http/auth";
 import type { Principal } from "../../http/types";
 import { conflict, forbidden } from "../../lib/errors";
 import { emit } from "../platform/events";
 import { type NotificationType, notify } from "../platform/notifications";
-import { type OrderRole, type OrderRow, orderFor } from "./order-access";
+import { ORDER_COLUMNS, type OrderRole, type OrderRow, orderFor } from "./order-access";
 import { ACTIONS, type ActionName, type Actor, assertTransition } from "./order-machine";
 import { MP } from "./permissions";
 
@@ -79,12 +81,7 @@ export function transition(
   const to = t.to ?? ACTIONS[t.action].to;
   assertTransition(t.action, o.status, to);
   const now = ctx.clock.now();
-  const row = tx
-    .update(orders)
-    .set({ ...t.set, status: to, updatedAt: now })
-    .where(and(eq(orders.id, o.id), eq(orders.status, o.status)))
-    .returning()
-    .get();
+  const row = guardedUpdate(tx, o, { ...t.set, status: to, updatedAt: now });
   if (!row) throw conflict("the order changed meanwhile; reload it", { order_id: o.id });
   emit(tx, now, {
     type: `order.${t.action}`,
@@ -106,6 +103,53 @@ export function transition(
     },
   );
   return row;
+}
+
+type OrderSet = Partial<typeof orders.$inferInsert>;
+type UpdateStmt = Statement<OrderRow, (string | number | null)[]>;
+
+const ORDER_FIELDS = getTableColumns(orders) as Record<string, Column>;
+// One prepared UPDATE per set of columns (a handful: each action sets its own), per connection.
+const updateFor = preparedPer((db) => {
+  const byShape = new Map<string, UpdateStmt>();
+  return (cols: Column[]): UpdateStmt => {
+    const shape = cols.map((c) => c.name).join(",");
+    let stmt = byShape.get(shape);
+    if (!stmt) {
+      stmt = prepare<OrderRow, (string | number | null)[]>(
+        db,
+        `UPDATE orders SET ${cols.map((c) => `"${c.name}" = ?`).join(", ")} WHERE id = ? AND status = ? RETURNING ${ORDER_COLUMNS}`,
+      );
+      byShape.set(shape, stmt);
+    }
+    return stmt;
+  };
+});
+
+/**
+ * `UPDATE orders SET … WHERE id = ? AND status = ? RETURNING *`: the row, or undefined when the
+ * status changed meanwhile. Like Drizzle's `.set()`, undefined values and unknown keys are skipped.
+ */
+function guardedUpdate(tx: Tx, o: OrderRow, set: OrderSet): OrderRow | undefined {
+  const cols: Column[] = [];
+  const values: (string | number | null)[] = [];
+  for (const [key, value] of Object.entries(set)) {
+    if (value === undefined) continue;
+    const col = ORDER_FIELDS[key];
+    if (!col) continue;
+    if (is(value, SQL) || is(value, Column)) {
+      // An SQL expression in the set: let Drizzle build it.
+      return tx
+        .update(orders)
+        .set(set)
+        .where(and(eq(orders.id, o.id), eq(orders.status, o.status)))
+        .returning()
+        .get();
+    }
+    cols.push(col);
+    values.push(value === null ? null : (col.mapToDriverValue(value) as string | number));
+  }
+  return updateFor(tx)(cols).get(...values, o.id, o.status) ?? undefined;
 }
 
 /** Notifies the order's client and expert, except whoever acted. */

@@ -1,14 +1,8 @@
 import { and, asc, desc, eq, inArray, or, type SQL } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Queryable } from "../../db/client";
-import {
-  events,
-  expertProfiles,
-  expertSpecializations,
-  type OrderStatus,
-  orders,
-  users,
-} from "../../db/schema";
+import { prepare, preparedPer } from "../../db/prepared";
+import { events, type OrderStatus, orders } from "../../db/schema";
 import { can } from "../../http/auth";
 import type { Principal } from "../../http/types";
 import { ApiError, forbidden, notFound, validation } from "../../lib/errors";
@@ -17,7 +11,7 @@ import { iso } from "../../lib/time";
 import { emit } from "../platform/events";
 import { notify } from "../platform/notifications";
 import { type CatalogKind, findActiveCatalogEntry } from "./catalog";
-import { ACTIVE_STATUSES, findOrder, type OrderRow, roleIn } from "./order-access";
+import { ACTIVE_STATUSES, findOrder, ORDER_COLUMNS, type OrderRow, roleIn } from "./order-access";
 import { assertTransition } from "./order-machine";
 import type { OrderCreate, OrderListQuery } from "./order-schemas";
 import { transition } from "./order-transition";
@@ -29,19 +23,53 @@ function activeEntry(db: Queryable, kind: CatalogKind, id: number | undefined, f
     throw validation(field, `no active entry with id ${id}`);
 }
 
+type OrderInsert = [
+  kind: string,
+  clientId: number,
+  title: string,
+  description: string | null,
+  subjectId: number | null,
+  workTypeId: number | null,
+  complexityId: number | null,
+  deadline: number | null,
+  scheduledAt: number | null,
+  durationMinutes: number | null,
+  budget: number | null,
+  currency: string,
+  slaDueAt: number | null,
+  createdAt: number,
+  updatedAt: number,
+];
+
+// The order write path (create, take) runs these on every order: prepared once per connection (DESIGN.md §1).
+const stmts = preparedPer((db) => ({
+  // Columns not named here are NULL, as Drizzle's insert would write them.
+  insertOrder: prepare<OrderRow, OrderInsert>(
+    db,
+    `INSERT INTO orders (kind, status, client_id, title, description, subject_id, work_type_id, complexity_id,
+       deadline, scheduled_at, duration_minutes, budget, currency, escrow_amount, sla_due_at, created_at, updated_at)
+     VALUES (?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) RETURNING ${ORDER_COLUMNS}`,
+  ),
+  verifiedSpecialization: prepare<{ id: number }, [number, number]>(
+    db,
+    "SELECT id FROM expert_specializations WHERE user_id = ? AND subject_id = ? AND is_verified = 1",
+  ),
+  profileActive: prepare<{ is_active: number }, [number]>(
+    db,
+    "SELECT is_active FROM expert_profiles WHERE user_id = ?",
+  ),
+  candidates: prepare<{ id: number }, [number]>(
+    db,
+    `SELECT s.user_id AS id FROM expert_specializations s
+     JOIN expert_profiles p ON p.user_id = s.user_id
+     JOIN users u ON u.id = s.user_id
+     WHERE s.subject_id = ? AND s.is_verified = 1 AND p.is_active = 1 AND u.role = 'expert' AND u.is_banned = 0`,
+  ),
+}));
+
 /** Verified specialization of the expert in the subject: the right to take its orders. */
 export function hasVerifiedSpecialization(db: Queryable, expertId: number, subjectId: number) {
-  return !!db
-    .select({ id: expertSpecializations.id })
-    .from(expertSpecializations)
-    .where(
-      and(
-        eq(expertSpecializations.userId, expertId),
-        eq(expertSpecializations.subjectId, subjectId),
-        eq(expertSpecializations.isVerified, true),
-      ),
-    )
-    .get();
+  return !!stmts(db).verifiedSpecialization.get(expertId, subjectId);
 }
 
 /** Creates an order in status `new`, records it and tells the verified experts of its subject. */
@@ -61,28 +89,24 @@ export function createOrder(ctx: AppContext, p: Principal, input: OrderCreate): 
       activeEntry(tx, "subjects", input.subject_id, "body.subject_id");
       activeEntry(tx, "work-types", input.work_type_id, "body.work_type_id");
       activeEntry(tx, "complexities", input.complexity_id, "body.complexity_id");
-      const o = tx
-        .insert(orders)
-        .values({
-          kind,
-          clientId: p.user.id,
-          title: input.title,
-          description: input.description ?? null,
-          subjectId: input.subject_id,
-          workTypeId: input.work_type_id ?? null,
-          complexityId: input.complexity_id ?? null,
-          deadline,
-          scheduledAt,
-          durationMinutes: input.duration_minutes ?? null,
-          budget: input.budget ?? null,
-          currency: input.currency ?? "RUB",
-          // The SLA is the client's deadline, or the session's start.
-          slaDueAt: deadline ?? scheduledAt,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning()
-        .get();
+      const o = stmts(tx).insertOrder.get(
+        kind,
+        p.user.id,
+        input.title,
+        input.description ?? null,
+        input.subject_id ?? null,
+        input.work_type_id ?? null,
+        input.complexity_id ?? null,
+        deadline,
+        scheduledAt,
+        input.duration_minutes ?? null,
+        input.budget ?? null,
+        input.currency ?? "RUB",
+        // The SLA is the client's deadline, or the session's start.
+        deadline ?? scheduledAt,
+        now,
+        now,
+      )!;
       emit(tx, now, {
         type: "order.created",
         actorId: p.user.id,
@@ -107,21 +131,8 @@ export function createOrder(ctx: AppContext, p: Principal, input: OrderCreate): 
 
 /** Active experts with a verified specialization in the subject (who may take its orders). */
 function candidateExperts(db: Queryable, subjectId: number, exceptUserId: number): number[] {
-  return db
-    .select({ id: expertSpecializations.userId })
-    .from(expertSpecializations)
-    .innerJoin(expertProfiles, eq(expertProfiles.userId, expertSpecializations.userId))
-    .innerJoin(users, eq(users.id, expertSpecializations.userId))
-    .where(
-      and(
-        eq(expertSpecializations.subjectId, subjectId),
-        eq(expertSpecializations.isVerified, true),
-        eq(expertProfiles.isActive, true),
-        eq(users.role, "expert"),
-        eq(users.isBanned, false),
-      ),
-    )
-    .all()
+  return stmts(db)
+    .candidates.all(subjectId)
     .map((r) => r.id)
     .filter((id) => id !== exceptUserId);
 }
@@ -142,8 +153,8 @@ export function takeOrder(ctx: AppContext, p: Principal, id: number): OrderRow {
       }
       assertTransition("take", o.status, "in_review");
       if (o.clientId === p.user.id) throw forbidden("you cannot take your own order");
-      const profile = tx.select().from(expertProfiles).where(eq(expertProfiles.userId, p.user.id)).get();
-      if (p.user.role !== "expert" || !profile?.isActive)
+      const profile = stmts(tx).profileActive.get(p.user.id);
+      if (p.user.role !== "expert" || !profile?.is_active)
         throw forbidden("your expert profile is not active");
       if (!hasVerifiedSpecialization(tx, p.user.id, o.subjectId)) {
         throw forbidden("you have no verified specialization in this order's subject");

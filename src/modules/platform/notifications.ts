@@ -1,7 +1,6 @@
-import { eq } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Tx } from "../../db/client";
-import { notifications, users } from "../../db/schema";
+import { prepare, preparedPer } from "../../db/prepared";
 
 /** Seed 000's notification types plus the billing notices of seed 002. */
 export const NOTIFICATION_TYPES = [
@@ -37,30 +36,32 @@ export type NotifyInput = {
   data?: Record<string, unknown>;
 };
 
+// Every order step notifies someone: prepared once per connection (DESIGN.md §1).
+const stmts = preparedPer((db) => ({
+  insert: prepare<{ id: number }, [number, string, string, string, string, number]>(
+    db,
+    "INSERT INTO notifications (user_id, type, title, message, data, is_read, read_at, created_at) VALUES (?, ?, ?, ?, ?, 0, NULL, ?) RETURNING id",
+  ),
+  telegramId: prepare<{ telegram_id: number | null }, [number]>(
+    db,
+    "SELECT telegram_id FROM users WHERE id = ?",
+  ),
+}));
+
 /**
  * Creates an in-app notification in the caller's transaction and, for users with a Telegram id
  * when a bot token is configured, queues its Telegram delivery in the same transaction.
  */
 export function notify(ctx: AppContext, tx: Tx, n: NotifyInput): number {
   const now = ctx.clock.now();
-  const row = tx
-    .insert(notifications)
-    .values({
-      userId: n.userId,
-      type: n.type,
-      title: n.title,
-      message: n.message,
-      data: n.data ?? {},
-      createdAt: now,
-    })
-    .returning({ id: notifications.id })
-    .get();
+  const s = stmts(tx);
+  const row = s.insert.get(n.userId, n.type, n.title, n.message, JSON.stringify(n.data ?? {}), now)!;
   if (ctx.env.TELEGRAM_BOT_TOKEN) {
-    const user = tx.select({ telegramId: users.telegramId }).from(users).where(eq(users.id, n.userId)).get();
-    if (user?.telegramId) {
+    const user = s.telegramId.get(n.userId);
+    if (user?.telegram_id) {
       ctx.jobs.enqueue(ctx, tx, {
         type: "telegram.send",
-        payload: { chat_id: user.telegramId, text: `${n.title}\n\n${n.message}`, notification_id: row.id },
+        payload: { chat_id: user.telegram_id, text: `${n.title}\n\n${n.message}`, notification_id: row.id },
         dedupeKey: `telegram:notification:${row.id}`,
       });
     }

@@ -1,0 +1,55 @@
+import type { Database, SQLQueryBindings, Statement } from "bun:sqlite";
+import { getTableColumns, type Table } from "drizzle-orm";
+import type { Queryable } from "./client";
+
+/**
+ * The bun:sqlite connection under a Drizzle database or transaction. A transaction runs on its
+ * database's one connection, so a statement prepared on it runs inside the caller's transaction.
+ */
+export function sqliteOf(q: Queryable): Database {
+  const client = (q as unknown as { session?: { client?: Database } }).session?.client;
+  if (!client || typeof client.prepare !== "function") {
+    throw new Error("prepared statements need a bun:sqlite connection under the Drizzle handle");
+  }
+  return client;
+}
+
+/** Typed `db.prepare` for the builders passed to `preparedPer`. */
+export const prepare = <R = unknown, P extends SQLQueryBindings[] = never[]>(db: Database, sql: string) =>
+  db.prepare(sql) as unknown as Statement<R, P>;
+
+/**
+ * Hot-path statements (DESIGN.md §1): `build` runs once per connection, its result is cached on
+ * the bun:sqlite handle (tests open many :memory: databases; each gets its own statements).
+ */
+export function preparedPer<S>(build: (db: Database) => S): (q: Queryable) => S {
+  const cache = new WeakMap<Database, S>();
+  return (q) => {
+    const db = sqliteOf(q);
+    let s = cache.get(db);
+    if (s === undefined) {
+      s = build(db);
+      cache.set(db, s);
+    }
+    return s;
+  };
+}
+
+/** Column types whose driver value is what Drizzle returns (no JSON, boolean or timestamp decoding). */
+const PLAIN = new Set(["SQLiteInteger", "SQLiteText"]);
+
+/**
+ * `col AS key, …` for every column of `table`, so a raw row has the shape of `$inferSelect`.
+ * Throws for a column Drizzle would decode (json, boolean, timestamp, bigint): such a table needs
+ * its own mapping.
+ */
+export function selectList(table: Table): string {
+  return Object.entries(getTableColumns(table))
+    .map(([key, col]) => {
+      if (!PLAIN.has(col.columnType)) {
+        throw new Error(`selectList: column ${col.name} (${col.columnType}) needs decoding`);
+      }
+      return col.name === key ? `"${key}"` : `"${col.name}" AS "${key}"`;
+    })
+    .join(", ");
+}
