@@ -18,21 +18,26 @@ export function sqliteOf(q: Queryable): Database {
 export const prepare = <R = unknown, P extends SQLQueryBindings[] = never[]>(db: Database, sql: string) =>
   db.prepare(sql) as unknown as Statement<R, P>;
 
+/** `build(key)` once per key object, kept as long as the key lives (a connection, a Drizzle db). */
+export function onePer<K extends object, S>(build: (key: K) => S): (key: K) => S {
+  const cache = new WeakMap<K, S>();
+  return (key) => {
+    let s = cache.get(key);
+    if (s === undefined) {
+      s = build(key);
+      cache.set(key, s);
+    }
+    return s;
+  };
+}
+
 /**
  * Hot-path statements (DESIGN.md §1): `build` runs once per connection, its result is cached on
  * the bun:sqlite handle (tests open many :memory: databases; each gets its own statements).
  */
 export function preparedPer<S>(build: (db: Database) => S): (q: Queryable) => S {
-  const cache = new WeakMap<Database, S>();
-  return (q) => {
-    const db = sqliteOf(q);
-    let s = cache.get(db);
-    if (s === undefined) {
-      s = build(db);
-      cache.set(db, s);
-    }
-    return s;
-  };
+  const cached = onePer(build);
+  return (q) => cached(sqliteOf(q));
 }
 
 /** Column types whose driver value is what Drizzle returns (no JSON, boolean or timestamp decoding). */

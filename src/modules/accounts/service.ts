@@ -1,6 +1,7 @@
 import { and, eq, ne, or, sql } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Tx } from "../../db/client";
+import { onePer } from "../../db/prepared";
 import { type Role, users } from "../../db/schema";
 import { ApiError, conflict, notFound } from "../../lib/errors";
 import { emit } from "../platform/events";
@@ -122,21 +123,16 @@ export function needsBootstrap(ctx: AppContext): boolean {
 }
 
 // Prepared once per connection: /me is on every client's start-up path.
-const userByIdStmt = new WeakMap<AppContext["db"], ReturnType<typeof prepareUserById>>();
-const prepareUserById = (db: AppContext["db"]) =>
+const userById = onePer((db: AppContext["db"]) =>
   db
     .select()
     .from(users)
     .where(eq(users.id, sql.placeholder("id")))
-    .prepare();
+    .prepare(),
+);
 
 export function getUser(ctx: AppContext, id: number): UserRow {
-  let stmt = userByIdStmt.get(ctx.db);
-  if (!stmt) {
-    stmt = prepareUserById(ctx.db);
-    userByIdStmt.set(ctx.db, stmt);
-  }
-  const u = stmt.get({ id });
+  const u = userById(ctx.db).get({ id });
   if (!u) throw notFound("user");
   return u;
 }

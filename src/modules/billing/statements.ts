@@ -1,4 +1,5 @@
 import type { Database, SQLQueryBindings, Statement } from "bun:sqlite";
+import { onePer } from "../../db/prepared";
 
 /**
  * Prepared statements of the minute hot paths (balance, usage, holds), compiled once per
@@ -95,13 +96,4 @@ function build(db: Database) {
 }
 
 export type Statements = ReturnType<typeof build>;
-const cache = new WeakMap<Database, Statements>();
-
-export function statements(db: Database): Statements {
-  let s = cache.get(db);
-  if (!s) {
-    s = build(db);
-    cache.set(db, s);
-  }
-  return s;
-}
+export const statements: (db: Database) => Statements = onePer(build);

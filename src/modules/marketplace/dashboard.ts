@@ -3,7 +3,6 @@ import {
   count,
   desc,
   eq,
-  exists,
   gte,
   inArray,
   isNull,
@@ -37,7 +36,8 @@ import {
 import { offset, type PageQuery } from "../../lib/pagination";
 import { DAY, iso, isoOrNull } from "../../lib/time";
 import type { AvailableOrdersQuery, TransactionsQuery } from "./dashboard-schemas";
-import { ACTIVE_STATUSES, FINAL_STATUSES, serializeOrder } from "./order-access";
+import { activeExpertExists } from "./experts";
+import { ACTIVE_STATUSES, ESCROW_STATUSES, FINAL_STATUSES, serializeOrder } from "./order-access";
 import { ratingSummary } from "./reviews";
 
 /*
@@ -48,14 +48,6 @@ import { ratingSummary } from "./reviews";
 const countWhere = (cond: SQL) => sql<number>`coalesce(sum(case when ${cond} then 1 else 0 end), 0)`;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-/** Statuses in which an expert's order still holds the client's money for them (pending_payouts). */
-export const ESCROW_STATUSES: readonly OrderStatus[] = [
-  "paid",
-  "in_progress",
-  "delivered",
-  "revision",
-  "disputed",
-];
 /** Statuses that end an order the expert took without success (success_rate's denominator). */
 export const FAILED_STATUSES: readonly OrderStatus[] = ["cancelled", "declined_by_expert"];
 /** Roles that see the platform-wide /dashboard. */
@@ -275,16 +267,12 @@ function availableWhere(db: Queryable, expertId: number, f: Partial<AvailableOrd
     .select({ id: expertSpecializations.subjectId })
     .from(expertSpecializations)
     .where(and(eq(expertSpecializations.userId, expertId), eq(expertSpecializations.isVerified, true)));
-  const activeProfile = db
-    .select({ one: sql`1` })
-    .from(expertProfiles)
-    .where(and(eq(expertProfiles.userId, expertId), eq(expertProfiles.isActive, true)));
   const conds: SQL[] = [
     eq(orders.status, "new"),
     isNull(orders.expertId),
     ne(orders.clientId, expertId),
     inArray(orders.subjectId, verifiedSubjects),
-    exists(activeProfile),
+    activeExpertExists(expertId),
   ];
   if (f.subject_id !== undefined) conds.push(eq(orders.subjectId, f.subject_id));
   if (f.work_type_id !== undefined) conds.push(eq(orders.workTypeId, f.work_type_id));

@@ -1,6 +1,7 @@
 import { type AnyColumn, and, count, desc, eq, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Queryable, Tx } from "../../db/client";
+import { prepare, preparedPer } from "../../db/prepared";
 import {
   expertApplications,
   expertDocuments,
@@ -50,23 +51,23 @@ const userRefCols = {
 const where = (conds: SQL[]) => (conds.length ? and(...conds) : undefined);
 const boolFilter = (v: "true" | "false" | undefined) => (v === undefined ? undefined : v === "true");
 
-/** An expert: role `expert`, a profile row, not suspended, not banned. The orders module asks this on take. */
-export function isActiveExpert(db: Queryable, userId: number): boolean {
-  const row = db
-    .select({ id: users.id })
-    .from(users)
-    .innerJoin(expertProfiles, eq(expertProfiles.userId, users.id))
-    .where(
-      and(
-        eq(users.id, userId),
-        eq(users.role, "expert"),
-        eq(users.isBanned, false),
-        eq(expertProfiles.isActive, true),
-      ),
-    )
-    .get();
-  return row !== undefined;
-}
+/**
+ * The one rule of an active expert, over `users u` joined to `expert_profiles p`: role expert, not
+ * banned, profile not suspended. Taking an order, the available-orders list and new-order notices
+ * all use it, so an expert is never shown an order they would be refused.
+ */
+export const ACTIVE_EXPERT_SQL = "u.role = 'expert' AND u.is_banned = 0 AND p.is_active = 1";
+const ACTIVE_EXPERT_BY_ID = `SELECT 1 AS one FROM users u JOIN expert_profiles p ON p.user_id = u.id
+  WHERE u.id = ? AND ${ACTIVE_EXPERT_SQL}`;
+
+// Asked on every take: prepared once per connection.
+const activeExpert = preparedPer((db) => prepare<{ one: number }, [number]>(db, ACTIVE_EXPERT_BY_ID));
+
+export const isActiveExpert = (db: Queryable, userId: number): boolean => !!activeExpert(db).get(userId);
+
+/** The same rule as a condition for a Drizzle query about `userId`. */
+export const activeExpertExists = (userId: number) =>
+  sql`EXISTS (SELECT 1 FROM users u JOIN expert_profiles p ON p.user_id = u.id WHERE u.id = ${userId} AND ${sql.raw(ACTIVE_EXPERT_SQL)})`;
 
 // ---------- applications ----------
 

@@ -21,6 +21,14 @@ export const ACTIVE_STATUSES: readonly OrderStatus[] = [
   "revision",
   "disputed",
 ];
+/** Statuses in which a wallet-paid order may hold escrow (paid, until accepted or resolved). */
+export const ESCROW_STATUSES: readonly OrderStatus[] = [
+  "paid",
+  "in_progress",
+  "delivered",
+  "revision",
+  "disputed",
+];
 export const FINAL_STATUSES: readonly OrderStatus[] = ["completed", "cancelled", "declined_by_expert"];
 
 export type OrderRole = "client" | "expert" | "staff";

@@ -3,13 +3,13 @@ import type { AppContext } from "../../context";
 import type { Tx } from "../../db/client";
 import { type ORDER_STATUSES, type OrderStatus, orders } from "../../db/schema";
 import type { Principal } from "../../http/types";
-import { ApiError, conflict, validation } from "../../lib/errors";
+import { ApiError, conflict, notFound, validation } from "../../lib/errors";
 import { insertFile, storeUpload, type Upload } from "../../lib/files";
 import type { AdminActor } from "../accounts/admin";
-import { audit } from "../platform/audit";
+import { recordAdminAction } from "../platform/audit";
 import { emit } from "../platform/events";
 import { holdEscrow, settleEscrow } from "./escrow";
-import { FINAL_STATUSES, type OrderRow } from "./order-access";
+import { ESCROW_STATUSES, findOrder, type OrderRow } from "./order-access";
 import type { ResolveBody } from "./order-schemas";
 import { notifyParties, transition, withOrder } from "./order-transition";
 
@@ -22,7 +22,8 @@ export const setPrice = (ctx: AppContext, p: Principal, id: number, price: numbe
 /** The client pays the price from the wallet into escrow: awaiting_payment -> paid. */
 export const payOrder = (ctx: AppContext, p: Principal, id: number) =>
   withOrder(ctx, p, id, "pay", (tx, o, now) => {
-    const price = o.price ?? 0;
+    const price = o.price;
+    if (price == null) throw conflict("the order has no price yet", { status: o.status });
     const row = transition(ctx, tx, o, {
       action: "pay",
       actorId: p.user.id,
@@ -31,7 +32,7 @@ export const payOrder = (ctx: AppContext, p: Principal, id: number) =>
     });
     // After the status check (a second pay is invalid_transition, not a second hold); a 402 here
     // rolls the whole transaction back.
-    if (price > 0) holdEscrow(ctx, tx, o, price);
+    holdEscrow(ctx, tx, o, price);
     return row;
   });
 
@@ -43,8 +44,8 @@ export const payOrder = (ctx: AppContext, p: Principal, id: number) =>
 export function uploadPaymentProof(ctx: AppContext, p: Principal, id: number, up: Upload) {
   return storeUpload(ctx, up, ({ storageKey, sha256 }) =>
     withOrder(ctx, p, id, "upload_payment_proof", (tx, o, now) => {
+      // From any other status transition() refuses, the transaction rolls back, the bytes go.
       const replacing = o.status === "payment_proof_uploaded";
-      if (!replacing) assertStatus(o, "awaiting_payment", "payment_proof_uploaded", "upload_payment_proof");
       const file = insertFile(tx, now, {
         ownerId: p.user.id,
         purpose: "payment_proof",
@@ -77,19 +78,6 @@ export function uploadPaymentProof(ctx: AppContext, p: Principal, id: number, up
   );
 }
 
-function assertStatus(o: OrderRow, from: OrderStatus, to: OrderStatus, action: string) {
-  if (o.status !== from) {
-    throw new ApiError(
-      "invalid_transition",
-      `cannot ${action.replace(/_/g, " ")} an order that is ${o.status}`,
-      {
-        from: o.status,
-        to,
-      },
-    );
-  }
-}
-
 /** The client says a manual transfer was sent (proof may follow): awaiting_payment -> payment_proof_uploaded. */
 export const markPaid = (ctx: AppContext, p: Principal, id: number, note?: string) =>
   withOrder(ctx, p, id, "mark_paid", (tx, o) =>
@@ -101,16 +89,21 @@ export const markPaid = (ctx: AppContext, p: Principal, id: number, note?: strin
     }),
   );
 
-/** The expert (or an admin) confirms the manual payment arrived: payment_proof_uploaded -> paid. */
-export function confirmPayment(ctx: AppContext, p: Principal, id: number, actor?: AdminActor) {
-  return withOrder(ctx, p, id, "confirm_payment", (tx, o, now) => {
+/**
+ * The expert (or staff with orders:manage, by either route) confirms the manual payment arrived:
+ * payment_proof_uploaded -> paid. Staff confirmations are audited.
+ */
+export function confirmPayment(ctx: AppContext, p: Principal, actor: AdminActor, id: number) {
+  return withOrder(ctx, p, id, "confirm_payment", (tx, o, now, role) => {
+    const by = role === "expert" ? "expert" : "admin";
     const row = transition(ctx, tx, o, {
       action: "confirm_payment",
       actorId: p.user.id,
       set: { paymentMethod: "manual", paidAt: now },
-      payload: { payment_method: "manual", by: actor ? "admin" : "expert" },
+      payload: { payment_method: "manual", by },
     });
-    if (actor) auditOrder(tx, now, actor, "order.confirm_payment", o.id, { from: o.status });
+    if (by === "admin")
+      recordAdminAction(tx, now, actor, auditOf("order.confirm_payment", o.id, { from: o.status }));
     return row;
   });
 }
@@ -179,17 +172,19 @@ export const declineOrder = (ctx: AppContext, p: Principal, id: number, reason?:
     }),
   );
 
-/** The client cancels before work is paid for; any escrow goes back to the wallet. */
+/**
+ * The client cancels before work is paid for. Nothing is held in those statuses (pay moves to
+ * `paid`, and set-status never strands escrow), so paid work is undone through a dispute.
+ */
 export const cancelOrder = (ctx: AppContext, p: Principal, id: number, reason?: string) =>
-  withOrder(ctx, p, id, "cancel", (tx, o, now) => {
-    const refunded = o.escrowAmount > 0 ? settleEscrow(ctx, tx, o, o.escrowAmount).refunded : 0;
-    return transition(ctx, tx, o, {
+  withOrder(ctx, p, id, "cancel", (tx, o, now) =>
+    transition(ctx, tx, o, {
       action: "cancel",
       actorId: p.user.id,
-      set: { statusReason: reason ?? null, cancelledAt: now, escrowAmount: 0 },
-      payload: { refunded, ...(reason ? { reason } : {}) },
-    });
-  });
+      set: { statusReason: reason ?? null, cancelledAt: now },
+      payload: reason ? { reason } : {},
+    }),
+  );
 
 export const disputeOrder = (ctx: AppContext, p: Principal, id: number, reason: string) =>
   withOrder(ctx, p, id, "dispute", (tx, o) =>
@@ -231,29 +226,26 @@ export function resolveDispute(ctx: AppContext, p: Principal, actor: AdminActor,
       },
       payload: { outcome: r.outcome, ...money, ...(r.note ? { note: r.note } : {}) },
     });
-    auditOrder(tx, now, actor, "order.resolve", o.id, { outcome: r.outcome, ...money });
+    recordAdminAction(tx, now, actor, auditOf("order.resolve", o.id, { outcome: r.outcome, ...money }));
     return row;
   });
 }
 
 /** Delivered orders the client left alone for `auto_accept_days` accept themselves (the system acts). */
-export function autoAccept(ctx: AppContext, o: OrderRow) {
+export function autoAccept(ctx: AppContext, id: number) {
   return ctx.db.transaction(
     (tx) => {
-      const now = ctx.clock.now();
-      const fresh = tx.select().from(orders).where(eq(orders.id, o.id)).get();
-      if (fresh?.status !== "delivered") return null;
-      return release(ctx, tx, fresh, "auto_accept", null, now);
+      const o = findOrder(tx, id);
+      if (o?.status !== "delivered") return null;
+      return release(ctx, tx, o, "auto_accept", null, ctx.clock.now());
     },
     { behavior: "immediate" },
   );
 }
 
-const MONEY_FINAL: readonly OrderStatus[] = FINAL_STATUSES;
-
 /**
  * Admin override of an order's status (seed 001 set-status), audited. It moves no money, so an
- * order holding escrow cannot be forced into a final status: that is what /resolve is for.
+ * order holding escrow stays among the statuses that may hold it: /resolve settles money.
  */
 export function adminSetStatus(
   ctx: AppContext,
@@ -263,15 +255,15 @@ export function adminSetStatus(
 ) {
   return ctx.db.transaction(
     (tx) => {
-      const o = tx.select().from(orders).where(eq(orders.id, id)).get();
-      if (!o) throw new ApiError("not_found", "order not found");
+      const o = findOrder(tx, id);
+      if (!o) throw notFound("order");
       if (o.status === body.status) {
         throw new ApiError("invalid_transition", `the order already is ${o.status}`, {
           from: o.status,
           to: body.status,
         });
       }
-      if (o.escrowAmount > 0 && MONEY_FINAL.includes(body.status)) {
+      if (o.escrowAmount > 0 && !ESCROW_STATUSES.includes(body.status)) {
         throw conflict("the order holds escrow; settle it with POST /orders/{id}/resolve", {
           escrow_amount: o.escrowAmount,
         });
@@ -293,11 +285,12 @@ export function adminSetStatus(
         subjectId: o.id,
         payload: { from: o.status, to: body.status, reason: body.reason },
       });
-      auditOrder(tx, now, actor, "order.set_status", o.id, {
-        from: o.status,
-        to: body.status,
-        reason: body.reason,
-      });
+      recordAdminAction(
+        tx,
+        now,
+        actor,
+        auditOf("order.set_status", o.id, { from: o.status, to: body.status, reason: body.reason }),
+      );
       notifyParties(ctx, tx, row, actor.id, "order_status_changed", {
         action: "set_status",
         from: o.status,
@@ -309,21 +302,11 @@ export function adminSetStatus(
   );
 }
 
-function auditOrder(
-  tx: Tx,
-  now: number,
-  actor: AdminActor,
-  action: string,
-  id: number,
-  details: Record<string, unknown>,
-) {
-  audit(tx, now, {
-    actorId: actor.id,
-    action,
-    targetType: "order",
-    targetId: id,
-    details,
-    ip: actor.ip,
-    requestId: actor.requestId,
-  });
-}
+/** The audit row of a staff action on an order; its timeline event is written by the action. */
+const auditOf = (action: string, id: number, details: Record<string, unknown>) => ({
+  action,
+  targetType: "order",
+  targetId: id,
+  details,
+  changed: false,
+});

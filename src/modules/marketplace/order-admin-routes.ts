@@ -57,7 +57,7 @@ export const orderAdminRoutes = createRouter()
     }),
     (c) =>
       c.json(
-        serializeOrder(confirmPayment(c.var.ctx, principalOf(c), c.req.valid("param").id, actorOf(c))),
+        serializeOrder(confirmPayment(c.var.ctx, principalOf(c), actorOf(c), c.req.valid("param").id)),
         200,
       ),
   )

@@ -230,7 +230,7 @@ export const orderRoutes = createRouter()
   )
   .openapi(
     actionRoute("confirm-payment", "Confirm a manual payment -> paid (its expert or an admin)", TakeBody),
-    (c) => ok(c, confirmPayment(c.var.ctx, principalOf(c), id(c))),
+    (c) => ok(c, confirmPayment(c.var.ctx, principalOf(c), actorOf(c), id(c))),
   )
   .openapi(actionRoute("start", "Start work: paid or revision -> in_progress", TakeBody), (c) =>
     ok(c, startOrder(c.var.ctx, principalOf(c), id(c))),

@@ -40,7 +40,7 @@ export function withOrder<T>(
   p: Principal,
   id: number,
   action: ActionName,
-  fn: (tx: Tx, o: OrderRow, now: number) => T,
+  fn: (tx: Tx, o: OrderRow, now: number, role: OrderRole) => T,
 ): T {
   return ctx.db.transaction(
     (tx) => {
@@ -48,7 +48,7 @@ export function withOrder<T>(
       if (!allowed(p, role, ACTIONS[action].by)) {
         throw forbidden(`only the order's ${ACTIONS[action].by} may ${action.replace(/_/g, " ")}`);
       }
-      return fn(tx, order, ctx.clock.now());
+      return fn(tx, order, ctx.clock.now(), role);
     },
     { behavior: "immediate" },
   );

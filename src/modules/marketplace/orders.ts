@@ -11,6 +11,7 @@ import { iso } from "../../lib/time";
 import { emit } from "../platform/events";
 import { notify } from "../platform/notifications";
 import { type CatalogKind, findActiveCatalogEntry } from "./catalog";
+import { ACTIVE_EXPERT_SQL, isActiveExpert } from "./experts";
 import { ACTIVE_STATUSES, findOrder, ORDER_COLUMNS, type OrderRow, roleIn } from "./order-access";
 import { assertTransition } from "./order-machine";
 import type { OrderCreate, OrderListQuery } from "./order-schemas";
@@ -54,22 +55,22 @@ const stmts = preparedPer((db) => ({
     db,
     "SELECT id FROM expert_specializations WHERE user_id = ? AND subject_id = ? AND is_verified = 1",
   ),
-  profileActive: prepare<{ is_active: number }, [number]>(
-    db,
-    "SELECT is_active FROM expert_profiles WHERE user_id = ?",
-  ),
   candidates: prepare<{ id: number }, [number]>(
     db,
     `SELECT s.user_id AS id FROM expert_specializations s
      JOIN expert_profiles p ON p.user_id = s.user_id
      JOIN users u ON u.id = s.user_id
-     WHERE s.subject_id = ? AND s.is_verified = 1 AND p.is_active = 1 AND u.role = 'expert' AND u.is_banned = 0`,
+     WHERE s.subject_id = ? AND s.is_verified = 1 AND ${ACTIVE_EXPERT_SQL}`,
   ),
 }));
 
-/** Verified specialization of the expert in the subject: the right to take its orders. */
-export function hasVerifiedSpecialization(db: Queryable, expertId: number, subjectId: number) {
-  return !!stmts(db).verifiedSpecialization.get(expertId, subjectId);
+/** Why the user may not take the order (null when they may): an active expert verified in its subject. */
+function whyNotTaker(db: Queryable, userId: number, o: OrderRow): string | null {
+  if (!isActiveExpert(db, userId)) return "your expert profile is not active";
+  if (!stmts(db).verifiedSpecialization.get(userId, o.subjectId)) {
+    return "you have no verified specialization in this order's subject";
+  }
+  return null;
 }
 
 /** Creates an order in status `new`, records it and tells the verified experts of its subject. */
@@ -153,12 +154,8 @@ export function takeOrder(ctx: AppContext, p: Principal, id: number): OrderRow {
       }
       assertTransition("take", o.status, "in_review");
       if (o.clientId === p.user.id) throw forbidden("you cannot take your own order");
-      const profile = stmts(tx).profileActive.get(p.user.id);
-      if (p.user.role !== "expert" || !profile?.is_active)
-        throw forbidden("your expert profile is not active");
-      if (!hasVerifiedSpecialization(tx, p.user.id, o.subjectId)) {
-        throw forbidden("you have no verified specialization in this order's subject");
-      }
+      const refused = whyNotTaker(tx, p.user.id, o);
+      if (refused) throw forbidden(refused);
       const now = ctx.clock.now();
       return transition(ctx, tx, o, {
         action: "take",
@@ -177,13 +174,7 @@ export function takeOrder(ctx: AppContext, p: Principal, id: number): OrderRow {
 export function viewOrder(ctx: AppContext, p: Principal, id: number): OrderRow {
   const o = findOrder(ctx.db, id);
   if (o && roleIn(p, o)) return o;
-  if (
-    o &&
-    o.status === "new" &&
-    can(p, MP.expertOrders) &&
-    hasVerifiedSpecialization(ctx.db, p.user.id, o.subjectId)
-  )
-    return o;
+  if (o && o.status === "new" && can(p, MP.expertOrders) && !whyNotTaker(ctx.db, p.user.id, o)) return o;
   throw notFound("order");
 }
 

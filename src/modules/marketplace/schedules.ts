@@ -1,9 +1,10 @@
 import { and, eq, isNotNull, isNull, lte, notInArray } from "drizzle-orm";
 import type { AppContext } from "../../context";
-import { orders } from "../../db/schema";
-import { DAY } from "../../lib/time";
+import { type OrderStatus, orders } from "../../db/schema";
+import { DAY, iso } from "../../lib/time";
 import type { Schedule } from "../platform/cron";
 import { emit } from "../platform/events";
+import { FINAL_STATUSES } from "./order-access";
 import { autoAccept } from "./order-actions";
 import { notifyParties } from "./order-transition";
 
@@ -11,17 +12,17 @@ import { notifyParties } from "./order-transition";
 export function runAutoAccept(ctx: AppContext) {
   const cutoff = ctx.clock.now() - ctx.settings.get("auto_accept_days") * DAY;
   const due = ctx.db
-    .select()
+    .select({ id: orders.id })
     .from(orders)
     .where(and(eq(orders.status, "delivered"), lte(orders.deliveredAt, cutoff)))
     .all();
   let accepted = 0;
-  for (const o of due) if (autoAccept(ctx, o)) accepted++;
+  for (const { id } of due) if (autoAccept(ctx, id)) accepted++;
   return { accepted };
 }
 
 // Past these the SLA no longer binds: the work is delivered or the order is over.
-const SLA_DONE = ["delivered", "completed", "cancelled", "declined_by_expert"] as const;
+const SLA_DONE: OrderStatus[] = ["delivered", ...FINAL_STATUSES];
 
 /** Records each order whose SLA passed (once), on its timeline, and tells both parties. */
 export function runSlaSweep(ctx: AppContext) {
@@ -36,7 +37,7 @@ export function runSlaSweep(ctx: AppContext) {
             isNull(orders.slaBreachedAt),
             isNotNull(orders.slaDueAt),
             lte(orders.slaDueAt, now),
-            notInArray(orders.status, [...SLA_DONE]),
+            notInArray(orders.status, SLA_DONE),
           ),
         )
         .all();
@@ -46,7 +47,7 @@ export function runSlaSweep(ctx: AppContext) {
           type: "order.sla_breached",
           subjectType: "order",
           subjectId: o.id,
-          payload: { status: o.status, sla_due_at: new Date(o.slaDueAt!).toISOString() },
+          payload: { status: o.status, sla_due_at: iso(o.slaDueAt!) },
         });
         notifyParties(ctx, tx, o, null, "order_sla_breached", { status: o.status });
       }
