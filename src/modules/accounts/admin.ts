@@ -1,6 +1,7 @@
-import { type AnyColumn, and, desc, eq, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, or, type SQL } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Tx } from "../../db/client";
+import { contains } from "../../db/like";
 import { type Role, users } from "../../db/schema";
 import { conflict, forbidden, notFound } from "../../lib/errors";
 import { type PageQuery, pageOf } from "../../lib/pagination";
@@ -28,8 +29,14 @@ function assertWithin(actor: AdminActor, role: Role, granted: readonly string[])
   if (beyond.length) throw forbidden(`beyond your own permissions: ${beyond.join(", ")}`);
 }
 
-// LIKE has no escape character unless one is named, so the escaped % and _ need ESCAPE '\'.
-const likeEscaped = (col: AnyColumn, pat: string) => sql`${col} LIKE ${pat} ESCAPE '\\'`;
+/** A user search: emails and usernames are stored lower-cased; names are matched as typed. */
+export const userMatches = (text: string) =>
+  or(
+    contains(users.email, text.toLowerCase()),
+    contains(users.username, text.toLowerCase()),
+    contains(users.firstName, text),
+    contains(users.lastName, text),
+  )!;
 
 export function listUsers(
   ctx: AppContext,
@@ -39,16 +46,7 @@ export function listUsers(
   if (q.role) conds.push(eq(users.role, q.role));
   if (q.is_banned) conds.push(eq(users.isBanned, q.is_banned === "true"));
   if (q.q) {
-    const escaped = q.q.replace(/[%_\\]/g, "\\$&");
-    const lower = `%${escaped.toLowerCase()}%`;
-    // Emails and usernames are stored lower-cased; LIKE folds only ASCII case, so names use the text as typed.
-    conds.push(
-      or(
-        likeEscaped(users.email, lower),
-        likeEscaped(users.username, lower),
-        likeEscaped(users.firstName, `%${escaped}%`),
-      )!,
-    );
+    conds.push(userMatches(q.q));
   }
   const where = conds.length ? and(...conds) : undefined;
   const { total, rows } = pageOf(ctx.db, users, where, q, desc(users.id));

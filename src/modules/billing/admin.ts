@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, type SQL } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Tx } from "../../db/client";
 import { packages, promoCodes, purchases, usageAllocations, usageEvents } from "../../db/schema";
+import { write } from "../../db/write";
 import { conflict, notFound, validation } from "../../lib/errors";
 import { type PageQuery, pageOf } from "../../lib/pagination";
 import { iso, isoOrNull } from "../../lib/time";
@@ -66,11 +67,6 @@ export const serializeAdminPurchase = (p: PurchaseRow) => ({
   created_at: iso(p.createdAt),
   updated_at: iso(p.updatedAt),
 });
-
-const write = <T>(ctx: AppContext, fn: (tx: Tx, now: number) => T): T => {
-  const now = ctx.clock.now();
-  return ctx.db.transaction((tx) => fn(tx, now), { behavior: "immediate" });
-};
 
 const activeFilter = <T extends typeof packages.isActive | typeof promoCodes.isActive>(
   col: T,

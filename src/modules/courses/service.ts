@@ -1,13 +1,16 @@
 import { and, count, desc, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Queryable, Tx } from "../../db/client";
-import { type COURSE_STATUSES, courseEnrollments, courses, subjects, users } from "../../db/schema";
+import { contains } from "../../db/like";
+import { type COURSE_STATUSES, courseEnrollments, courses, users } from "../../db/schema";
+import { write } from "../../db/write";
 import { can } from "../../http/auth";
 import type { Principal } from "../../http/types";
 import { ApiError, conflict, forbidden, notFound, validation } from "../../lib/errors";
 import { offset, type PageQuery } from "../../lib/pagination";
 import { iso, isoOrNull } from "../../lib/time";
 import { balanceOf, platformRevenue, transfer, userAvailable } from "../ledger/service";
+import { findActiveCatalogEntry } from "../marketplace/catalog";
 import { emit } from "../platform/events";
 import { notify } from "../platform/notifications";
 import type { CourseCreate, CoursePatch, RateInput } from "./schemas";
@@ -18,11 +21,6 @@ export const COURSES_READ_ANY = "courses:read_any";
 export type CourseRow = typeof courses.$inferSelect;
 export type CourseStatus = (typeof COURSE_STATUSES)[number];
 export type EnrollmentRow = typeof courseEnrollments.$inferSelect;
-
-const write = <T>(ctx: AppContext, fn: (tx: Tx, now: number) => T): T => {
-  const now = ctx.clock.now();
-  return ctx.db.transaction((tx) => fn(tx, now), { behavior: "immediate" });
-};
 
 // ---------- reading courses with their aggregates ----------
 
@@ -92,10 +90,6 @@ function courseWithStats(db: Queryable, id: number) {
 const countCourses = (db: Queryable, where: SQL | undefined) =>
   db.select({ n: count() }).from(courses).where(where).get()!.n;
 
-// LIKE has no escape character unless one is named, so the escaped % and _ need ESCAPE '\'.
-const titleLike = (text: string) =>
-  sql`${courses.title} LIKE ${`%${text.replace(/[%_\\]/g, "\\$&")}%`} ESCAPE '\\'`;
-
 /** The public catalogue: published courses, newest first. */
 export function listCourses(
   ctx: AppContext,
@@ -104,7 +98,7 @@ export function listCourses(
   const conds: SQL[] = [eq(courses.status, "published")];
   if (q.subject_id !== undefined) conds.push(eq(courses.subjectId, q.subject_id));
   if (q.expert_id !== undefined) conds.push(eq(courses.expertId, q.expert_id));
-  if (q.q) conds.push(titleLike(q.q));
+  if (q.q) conds.push(contains(courses.title, q.q));
   const where = and(...conds);
   const rows = coursesWithStats(ctx.db, where, [desc(courses.publishedAt), desc(courses.id)], q);
   return { total: countCourses(ctx.db, where), results: rows.map(serializeCourse) };
@@ -144,8 +138,8 @@ function ownCourse(tx: Tx, expertId: number, id: number): CourseRow {
 
 function checkSubject(tx: Tx, subjectId: number | null | undefined) {
   if (subjectId == null) return;
-  const s = tx.select({ isActive: subjects.isActive }).from(subjects).where(eq(subjects.id, subjectId)).get();
-  if (!s?.isActive) throw validation("json.subject_id", "no such subject");
+  if (!findActiveCatalogEntry(tx, "subjects", subjectId))
+    throw validation("json.subject_id", "no such subject");
 }
 
 const enrollmentCount = (db: Queryable, courseId: number) =>

@@ -3,6 +3,7 @@ import type { AppContext } from "../../context";
 import type { Queryable, Tx } from "../../db/client";
 import { prepare, preparedPer } from "../../db/prepared";
 import { complexities, subjects, workTypes } from "../../db/schema";
+import { write } from "../../db/write";
 import { conflict, notFound } from "../../lib/errors";
 import { type PageQuery, pageOf } from "../../lib/pagination";
 import { iso } from "../../lib/time";
@@ -41,11 +42,6 @@ export const serializeAdminCatalogEntry = (r: CatalogRow) => ({
   created_at: iso(r.createdAt),
   updated_at: iso(r.updatedAt),
 });
-
-const write = <T>(ctx: AppContext, fn: (tx: Tx, now: number) => T): T => {
-  const now = ctx.clock.now();
-  return ctx.db.transaction((tx) => fn(tx, now), { behavior: "immediate" });
-};
 
 // ---------- reads ----------
 

@@ -2,6 +2,7 @@ import { and, asc, count, eq, gt, isNull, max, ne, or, sql } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Queryable, Tx } from "../../db/client";
 import { type OrderStatus, orderMessages, orderReads, orders } from "../../db/schema";
+import { write } from "../../db/write";
 import type { Principal } from "../../http/types";
 import { conflict, forbidden, notFound, validation } from "../../lib/errors";
 import { page, pageOf } from "../../lib/pagination";
@@ -31,11 +32,6 @@ export const serializeMessage = (m: MessageRow): Message => ({
   created_at: iso(m.createdAt),
 });
 
-const write = <T>(ctx: AppContext, fn: (tx: Tx, now: number) => T): T => {
-  const now = ctx.clock.now();
-  return ctx.db.transaction((tx) => fn(tx, now), { behavior: "immediate" });
-};
-
 /** The order for one of its two participants: 404 for strangers, 403 for staff (who may only look). */
 function participantOrder(ctx: AppContext, tx: Tx, p: Principal, orderId: number, what: string) {
   const { order, role } = orderFor(ctx, p, orderId, tx);
@@ -54,7 +50,7 @@ const markerOf = (db: Queryable, orderId: number, userId: number) =>
     .get()?.id ?? 0;
 
 /** Messages of the order after the user's marker, sent by someone else, not deleted. */
-export function unreadCount(db: Queryable, orderId: number, userId: number): number {
+export function unreadMessages(db: Queryable, orderId: number, userId: number): number {
   const marker = sql`coalesce((select ${orderReads.lastReadMessageId} from ${orderReads}
     where ${orderReads.orderId} = ${orderId} and ${orderReads.userId} = ${userId}), 0)`;
   return db
@@ -82,7 +78,7 @@ export function listMessages(ctx: AppContext, p: Principal, orderId: number, q: 
     q.after_id === undefined ? undefined : gt(orderMessages.id, q.after_id),
   );
   const { total, rows } = pageOf(ctx.db, orderMessages, where, q, asc(orderMessages.id));
-  const unread = role === "staff" ? 0 : unreadCount(ctx.db, orderId, p.user.id);
+  const unread = role === "staff" ? 0 : unreadMessages(ctx.db, orderId, p.user.id);
   return { ...page(url, q, total, rows.map(serializeMessage)), unread_count: unread };
 }
 
@@ -188,7 +184,7 @@ export const markRead = (ctx: AppContext, p: Principal, orderId: number, b: Read
     return {
       order_id: orderId,
       last_read_message_id: marker,
-      unread_count: unreadCount(tx, orderId, p.user.id),
+      unread_count: unreadMessages(tx, orderId, p.user.id),
     };
   });
 

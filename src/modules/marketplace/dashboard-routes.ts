@@ -23,12 +23,10 @@ import {
   AvailableOrdersQuery,
   CurrencyQuery,
   ExpertProfileSchema,
-  ExpertReviewsSchema,
   ExpertStatisticsSchema,
   FinancialSummarySchema,
   HomeDashboardSchema,
   OrderPageSchema,
-  ReviewsQuery,
   TakeOrderBody,
   TransactionSchema,
   TransactionsQuery,
@@ -37,6 +35,7 @@ import { serializeOrder } from "./order-access";
 import { OrderSchema } from "./order-schemas";
 import { takeOrder } from "./orders";
 import { MP } from "./permissions";
+import { ExpertReviewPage, ExpertReviewsQuery } from "./review-schemas";
 import { listExpertReviews } from "./reviews";
 
 const BASE = "/experts/dashboard";
@@ -177,8 +176,8 @@ export const dashboardRoutes = createRouter()
       tags,
       summary: "Published client reviews of the expert with the rating distribution",
       ...expert,
-      request: { query: ReviewsQuery },
-      responses: { 200: json(ExpertReviewsSchema), ...errors(401, 403) },
+      request: { query: ExpertReviewsQuery },
+      responses: { 200: json(ExpertReviewPage), ...errors(401, 403) },
     }),
     (c) =>
       c.json(listExpertReviews(c.var.ctx.db, principalOf(c).user.id, c.req.valid("query"), c.req.url), 200),

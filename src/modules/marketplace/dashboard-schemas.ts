@@ -133,34 +133,6 @@ export const TransactionSchema = z
   })
   .openapi("ExpertTransaction");
 
-// ---------- reviews ----------
-
-export const ReviewsQuery = z.object({
-  rating: z.coerce.number().int().min(1).max(5).optional(),
-  page: z.coerce.number().int().min(1).default(1),
-  page_size: z.coerce.number().int().min(1).max(100).default(10),
-});
-
-export const ExpertReviewsSchema = z
-  .object({
-    count: z.number().int(),
-    next: z.string().nullable(),
-    previous: z.string().nullable(),
-    average_rating: z.number().nullable(),
-    rating_distribution: z.record(z.string(), z.number().int()),
-    results: z.array(
-      z.object({
-        id: z.number().int(),
-        rating: z.number().int(),
-        comment: z.string().nullable(),
-        client: z.object({ id: z.number().int(), username: z.string().nullable() }),
-        order: z.object({ id: z.number().int(), title: z.string() }),
-        created_at: z.string(),
-      }),
-    ),
-  })
-  .openapi("ExpertReviews");
-
 // ---------- role-aware /dashboard ----------
 
 const count = z.number().int();

@@ -23,7 +23,6 @@ import {
   expertSpecializations,
   ledgerAccounts,
   ledgerTransfers,
-  notifications,
   ORDER_STATUSES,
   type OrderStatus,
   orders,
@@ -33,8 +32,9 @@ import {
   users,
   workTypes,
 } from "../../db/schema";
-import { offset, type PageQuery } from "../../lib/pagination";
+import { offset, type PageQuery, pageOf } from "../../lib/pagination";
 import { DAY, iso, isoOrNull } from "../../lib/time";
+import { unreadCount } from "../platform/notifications";
 import type { AvailableOrdersQuery, TransactionsQuery } from "./dashboard-schemas";
 import { activeExpertExists } from "./experts";
 import { ACTIVE_STATUSES, ESCROW_STATUSES, FINAL_STATUSES, serializeOrder } from "./order-access";
@@ -127,14 +127,6 @@ function expertOrderCounts(db: Queryable, expertId: number) {
     .get()!;
 }
 
-export function unreadCount(db: Queryable, userId: number) {
-  return db
-    .select({ n: count() })
-    .from(notifications)
-    .where(and(eq(notifications.userId, userId), eq(notifications.isRead, false)))
-    .get()!.n;
-}
-
 // ---------- statistics, profile ----------
 
 export function expertStatistics(ctx: AppContext, expertId: number, currency: string) {
@@ -224,15 +216,7 @@ export function expertProfile(ctx: AppContext, expertId: number) {
 // ---------- order lists ----------
 
 function orderPage(db: Queryable, where: SQL | undefined, q: PageQuery, ...order: SQL[]) {
-  const total = db.select({ n: count() }).from(orders).where(where).get()!.n;
-  const rows = db
-    .select()
-    .from(orders)
-    .where(where)
-    .orderBy(...order)
-    .limit(q.page_size)
-    .offset(offset(q))
-    .all();
+  const { total, rows } = pageOf(db, orders, where, q, ...order);
   return { total, results: rows.map(serializeOrder) };
 }
 

@@ -1,4 +1,4 @@
-import { type AnyColumn, and, count, desc, eq, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
+import { and, count, desc, eq, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Queryable, Tx } from "../../db/client";
 import { prepare, preparedPer } from "../../db/prepared";
@@ -12,13 +12,14 @@ import {
   subjects,
   users,
 } from "../../db/schema";
+import { write } from "../../db/write";
 import { can } from "../../http/auth";
 import type { Principal } from "../../http/types";
 import { ApiError, conflict, notFound } from "../../lib/errors";
 import { insertFile, serializeFile, storeUpload, type Upload } from "../../lib/files";
 import { offset, type PageQuery } from "../../lib/pagination";
 import { iso, isoOrNull } from "../../lib/time";
-import type { AdminActor } from "../accounts/admin";
+import { type AdminActor, userMatches } from "../accounts/admin";
 import { recordAdminAction } from "../platform/audit";
 import { emit } from "../platform/events";
 import { notify } from "../platform/notifications";
@@ -33,11 +34,6 @@ type ApplicationRow = typeof expertApplications.$inferSelect;
 type DocumentRow = typeof expertDocuments.$inferSelect;
 type FileRow = typeof files.$inferSelect;
 type SpecializationRow = typeof expertSpecializations.$inferSelect;
-
-const write = <T>(ctx: AppContext, fn: (tx: Tx, now: number) => T): T => {
-  const now = ctx.clock.now();
-  return ctx.db.transaction((tx) => fn(tx, now), { behavior: "immediate" });
-};
 
 const userRefCols = {
   id: users.id,
@@ -483,9 +479,6 @@ export function ensureExpertProfile(tx: Tx, now: number, userId: number) {
     .run();
 }
 
-// LIKE has no escape character unless one is named, so the escaped % and _ need ESCAPE '\'.
-const like = (col: AnyColumn, pat: string) => sql`${col} LIKE ${pat} ESCAPE '\\'`;
-
 /**
  * One page of experts with their profile, and the specialization and rating aggregates computed
  * by two grouped queries over the page's ids (no query per row).
@@ -567,17 +560,7 @@ export function listExpertsAdmin(
   if (active === true) conds.push(eq(expertProfiles.isActive, true));
   if (active === false) conds.push(or(isNull(expertProfiles.userId), eq(expertProfiles.isActive, false))!);
   if (q.q) {
-    const escaped = q.q.replace(/[%_\\]/g, "\\$&");
-    const lower = `%${escaped.toLowerCase()}%`;
-    // Emails and usernames are stored lower-cased; names are matched as typed.
-    conds.push(
-      or(
-        like(users.username, lower),
-        like(users.email, lower),
-        like(users.firstName, `%${escaped}%`),
-        like(users.lastName, `%${escaped}%`),
-      )!,
-    );
+    conds.push(userMatches(q.q));
   }
   const w = and(...conds);
   const total = ctx.db

@@ -19,7 +19,7 @@ import {
 import { page, pageSchema } from "../../lib/pagination";
 import { actorOf } from "../accounts/admin-routes";
 import { availableOrders } from "./dashboard";
-import { AvailableOrdersQuery } from "./dashboard-schemas";
+import { AvailableOrderSchema, AvailableOrdersQuery } from "./dashboard-schemas";
 import { orderFor, serializeOrder } from "./order-access";
 import {
   acceptOrder,
@@ -54,7 +54,13 @@ import { MP } from "./permissions";
 const tags = ["orders"];
 const OrderPage = pageSchema(OrderSchema);
 
-const listRoute = <Q extends z.ZodObject>(path: string, summary: string, permission: string, query: Q) =>
+const listRoute = <Q extends z.ZodObject, R extends z.ZodType = typeof OrderPage>(
+  path: string,
+  summary: string,
+  permission: string,
+  query: Q,
+  response: R = OrderPage as unknown as R,
+) =>
   createRoute({
     method: "get",
     path,
@@ -62,7 +68,7 @@ const listRoute = <Q extends z.ZodObject>(path: string, summary: string, permiss
     summary,
     ...secured(permission),
     request: { query },
-    responses: { 200: json(OrderPage), ...errors(401, 403) },
+    responses: { 200: json(response), ...errors(401, 403) },
   });
 
 /** A POST on one order that answers with the order; `body` is optional unless `required`. */
@@ -133,6 +139,7 @@ export const orderRoutes = createRouter()
       "New orders in your verified subjects (experts)",
       MP.expertOrders,
       AvailableOrdersQuery,
+      pageSchema(AvailableOrderSchema),
     ),
     // The dashboard's available-orders under seed 001's name: one query, one set of rules.
     (c) => {

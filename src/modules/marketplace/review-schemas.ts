@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { REVIEW_DIRECTIONS } from "../../db/schema";
+import { PageQuery } from "../../lib/pagination";
 
 /**
  * The closed list of behaviour flags an expert may put on a client (seed 001). The negative ones
@@ -105,9 +106,8 @@ export const ExpertReviewPage = z
   })
   .openapi("ExpertReviewPage");
 
-export const ExpertReviewsQuery = z.object({
-  page: z.coerce.number().int().min(1).default(1),
-  page_size: z.coerce.number().int().min(1).max(100).default(10),
+export const ExpertReviewsQuery = PageQuery.extend({
+  page_size: PageQuery.shape.page_size.removeDefault().default(10),
   rating: z.coerce.number().int().min(1).max(5).optional(),
 });
 export type ExpertReviewsQuery = z.infer<typeof ExpertReviewsQuery>;

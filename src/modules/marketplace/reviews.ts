@@ -1,8 +1,9 @@
 import { and, count, desc, eq, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { AppContext } from "../../context";
-import type { Queryable, Tx } from "../../db/client";
+import type { Queryable } from "../../db/client";
 import { expertProfiles, orders, reviews, users } from "../../db/schema";
+import { write } from "../../db/write";
 import type { Principal } from "../../http/types";
 import { conflict, forbidden, notFound } from "../../lib/errors";
 import { offset, page } from "../../lib/pagination";
@@ -20,11 +21,6 @@ import type {
 } from "./review-schemas";
 
 export type ReviewDirection = (typeof reviews.$inferSelect)["direction"];
-
-const write = <T>(ctx: AppContext, fn: (tx: Tx, now: number) => T): T => {
-  const now = ctx.clock.now();
-  return ctx.db.transaction((tx) => fn(tx, now), { behavior: "immediate" });
-};
 
 const author = alias(users, "author");
 const target = alias(users, "target");

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { and, count, desc, eq, type SQL } from "drizzle-orm";
+import { and, desc, eq, type SQL } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import { notifications } from "../../db/schema";
 import { principalOf } from "../../http/auth";
@@ -7,7 +7,7 @@ import { notFound } from "../../lib/errors";
 import { createRouter, errors, IdParam, json, secured, z } from "../../lib/openapi";
 import { PageQuery, page, pageOf } from "../../lib/pagination";
 import { iso } from "../../lib/time";
-import { NOTIFICATION_TYPES } from "./notifications";
+import { NOTIFICATION_TYPES, unreadCount } from "./notifications";
 
 const tags = ["notifications"];
 
@@ -55,11 +55,7 @@ export function listNotifications(
     desc(notifications.createdAt),
     desc(notifications.id),
   );
-  const unread = ctx.db
-    .select({ n: count() })
-    .from(notifications)
-    .where(and(eq(notifications.userId, userId), eq(notifications.isRead, false)))
-    .get()!.n;
+  const unread = unreadCount(ctx.db, userId);
   const results = rows.map((n) => ({
     id: n.id,
     type: n.type,

@@ -1,6 +1,8 @@
+import { and, count, eq } from "drizzle-orm";
 import type { AppContext } from "../../context";
-import type { Tx } from "../../db/client";
+import type { Queryable, Tx } from "../../db/client";
 import { prepare, preparedPer } from "../../db/prepared";
+import { notifications } from "../../db/schema";
 
 /** Seed 000's notification types plus the billing notices of seed 002. */
 export const NOTIFICATION_TYPES = [
@@ -67,4 +69,13 @@ export function notify(ctx: AppContext, tx: Tx, n: NotifyInput): number {
     }
   }
   return row.id;
+}
+
+/** A user's unread notifications (seed 000's unread_count). */
+export function unreadCount(db: Queryable, userId: number): number {
+  return db
+    .select({ n: count() })
+    .from(notifications)
+    .where(and(eq(notifications.userId, userId), eq(notifications.isRead, false)))
+    .get()!.n;
 }
