@@ -147,7 +147,7 @@ export function transfer(ctx: Pick<AppContext, "clock">, tx: Tx, t: TransferInpu
         referenceType,
         referenceId,
         idempotencyKey: t.idempotencyKey,
-        metadata: JSON.parse(metadata) as Record<string, unknown>,
+        metadata: t.metadata ?? {},
         createdAt: now,
       };
       return { transfer: row, applied: true };

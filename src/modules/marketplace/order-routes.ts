@@ -48,6 +48,7 @@ import {
   TakeBody,
   TimelineSchema,
 } from "./order-schemas";
+import { actorOrder } from "./order-transition";
 import { createOrder, listActiveOrders, listMyOrders, orderTimeline, takeOrder, viewOrder } from "./orders";
 import { MP } from "./permissions";
 
@@ -226,8 +227,8 @@ export const orderRoutes = createRouter()
     async (c) => {
       const p = principalOf(c);
       const orderId = c.req.valid("param").id;
-      // Refuse strangers before reading their bytes.
-      orderFor(c.var.ctx, p, orderId);
+      // Refuse strangers and the wrong party before reading their bytes.
+      actorOrder(c.var.ctx, p, orderId, "upload_payment_proof");
       return ok(c, await uploadPaymentProof(c.var.ctx, p, orderId, await readUpload(c)));
     },
   )

@@ -1,9 +1,10 @@
 import type { Statement } from "bun:sqlite";
-import { and, Column, eq, getTableColumns, is, SQL } from "drizzle-orm";
+import { type Column, getTableColumns } from "drizzle-orm";
 import type { AppContext } from "../../context";
-import type { Tx } from "../../db/client";
+import type { Queryable, Tx } from "../../db/client";
 import { prepare, preparedPer } from "../../db/prepared";
 import { type OrderStatus, orders } from "../../db/schema";
+import { write } from "../../db/write";
 import { can } from "../../http/auth";
 import type { Principal } from "../../http/types";
 import { conflict, forbidden } from "../../lib/errors";
@@ -42,16 +43,25 @@ export function withOrder<T>(
   action: ActionName,
   fn: (tx: Tx, o: OrderRow, now: number, role: OrderRole) => T,
 ): T {
-  return ctx.db.transaction(
-    (tx) => {
-      const { order, role } = orderFor(ctx, p, id, tx);
-      if (!allowed(p, role, ACTIONS[action].by)) {
-        throw forbidden(`only the order's ${ACTIONS[action].by} may ${action.replace(/_/g, " ")}`);
-      }
-      return fn(tx, order, ctx.clock.now(), role);
-    },
-    { behavior: "immediate" },
-  );
+  return write(ctx, (tx, now) => {
+    const { order, role } = actorOrder(ctx, p, id, action, tx);
+    return fn(tx, order, now, role);
+  });
+}
+
+/** The order if the caller may perform `action` on it: 404 when they cannot see it, 403 for the wrong part. */
+export function actorOrder(
+  ctx: AppContext,
+  p: Principal,
+  id: number,
+  action: ActionName,
+  db: Queryable = ctx.db,
+) {
+  const found = orderFor(ctx, p, id, db);
+  if (!allowed(p, found.role, ACTIONS[action].by)) {
+    throw forbidden(`only the order's ${ACTIONS[action].by} may ${action.replace(/_/g, " ")}`);
+  }
+  return found;
 }
 
 const NOTIFY_TYPE: Partial<Record<ActionName, NotificationType>> = {
@@ -137,15 +147,6 @@ function guardedUpdate(tx: Tx, o: OrderRow, set: OrderSet): OrderRow | undefined
     if (value === undefined) continue;
     const col = ORDER_FIELDS[key];
     if (!col) continue;
-    if (is(value, SQL) || is(value, Column)) {
-      // An SQL expression in the set: let Drizzle build it.
-      return tx
-        .update(orders)
-        .set(set)
-        .where(and(eq(orders.id, o.id), eq(orders.status, o.status)))
-        .returning()
-        .get();
-    }
     cols.push(col);
     values.push(value === null ? null : (col.mapToDriverValue(value) as string | number));
   }

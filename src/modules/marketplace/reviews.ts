@@ -58,12 +58,6 @@ const SIDE = {
   expert_to_client: { author: "expert", noun: "expert" },
 } as const;
 
-const isUniqueViolation = (e: unknown) =>
-  typeof e === "object" &&
-  e !== null &&
-  ((e as { code?: unknown }).code === "SQLITE_CONSTRAINT_UNIQUE" ||
-    (e as { cause?: { code?: unknown } }).cause?.code === "SQLITE_CONSTRAINT_UNIQUE");
-
 /**
  * One review per side of a completed order: the client rates the expert (`client_to_expert`), the
  * expert rates the client and may flag their behaviour (`expert_to_client`). The other participant
@@ -88,34 +82,24 @@ function createReview(
       .from(reviews)
       .where(and(eq(reviews.orderId, orderId), eq(reviews.direction, direction)))
       .get();
-    const duplicate = () =>
-      conflict(`the ${side.noun} has already reviewed this order`, {
-        ...(exists && { review_id: exists.id }),
-      });
-    if (exists) throw duplicate();
+    // Checked inside the immediate transaction, so no other writer can add one before the insert.
+    if (exists) throw conflict(`the ${side.noun} has already reviewed this order`, { review_id: exists.id });
     const targetId = direction === "client_to_expert" ? order.expertId : order.clientId;
-    let id: number;
-    try {
-      id = tx
-        .insert(reviews)
-        .values({
-          orderId,
-          direction,
-          authorId: p.user.id,
-          targetId,
-          rating: b.rating,
-          comment: b.comment ?? null,
-          flags: b.flags ?? [],
-          isPublished: true,
-          createdAt: now,
-        })
-        .returning({ id: reviews.id })
-        .get().id;
-    } catch (e) {
-      // The unique (order, direction) index is the last word should the check above ever be raced.
-      if (isUniqueViolation(e)) throw duplicate();
-      throw e;
-    }
+    const id = tx
+      .insert(reviews)
+      .values({
+        orderId,
+        direction,
+        authorId: p.user.id,
+        targetId,
+        rating: b.rating,
+        comment: b.comment ?? null,
+        flags: b.flags ?? [],
+        isPublished: true,
+        createdAt: now,
+      })
+      .returning({ id: reviews.id })
+      .get().id;
     emit(tx, now, {
       type: "order.review_created",
       actorId: p.user.id,
