@@ -74,3 +74,25 @@ describe("fuzz every documented route", async () => {
     });
   }
 });
+
+describe("every secured route refuses a call without credentials", async () => {
+  const t = makeTestApp();
+  const doc = (await t.call("GET", "/openapi.json")).body;
+  const secured: [string, string][] = [];
+  for (const [path, item] of Object.entries<any>(doc.paths)) {
+    for (const [method, op] of Object.entries<any>(item))
+      if (op?.security?.length) secured.push([method, path]);
+  }
+
+  test("401 unauthenticated, whatever the route", async () => {
+    expect(secured.length).toBeGreaterThan(100);
+    const wrong: string[] = [];
+    for (const [method, path] of secured) {
+      const res = await t.app.request(path.replace(/\{[^}]+\}/g, "1"), { method: method.toUpperCase() });
+      const body = (await res.json()) as any;
+      if (res.status !== 401 || body?.error?.code !== "unauthenticated")
+        wrong.push(`${method} ${path} -> ${res.status}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+});

@@ -11,12 +11,12 @@ import { offset, type PageQuery } from "../../lib/pagination";
 import { iso, isoOrNull } from "../../lib/time";
 import { balanceOf, platformRevenue, transfer, userAvailable } from "../ledger/service";
 import { findActiveCatalogEntry } from "../marketplace/catalog";
+import { MP } from "../marketplace/permissions";
 import { emit } from "../platform/events";
 import { notify } from "../platform/notifications";
 import type { CourseCreate, CoursePatch, RateInput } from "./schemas";
 
 /** Staff permission to see any course (drafts, archived) and any course's learners. Admin has `*`. */
-export const COURSES_READ_ANY = "courses:read_any";
 
 export type CourseRow = typeof courses.$inferSelect;
 export type CourseStatus = (typeof COURSE_STATUSES)[number];
@@ -110,7 +110,7 @@ export function getCourse(ctx: AppContext, p: Principal | null, id: number) {
   if (!r) throw notFound("course");
   if (
     r.course.status !== "published" &&
-    !(p && (p.user.id === r.course.expertId || can(p, COURSES_READ_ANY)))
+    !(p && (p.user.id === r.course.expertId || can(p, MP.coursesReadAny)))
   )
     throw notFound("course");
   return serializeCourse(r);
@@ -248,7 +248,7 @@ export const archiveCourse = (ctx: AppContext, expertId: number, id: number) =>
 /** The course's learners with their progress, for its owner or staff holding courses:read_any. */
 export function listCourseEnrollments(ctx: AppContext, p: Principal, courseId: number, q: PageQuery) {
   const c = findCourse(ctx.db, courseId);
-  if (!c || (c.expertId !== p.user.id && !can(p, COURSES_READ_ANY))) throw notFound("course");
+  if (!c || (c.expertId !== p.user.id && !can(p, MP.coursesReadAny))) throw notFound("course");
   const where = eq(e.courseId, courseId);
   const total = ctx.db.select({ n: count() }).from(e).where(where).get()!.n;
   const rows = ctx.db

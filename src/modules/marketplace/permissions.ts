@@ -27,4 +27,6 @@ export const MP = {
   catalogWrite: "catalog:write",
   coursesRead: "courses:read",
   coursesWrite: "courses:write",
+  /** Staff: see draft and archived courses and any course's learners. */
+  coursesReadAny: "courses:read_any",
 } as const;
