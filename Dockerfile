@@ -20,7 +20,7 @@ RUN npm ci --no-audit --no-fund
 # Only what the binary is built from: the migrations are embedded in src/db/migrations.gen.ts.
 COPY tsconfig.json ./
 COPY src ./src
-RUN node_modules/.bin/bun build src/index.ts --compile --minify --sourcemap --outfile dist/souk
+RUN node_modules/.bin/bun build src/index.ts src/db/checkpoint-worker.ts --compile --minify --sourcemap --outfile dist/souk
 # The binary alone (no source tree, no node_modules) must migrate a fresh database.
 RUN mkdir /tmp/smoke \
  && cd /tmp/smoke \

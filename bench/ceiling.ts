@@ -164,7 +164,7 @@ const insertAllocation = db.prepare(
   "INSERT INTO usage_allocations (usage_event_id, grant_id, seconds) VALUES (?, ?, ?)",
 );
 const insertEvent = db.prepare(
-  "INSERT INTO events (type, actor_id, subject_type, subject_id, payload, created_at) VALUES ('usage.recorded', ?, 'usage', ?, ?, ?)",
+  "INSERT INTO events (type, actor_id, subject_type, subject_id, payload, created_at) VALUES ('usage.recorded', ?, 'user', ?, ?, ?)",
 );
 
 /** Same minimal work as souk's usage record: claim the id, debit grants in spend order, event. */
@@ -185,7 +185,12 @@ const recordUsage = db.transaction((userId: number, id: string, seconds: number,
   }
   const row = insertUsage.get(userId, id, seconds, billed, free - billed, now)!;
   for (const a of allocations) insertAllocation.run(row.id, a.grant_id, a.seconds);
-  insertEvent.run(userId, id, JSON.stringify({ seconds, billed_seconds: billed }), now);
+  insertEvent.run(
+    userId,
+    String(userId),
+    JSON.stringify({ id, seconds, billed_seconds: billed, hold_id: null }),
+    now,
+  );
   return {
     status: 201,
     body: { id, seconds, billed_seconds: billed, remaining_seconds: free - billed, allocations },

@@ -792,7 +792,17 @@ async function main() {
       if (opts.binary) {
         const bin = join(tmp, "souk-bin");
         const b = Bun.spawnSync(
-          [BUN, "build", "src/index.ts", "--compile", "--minify", "--sourcemap", "--outfile", bin],
+          [
+            BUN,
+            "build",
+            "src/index.ts",
+            "src/db/checkpoint-worker.ts",
+            "--compile",
+            "--minify",
+            "--sourcemap",
+            "--outfile",
+            bin,
+          ],
           { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
         );
         if (b.exitCode !== 0) throw new Error(`bun build --compile failed: ${b.stderr.toString()}`);

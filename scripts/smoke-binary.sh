@@ -10,7 +10,7 @@ cp dist/souk "$tmp/souk"
 port=$((20000 + RANDOM % 20000))
 cd "$tmp"
 start=$(date +%s%N)
-DATA_DIR="$tmp/data" PORT=$port HOST=127.0.0.1 LOG_LEVEL=warn ./souk serve &
+DATA_DIR="$tmp/data" PORT=$port HOST=127.0.0.1 LOG_LEVEL=info ./souk serve >"$tmp/log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 for _ in $(seq 1 100); do
@@ -18,10 +18,17 @@ for _ in $(seq 1 100); do
     ms=$(( ($(date +%s%N) - start) / 1000000 ))
     echo "binary answered /healthz ${ms} ms after start"
     ./souk healthcheck --url "http://127.0.0.1:$port/healthz"
+    # The checkpointer is a second entry point of the build: a missing one only logs and falls back.
+    for _ in $(seq 1 40); do grep -q "WAL checkpointer running" "$tmp/log" && break; sleep 0.05; done
+    if ! grep -q "WAL checkpointer running" "$tmp/log"; then
+      echo "binary: the WAL checkpointer worker did not start" >&2
+      cat "$tmp/log" >&2
+      exit 1
+    fi
     test -f "$tmp/data/souk.db"
     kill -TERM $pid
     wait $pid
-    echo "binary: migrated a fresh database, served /healthz, stopped on SIGTERM"
+    echo "binary: migrated a fresh database, ran the WAL checkpointer, served /healthz, stopped on SIGTERM"
     exit 0
   fi
   sleep 0.05

@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { createApp } from "./app";
 import { createContext } from "./boot";
+import { startCheckpointer } from "./db/checkpointer";
 import { loadEnv } from "./env";
 import { SCHEDULES } from "./modules";
 import { register } from "./modules/accounts/service";
@@ -29,6 +30,11 @@ async function serve() {
     fetch: app.fetch,
     maxRequestBodySize: e.BODY_LIMIT_BYTES * 2,
   });
+  // After listen, so the worker thread's start-up is not in the cold start. The URL is resolved
+  // here, against the entry point: see startCheckpointer on the compiled binary.
+  const checkpointer = startCheckpointer(ctx.sqlite, ctx.logger, {
+    workerUrl: new URL("./db/checkpoint-worker.ts", import.meta.url).href,
+  });
   const scheduler = new Scheduler(SCHEDULES);
   if (e.CRON_ENABLED) {
     ctx.jobs.start(ctx);
@@ -47,6 +53,7 @@ async function serve() {
     scheduler.stop();
     await server.stop(); // stop accepting; in-flight requests finish
     await ctx.jobs.stop(); // the running job finishes
+    checkpointer?.stop();
     ctx.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     ctx.sqlite.close();
     process.exit(0);

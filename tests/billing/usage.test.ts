@@ -147,8 +147,18 @@ describe("POST /usage/record", () => {
   test("each usage emits a platform event in the same transaction", async () => {
     grantSeconds(t, u.id, 100);
     await record({ id: "ev", seconds: 3 });
-    const ev = t.ctx.sqlite.query("SELECT type, subject_id FROM events WHERE type = 'usage.recorded'").all();
-    expect(ev).toEqual([{ type: "usage.recorded", subject_id: "ev" }]);
+    const ev = t.ctx.sqlite
+      .query<{ subject_type: string; subject_id: string; payload: string }, []>(
+        "SELECT subject_type, subject_id, payload FROM events WHERE type = 'usage.recorded'",
+      )
+      .all();
+    expect(ev.map((e) => ({ ...e, payload: JSON.parse(e.payload) }))).toEqual([
+      {
+        subject_type: "user",
+        subject_id: String(u.id),
+        payload: { id: "ev", seconds: 3, billed_seconds: 15, hold_id: null },
+      },
+    ]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { desc, eq } from "drizzle-orm";
 import type { AppContext } from "../../context";
+import { groupCommit } from "../../db/group-commit";
 import { usageEvents } from "../../db/schema";
 import { principalOf } from "../../http/auth";
 import { ApiError } from "../../lib/errors";
@@ -69,8 +70,11 @@ export const usageRoutes = createRouter()
         ...errors(401, 402, 403, 404, 409),
       },
     }),
-    (c) => {
-      const r = recordUsage(c.var.ctx, principalOf(c).user.id, c.req.valid("json"));
+    async (c) => {
+      const { ctx } = c.var;
+      const userId = principalOf(c).user.id;
+      const body = c.req.valid("json");
+      const r = await groupCommit(ctx.sqlite).run(() => recordUsage(ctx, userId, body));
       return r.status === 201 ? c.json(r.result, 201) : c.json(r.result, 200);
     },
   )

@@ -141,8 +141,15 @@ export class UsageBook {
     for (const a of allocations) s.insertAllocation.run(row.id, a.grant_id, a.seconds);
     if (this.batched) this.batched.push({ id: u.id, billed_seconds: billed });
     else {
-      const payload = `{"seconds":${u.seconds},"billed_seconds":${billed},"hold_id":${u.hold_id ?? null}}`;
-      s.insertEvent.run("usage.recorded", userId, "usage", u.id, payload, now);
+      // Filed under the user, like a batch: usage ids are client-chosen (random UUIDs from Screph),
+      // and an events_subject_idx key on them would dirty one random index page per record.
+      const payload = JSON.stringify({
+        id: u.id,
+        seconds: u.seconds,
+        billed_seconds: billed,
+        hold_id: u.hold_id ?? null,
+      });
+      s.insertEvent.run("usage.recorded", userId, "user", String(userId), payload, now);
     }
     return {
       status: 201,
