@@ -299,7 +299,7 @@ const SCENARIOS: Scenario[] = [
   {
     name: "POST /usage/record",
     description:
-      "JWT, one write transaction: claim the id, debit grants in spend order, usage + allocation + event rows",
+      "JWT; claim the id, debit grants in spend order, usage + allocation + event rows (ceiling: a transaction per request; souk: a savepoint per request in a group commit)",
     setup: grantBenchMinutes,
     souk: (ctx) => ({
       method: "POST",

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, test } from "bun:test";
+import { groupCommit } from "../../src/db/group-commit";
 import { DAY } from "../../src/lib/time";
 import { expectError, makeTestApp, type TestApp } from "../helpers/app";
 import { grantSeconds } from "../helpers/billing";
@@ -142,6 +143,32 @@ describe("POST /usage/record", () => {
       body: { id: "alias", seconds: 3 },
     });
     expect(r.status).toBe(201);
+  });
+
+  test("records sent together share one commit and still stand alone: refusals, replays and conflicts", async () => {
+    grantSeconds(t, u.id, 60); // four 15-second blocks
+    const before = groupCommit(t.ctx.sqlite).stats.groups;
+    const rs = await Promise.all([
+      record({ id: "g1", seconds: 7 }),
+      record({ id: "g2", seconds: 7 }),
+      record({ id: "g1", seconds: 7 }), // same id, same body: the replay of the first
+      record({ id: "g2", seconds: 8 }), // same id, another body
+      record({ id: "g3", seconds: 7 }),
+      record({ id: "g4", seconds: 7 }),
+      record({ id: "g5", seconds: 7 }), // the fifth block does not exist
+    ]);
+    expect(groupCommit(t.ctx.sqlite).stats.groups - before).toBe(1);
+    expect(rs.map((r) => r.status)).toEqual([201, 201, 200, 409, 201, 201, 402]);
+    expect(rs[2]!.body).toEqual(rs[0]!.body);
+    expectError(rs[3]!, 409, "idempotency_conflict");
+    expectError(rs[6]!, 402, "insufficient_minutes");
+    expect(count("usage_events")).toBe(4);
+    expect(count("usage_allocations")).toBe(4);
+    expect(
+      t.ctx.sqlite.query("SELECT count(*) AS n FROM events WHERE type = 'usage.recorded'").get(),
+    ).toEqual({ n: 4 });
+    expect((await balance()).remaining_seconds).toBe(0);
+    expect(rs.slice(0, 6).map((r) => r.body.remaining_seconds)).toEqual([45, 30, 45, undefined, 15, 0]);
   });
 
   test("each usage emits a platform event in the same transaction", async () => {
