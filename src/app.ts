@@ -2,7 +2,6 @@ import { prometheus } from "@hono/prometheus";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
-import { getConnInfo } from "hono/bun";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import { requestId } from "hono/request-id";
@@ -11,6 +10,7 @@ import { pinoLogger } from "hono-pino";
 import { Registry } from "prom-client";
 import type { AppContext } from "./context";
 import { identify } from "./http/auth";
+import { clientIpOf } from "./http/client-ip";
 import { onError, onNotFound } from "./http/errors";
 import { idempotency } from "./http/idempotency";
 import { callerKey, settingRateLimit } from "./http/rate-limit";
@@ -46,21 +46,6 @@ const PATH_ALIASES: [string, string][] = [
   ["/api/v1/admin/masters", "/api/v1/admin/experts"],
 ];
 
-function clientIp(
-  c: Parameters<Parameters<typeof createMiddleware<AppEnv>>[0]>[0],
-  trustProxy: boolean,
-): string {
-  if (trustProxy) {
-    const fwd = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
-    if (fwd) return fwd;
-  }
-  try {
-    return getConnInfo(c).remote.address ?? "unknown";
-  } catch {
-    return "unknown"; // in-process app.request() has no socket
-  }
-}
-
 export function createApp(ctx: AppContext) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook, getPath: normalizePath });
   const { printMetrics, registerMetrics } = prometheus({
@@ -76,7 +61,6 @@ export function createApp(ctx: AppContext) {
     requestId(),
     createMiddleware<AppEnv>(async (c, next) => {
       c.set("ctx", ctx);
-      c.set("clientIp", clientIp(c, ctx.env.TRUST_PROXY));
       await next();
     }),
   );
@@ -101,7 +85,11 @@ export function createApp(ctx: AppContext) {
       const status = c.res.status;
       if (status >= 400) {
         ctx.logger[status >= 500 ? "error" : "warn"](
-          { request_id: c.var.requestId, req: { method: c.req.method, path: c.req.path }, res: { status } },
+          {
+            request_id: c.get("requestId"),
+            req: { method: c.req.method, path: c.req.path },
+            res: { status },
+          },
           "request failed",
         );
       }
@@ -143,7 +131,7 @@ export function createApp(ctx: AppContext) {
   // Brute-force guard on login/register/refresh, per IP, before the per-caller default.
   app.use(
     "/api/v1/auth/*",
-    settingRateLimit("RATE_LIMIT_AUTH", (c) => `ip:${c.var.clientIp}`, "auth"),
+    settingRateLimit("RATE_LIMIT_AUTH", (c) => `ip:${clientIpOf(c)}`, "auth"),
   );
   app.use("/api/*", settingRateLimit("RATE_LIMIT_DEFAULT", callerKey, "default"), idempotency());
 

@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppContext } from "../context";
 import type { Role } from "../db/schema";
@@ -105,7 +106,7 @@ export const identify = () =>
     const authz = c.req.header("authorization");
     if (authz) {
       try {
-        c.set("principal", await resolvePrincipal(c.var.ctx, authz, c.req.header("x-act-as-telegram-id")));
+        c.set("principal", await resolvePrincipal(c.get("ctx"), authz, c.req.header("x-act-as-telegram-id")));
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
         // A bad header on a public route is still refused: a client sending one expects it to count.
@@ -124,15 +125,15 @@ export function can(p: Principal, permission: string, params?: { id?: string | n
 /** Route guard: needs a caller holding `permission` (and a key scope covering it, for keys). */
 export const requirePermission = (permission: string) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const p = c.var.principal;
-    if (!p) throw c.var.authError ?? new ApiError("unauthenticated", "authentication required");
+    const p = c.get("principal");
+    if (!p) throw c.get("authError") ?? new ApiError("unauthenticated", "authentication required");
     if (!can(p, permission)) throw forbidden(`missing permission ${permission}`);
     await next();
   });
 
 /** The authenticated caller, for handlers behind requirePermission. */
-export function principalOf(c: { var: { principal: Principal | null } }): Principal {
-  const p = c.var.principal;
+export function principalOf(c: Context<AppEnv>): Principal {
+  const p = c.get("principal");
   if (!p) throw new ApiError("unauthenticated", "authentication required");
   return p;
 }

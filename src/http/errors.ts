@@ -22,7 +22,7 @@ export function onError(err: Error, c: Context<AppEnv>) {
   const apiErr = toApiError(err);
   const requestId = c.get("requestId") ?? "unknown";
   if (apiErr.code === "internal") {
-    c.var.ctx?.logger.error({ err, request_id: requestId, path: c.req.path }, "unhandled error");
+    c.get("ctx")?.logger.error({ err, request_id: requestId, path: c.req.path }, "unhandled error");
   }
   if (apiErr.headers) for (const [k, v] of Object.entries(apiErr.headers)) c.header(k, v);
   return c.json(errorBody(apiErr, requestId), apiErr.status);

@@ -31,7 +31,7 @@ export const idempotency = () =>
     if (c.req.method !== "POST" || key === undefined) return next();
     if (!/^[\x21-\x7e]{1,255}$/.test(key))
       throw validation("header.idempotency-key", "1-255 visible ASCII characters");
-    const { ctx } = c.var;
+    const ctx = c.get("ctx");
     const caller = callerKey(c);
     const body = new Uint8Array(await c.req.arrayBuffer());
     const hash = sha256Hex(`${c.req.method} ${c.req.path}\n${sha256Hex(body)}`);
@@ -58,7 +58,7 @@ export const idempotency = () =>
           headers: {
             "content-type": row.content_type ?? "application/json",
             "idempotent-replayed": "true",
-            "x-request-id": c.var.requestId,
+            "x-request-id": c.get("requestId"),
           },
         });
       }

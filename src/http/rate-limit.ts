@@ -1,29 +1,26 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { MemoryStore, rateLimiter } from "hono-rate-limiter";
 import { ApiError } from "../lib/errors";
 import { parseRate, type SettingKey } from "../modules/platform/settings-registry";
+import { clientIpOf } from "./client-ip";
 import type { AppEnv } from "./types";
 
 /** Caller identity for limits and idempotency: the user (or key), else the client IP. */
-export function callerKey(c: { var: AppEnv["Variables"] }): string {
-  const p = c.var.principal;
+export function callerKey(c: Context<AppEnv>): string {
+  const p = c.get("principal");
   if (p) return p.keyId ? `key:${p.keyId}` : `user:${p.user.id}`;
-  return `ip:${c.var.clientIp}`;
+  return `ip:${clientIpOf(c)}`;
 }
 
 /**
  * hono-rate-limiter with its window and limit read from a DB setting ("100/minute").
  * A changed setting builds a fresh limiter, so admins can retune without a restart.
  */
-export function settingRateLimit(
-  setting: SettingKey,
-  keyOf: (c: { var: AppEnv["Variables"] }) => string,
-  prefix: string,
-) {
+export function settingRateLimit(setting: SettingKey, keyOf: (c: Context<AppEnv>) => string, prefix: string) {
   let current: { spec: string; mw: MiddlewareHandler; store: MemoryStore<AppEnv> } | null = null;
   return createMiddleware<AppEnv>(async (c, next) => {
-    const spec = String(c.var.ctx.settings.get(setting));
+    const spec = String(c.get("ctx").settings.get(setting));
     if (current?.spec !== spec) {
       const { limit, windowMs } = parseRate(spec);
       // The replaced limiter's store would keep its cleanup interval and its counters forever.

@@ -29,6 +29,7 @@ export type AppEnv = {
     principal: Principal | null;
     /** Why a presented credential was refused; raised only by routes that need auth. */
     authError: ApiError | null;
-    clientIp: string;
+    /** Set on first use by clientIpOf (http/client-ip.ts). */
+    clientIp: string | undefined;
   };
 };

@@ -37,7 +37,7 @@ export type Upload = {
  * come back in `fields`.
  */
 export async function readUpload(c: Context<AppEnv>, field = "file"): Promise<Upload> {
-  const max = c.var.ctx.env.UPLOAD_MAX_BYTES;
+  const max = c.get("ctx").env.UPLOAD_MAX_BYTES;
   if (!isMultipart(c.req.header("content-type"))) {
     throw new ApiError("unsupported_media_type", "send the file as multipart/form-data");
   }

@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { principalOf } from "../../http/auth";
+import { clientIpOf } from "../../http/client-ip";
 import type { AppEnv } from "../../http/types";
 import {
   createRouter,
@@ -21,8 +22,8 @@ const tags = ["admin: users"];
 export const actorOf = (c: Context<AppEnv>): AdminActor => ({
   id: principalOf(c).user.id,
   permissions: principalOf(c).permissions,
-  ip: c.var.clientIp,
-  requestId: c.var.requestId,
+  ip: clientIpOf(c),
+  requestId: c.get("requestId"),
 });
 
 const userAction = <T extends z.ZodType>(path: string, summary: string, permission: string, body: T) =>
@@ -49,7 +50,7 @@ export const adminUserRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = listUsers(c.var.ctx, q);
+      const { total, results } = listUsers(c.get("ctx"), q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -77,7 +78,7 @@ export const adminUserRoutes = createRouter()
         ...errors(401, 403),
       },
     }),
-    (c) => c.json({ results: allUsers(c.var.ctx) }, 200),
+    (c) => c.json({ results: allUsers(c.get("ctx")) }, 200),
   )
   .openapi(
     userAction(
@@ -86,10 +87,11 @@ export const adminUserRoutes = createRouter()
       "users:ban",
       BanBody,
     ),
-    (c) => c.json(banUser(c.var.ctx, actorOf(c), c.req.valid("param").id, c.req.valid("json").reason), 200),
+    (c) =>
+      c.json(banUser(c.get("ctx"), actorOf(c), c.req.valid("param").id, c.req.valid("json").reason), 200),
   )
   .openapi(userAction("/admin/users/{id}/unban", "Unban a user", "users:ban", z.strictObject({})), (c) =>
-    c.json(unbanUser(c.var.ctx, actorOf(c), c.req.valid("param").id), 200),
+    c.json(unbanUser(c.get("ctx"), actorOf(c), c.req.valid("param").id), 200),
   )
   .openapi(
     createRoute({
@@ -104,7 +106,7 @@ export const adminUserRoutes = createRouter()
     (c) => {
       const b = c.req.valid("json");
       return c.json(
-        setRole(c.var.ctx, actorOf(c), c.req.valid("param").id, b.role, b.granted_permissions),
+        setRole(c.get("ctx"), actorOf(c), c.req.valid("param").id, b.role, b.granted_permissions),
         200,
       );
     },

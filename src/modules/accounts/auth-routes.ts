@@ -14,7 +14,7 @@ const COOKIE = "refresh_token";
 
 /** Browsers get the refresh token as an httpOnly cookie; other clients read it from the body. */
 function withCookie<T extends { refresh_token: string }>(c: Context<AppEnv>, result: T): T {
-  const { env } = c.var.ctx;
+  const { env } = c.get("ctx");
   setCookie(c, COOKIE, result.refresh_token, {
     httpOnly: true,
     secure: env.PUBLIC_URL.startsWith("https:"),
@@ -45,15 +45,15 @@ export const authRoutes = createRouter()
   .openapi(
     authPost("/auth/register", "Register with email and password", RegisterBody, 201, [409]),
     async (c) => {
-      if (!c.var.ctx.settings.get("registration_open"))
+      if (!c.get("ctx").settings.get("registration_open"))
         throw new ApiError("forbidden", "registration is closed");
       const body = c.req.valid("json" as never) as z.infer<typeof RegisterBody>;
-      return c.json(withCookie(c, await register(c.var.ctx, body)), 201);
+      return c.json(withCookie(c, await register(c.get("ctx"), body)), 201);
     },
   )
   .openapi(authPost("/auth/login", "Log in with email or username", LoginBody, 200), async (c) => {
     const body = c.req.valid("json" as never) as z.infer<typeof LoginBody>;
-    return c.json(withCookie(c, await login(c.var.ctx, body)), 200);
+    return c.json(withCookie(c, await login(c.get("ctx"), body)), 200);
   })
   .openapi(
     authPost(
@@ -63,7 +63,7 @@ export const authRoutes = createRouter()
       200,
     ),
     async (c) => {
-      const { ctx } = c.var;
+      const ctx = c.get("ctx");
       const body = c.req.valid("json" as never) as z.infer<typeof TelegramBody>;
       const profile = "init_data" in body ? verifyInitData(ctx, body.init_data) : verifyWidget(ctx, body);
       const { user } = ctx.db.transaction((tx) => upsertTelegramUser(ctx, tx, profile), {
@@ -84,7 +84,7 @@ export const authRoutes = createRouter()
     }),
     async (c) => {
       const body = (c.req.valid("json" as never) ?? {}) as z.infer<typeof RefreshBody>;
-      return c.json(withCookie(c, await rotateRefreshToken(c.var.ctx, refreshTokenOf(c, body))), 200);
+      return c.json(withCookie(c, await rotateRefreshToken(c.get("ctx"), refreshTokenOf(c, body))), 200);
     },
   )
   .openapi(
@@ -98,7 +98,7 @@ export const authRoutes = createRouter()
     }),
     async (c) => {
       const body = (c.req.valid("json" as never) ?? {}) as z.infer<typeof RefreshBody>;
-      logout(c.var.ctx, refreshTokenOf(c, body));
+      logout(c.get("ctx"), refreshTokenOf(c, body));
       deleteCookie(c, COOKIE, { path: "/api" });
       return c.body(null, 204);
     },
@@ -111,7 +111,7 @@ export const authRoutes = createRouter()
       summary: "Whether the first admin still has to be created",
       responses: { 200: json(z.object({ needs_bootstrap: z.boolean() })), ...errors() },
     }),
-    (c) => c.json({ needs_bootstrap: needsBootstrap(c.var.ctx) }, 200),
+    (c) => c.json({ needs_bootstrap: needsBootstrap(c.get("ctx")) }, 200),
   )
   .openapi(
     authPost(
@@ -123,6 +123,6 @@ export const authRoutes = createRouter()
     ),
     async (c) => {
       const body = c.req.valid("json" as never) as z.infer<typeof RegisterBody>;
-      return c.json(withCookie(c, await register(c.var.ctx, body, "admin")), 201);
+      return c.json(withCookie(c, await register(c.get("ctx"), body, "admin")), 201);
     },
   );

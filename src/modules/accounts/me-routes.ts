@@ -33,7 +33,7 @@ export const meRoutes = createRouter()
       ...secured("me:read"),
       responses: { 200: json(MeSchema), ...errors(401, 403) },
     }),
-    (c) => c.json(me(getUser(c.var.ctx, principalOf(c).user.id)), 200),
+    (c) => c.json(me(getUser(c.get("ctx"), principalOf(c).user.id)), 200),
   )
   .openapi(
     createRoute({
@@ -59,7 +59,7 @@ export const meRoutes = createRouter()
         avatarUrl: b.avatar_url,
       };
       const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-      return c.json(me(updateProfile(c.var.ctx, principalOf(c).user.id, defined)), 200);
+      return c.json(me(updateProfile(c.get("ctx"), principalOf(c).user.id, defined)), 200);
     },
   )
   .openapi(
@@ -72,7 +72,7 @@ export const meRoutes = createRouter()
       request: jsonBody(ApiKeyBody),
       responses: { 201: json(ApiKeyCreated), ...errors(401, 403) },
     }),
-    (c) => c.json(createApiKey(c.var.ctx, principalOf(c), c.req.valid("json")), 201),
+    (c) => c.json(createApiKey(c.get("ctx"), principalOf(c), c.req.valid("json")), 201),
   )
   .openapi(
     createRoute({
@@ -83,7 +83,7 @@ export const meRoutes = createRouter()
       ...secured("api_keys:read"),
       responses: { 200: json(z.object({ results: z.array(ApiKeySchema) })), ...errors(401, 403) },
     }),
-    (c) => c.json({ results: listApiKeys(c.var.ctx, principalOf(c).user.id) }, 200),
+    (c) => c.json({ results: listApiKeys(c.get("ctx"), principalOf(c).user.id) }, 200),
   )
   .openapi(
     createRoute({
@@ -96,7 +96,7 @@ export const meRoutes = createRouter()
       responses: { 204: { description: "Revoked" }, ...errors(401, 403, 404) },
     }),
     (c) => {
-      revokeApiKey(c.var.ctx, principalOf(c).user.id, c.req.valid("param").id);
+      revokeApiKey(c.get("ctx"), principalOf(c).user.id, c.req.valid("param").id);
       return c.body(null, 204);
     },
   )
@@ -115,7 +115,7 @@ export const meRoutes = createRouter()
       },
     }),
     (c) => {
-      const { ctx } = c.var;
+      const ctx = c.get("ctx");
       const b = c.req.valid("json");
       const { user, created } = ctx.db.transaction(
         (tx) => upsertTelegramUser(ctx, tx, { ...b, id: b.telegram_id }, principalOf(c).user.id),

@@ -28,7 +28,7 @@ export const billingAdminRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = listPurchasesAdmin(c.var.ctx, q);
+      const { total, results } = listPurchasesAdmin(c.get("ctx"), q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -44,7 +44,7 @@ export const billingAdminRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = listUsageAdmin(c.var.ctx, q);
+      const { total, results } = listUsageAdmin(c.get("ctx"), q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -59,5 +59,5 @@ export const billingAdminRoutes = createRouter()
       responses: { 200: json(MinutesResult), ...errors(401, 402, 403, 404) },
     }),
     (c) =>
-      c.json(adjustUserMinutes(c.var.ctx, actorOf(c), c.req.valid("param").id, c.req.valid("json")), 200),
+      c.json(adjustUserMinutes(c.get("ctx"), actorOf(c), c.req.valid("param").id, c.req.valid("json")), 200),
   );

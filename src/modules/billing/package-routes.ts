@@ -38,7 +38,7 @@ export const packageRoutes = createRouter()
       summary: "Minute packages on sale (public)",
       responses: { 200: json(z.object({ results: z.array(PackageSchema) })), ...errors() },
     }),
-    (c) => c.json({ results: listActivePackages(c.var.ctx).map(serializePublicPackage) }, 200),
+    (c) => c.json({ results: listActivePackages(c.get("ctx")).map(serializePublicPackage) }, 200),
   )
   .openapi(
     createRoute({
@@ -52,7 +52,7 @@ export const packageRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = listPackagesAdmin(c.var.ctx, q);
+      const { total, results } = listPackagesAdmin(c.get("ctx"), q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -66,7 +66,7 @@ export const packageRoutes = createRouter()
       request: jsonBody(PackageCreateBody),
       responses: { 201: json(AdminPackageSchema, "Created"), ...errors(401, 403) },
     }),
-    (c) => c.json(createPackage(c.var.ctx, actorOf(c), c.req.valid("json")), 201),
+    (c) => c.json(createPackage(c.get("ctx"), actorOf(c), c.req.valid("json")), 201),
   )
   .openapi(
     createRoute({
@@ -78,7 +78,7 @@ export const packageRoutes = createRouter()
       request: { params: IdParam, ...jsonBody(PackagePatchBody) },
       responses: { 200: json(AdminPackageSchema), ...errors(401, 403, 404) },
     }),
-    (c) => c.json(updatePackage(c.var.ctx, actorOf(c), c.req.valid("param").id, c.req.valid("json")), 200),
+    (c) => c.json(updatePackage(c.get("ctx"), actorOf(c), c.req.valid("param").id, c.req.valid("json")), 200),
   )
   .openapi(
     createRoute({
@@ -90,7 +90,7 @@ export const packageRoutes = createRouter()
       request: { params: IdParam },
       responses: { 200: json(AdminPackageSchema), ...errors(401, 403, 404) },
     }),
-    (c) => c.json(deactivatePackage(c.var.ctx, actorOf(c), c.req.valid("param").id), 200),
+    (c) => c.json(deactivatePackage(c.get("ctx"), actorOf(c), c.req.valid("param").id), 200),
   )
   .openapi(
     createRoute({
@@ -104,7 +104,7 @@ export const packageRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = listPromoCodes(c.var.ctx, q);
+      const { total, results } = listPromoCodes(c.get("ctx"), q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -118,7 +118,7 @@ export const packageRoutes = createRouter()
       request: jsonBody(PromoCreateBody),
       responses: { 201: json(PromoCodeSchema, "Created"), ...errors(401, 403, 409) },
     }),
-    (c) => c.json(createPromoCode(c.var.ctx, actorOf(c), c.req.valid("json")), 201),
+    (c) => c.json(createPromoCode(c.get("ctx"), actorOf(c), c.req.valid("json")), 201),
   )
   .openapi(
     createRoute({
@@ -130,7 +130,8 @@ export const packageRoutes = createRouter()
       request: { params: IdParam, ...jsonBody(PromoPatchBody) },
       responses: { 200: json(PromoCodeSchema), ...errors(401, 403, 404, 409) },
     }),
-    (c) => c.json(updatePromoCode(c.var.ctx, actorOf(c), c.req.valid("param").id, c.req.valid("json")), 200),
+    (c) =>
+      c.json(updatePromoCode(c.get("ctx"), actorOf(c), c.req.valid("param").id, c.req.valid("json")), 200),
   )
   .openapi(
     createRoute({
@@ -142,5 +143,5 @@ export const packageRoutes = createRouter()
       request: { params: IdParam },
       responses: { 200: json(PromoCodeSchema), ...errors(401, 403, 404) },
     }),
-    (c) => c.json(deactivatePromoCode(c.var.ctx, actorOf(c), c.req.valid("param").id), 200),
+    (c) => c.json(deactivatePromoCode(c.get("ctx"), actorOf(c), c.req.valid("param").id), 200),
   );

@@ -51,7 +51,7 @@ export const usageRoutes = createRouter()
       ...secured("balance:read"),
       responses: { 200: json(BalanceSchema), ...errors(401, 403) },
     }),
-    (c) => c.json(minuteBalance(c.var.ctx, principalOf(c).user.id), 200),
+    (c) => c.json(minuteBalance(c.get("ctx"), principalOf(c).user.id), 200),
   )
   .openapi(
     createRoute({
@@ -71,7 +71,7 @@ export const usageRoutes = createRouter()
       },
     }),
     async (c) => {
-      const { ctx } = c.var;
+      const ctx = c.get("ctx");
       const userId = principalOf(c).user.id;
       const body = c.req.valid("json");
       const r = await groupCommit(ctx.sqlite).run(() => recordUsage(ctx, userId, body));
@@ -99,7 +99,7 @@ export const usageRoutes = createRouter()
         });
         return { ok: false as const, id, error };
       });
-      const results = recordBatch(c.var.ctx, principalOf(c).user.id, items);
+      const results = recordBatch(c.get("ctx"), principalOf(c).user.id, items);
       const tally = { recorded: 0, replayed: 0, failed: 0 };
       for (const r of results) {
         if (r.status === 201) tally.recorded++;
@@ -121,7 +121,7 @@ export const usageRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = usageHistory(c.var.ctx, principalOf(c).user.id, q);
+      const { total, results } = usageHistory(c.get("ctx"), principalOf(c).user.id, q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -137,7 +137,7 @@ export const usageRoutes = createRouter()
     }),
     (c) => {
       const b = c.req.valid("json");
-      return c.json(createHold(c.var.ctx, principalOf(c).user.id, b.seconds, b.ttl_seconds), 201);
+      return c.json(createHold(c.get("ctx"), principalOf(c).user.id, b.seconds, b.ttl_seconds), 201);
     },
   )
   .openapi(
@@ -150,7 +150,7 @@ export const usageRoutes = createRouter()
       request: { params: IdParam },
       responses: { 200: json(HoldSchema), ...errors(401, 403, 404) },
     }),
-    (c) => c.json(getHold(c.var.ctx, principalOf(c).user.id, c.req.valid("param").id), 200),
+    (c) => c.json(getHold(c.get("ctx"), principalOf(c).user.id, c.req.valid("param").id), 200),
   )
   .openapi(
     createRoute({
@@ -162,5 +162,5 @@ export const usageRoutes = createRouter()
       request: { params: IdParam },
       responses: { 200: json(HoldSchema), ...errors(401, 403, 404, 409) },
     }),
-    (c) => c.json(releaseHold(c.var.ctx, principalOf(c).user.id, c.req.valid("param").id), 200),
+    (c) => c.json(releaseHold(c.get("ctx"), principalOf(c).user.id, c.req.valid("param").id), 200),
   );

@@ -49,7 +49,7 @@ export const courseRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = listCourses(c.var.ctx, q);
+      const { total, results } = listCourses(c.get("ctx"), q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -63,7 +63,7 @@ export const courseRoutes = createRouter()
       request: jsonBody(CourseCreateBody),
       responses: { 201: json(CourseSchema, "Created"), ...errors(401, 403) },
     }),
-    (c) => c.json(createCourse(c.var.ctx, principalOf(c).user.id, c.req.valid("json")), 201),
+    (c) => c.json(createCourse(c.get("ctx"), principalOf(c).user.id, c.req.valid("json")), 201),
   )
   .openapi(
     createRoute({
@@ -77,7 +77,7 @@ export const courseRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = listMyCourses(c.var.ctx, principalOf(c).user.id, q);
+      const { total, results } = listMyCourses(c.get("ctx"), principalOf(c).user.id, q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -93,7 +93,7 @@ export const courseRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = listMyEnrollments(c.var.ctx, principalOf(c).user.id, q);
+      const { total, results } = listMyEnrollments(c.get("ctx"), principalOf(c).user.id, q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -107,7 +107,7 @@ export const courseRoutes = createRouter()
       request: { params: IdParam },
       responses: { 200: json(CourseSchema), ...errors(404) },
     }),
-    (c) => c.json(getCourse(c.var.ctx, c.var.principal, c.req.valid("param").id), 200),
+    (c) => c.json(getCourse(c.get("ctx"), c.get("principal"), c.req.valid("param").id), 200),
   )
   .openapi(
     createRoute({
@@ -121,7 +121,7 @@ export const courseRoutes = createRouter()
     }),
     (c) =>
       c.json(
-        updateCourse(c.var.ctx, principalOf(c).user.id, c.req.valid("param").id, c.req.valid("json")),
+        updateCourse(c.get("ctx"), principalOf(c).user.id, c.req.valid("param").id, c.req.valid("json")),
         200,
       ),
   )
@@ -135,7 +135,7 @@ export const courseRoutes = createRouter()
       request: { params: IdParam },
       responses: { 200: json(CourseSchema), ...errors(401, 403, 404, 409) },
     }),
-    (c) => c.json(publishCourse(c.var.ctx, principalOf(c).user.id, c.req.valid("param").id), 200),
+    (c) => c.json(publishCourse(c.get("ctx"), principalOf(c).user.id, c.req.valid("param").id), 200),
   )
   .openapi(
     createRoute({
@@ -147,7 +147,7 @@ export const courseRoutes = createRouter()
       request: { params: IdParam },
       responses: { 200: json(CourseSchema), ...errors(401, 403, 404, 409) },
     }),
-    (c) => c.json(archiveCourse(c.var.ctx, principalOf(c).user.id, c.req.valid("param").id), 200),
+    (c) => c.json(archiveCourse(c.get("ctx"), principalOf(c).user.id, c.req.valid("param").id), 200),
   )
   .openapi(
     createRoute({
@@ -161,7 +161,12 @@ export const courseRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = listCourseEnrollments(c.var.ctx, principalOf(c), c.req.valid("param").id, q);
+      const { total, results } = listCourseEnrollments(
+        c.get("ctx"),
+        principalOf(c),
+        c.req.valid("param").id,
+        q,
+      );
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -175,7 +180,7 @@ export const courseRoutes = createRouter()
       request: { params: IdParam },
       responses: { 201: json(EnrollmentSchema, "Enrolled"), ...errors(401, 402, 403, 404, 409) },
     }),
-    (c) => c.json(enroll(c.var.ctx, principalOf(c).user.id, c.req.valid("param").id), 201),
+    (c) => c.json(enroll(c.get("ctx"), principalOf(c).user.id, c.req.valid("param").id), 201),
   )
   .openapi(
     createRoute({
@@ -190,7 +195,7 @@ export const courseRoutes = createRouter()
     (c) =>
       c.json(
         recordProgress(
-          c.var.ctx,
+          c.get("ctx"),
           principalOf(c).user.id,
           c.req.valid("param").id,
           c.req.valid("json").progress,
@@ -210,7 +215,7 @@ export const courseRoutes = createRouter()
     }),
     (c) =>
       c.json(
-        rateCourse(c.var.ctx, principalOf(c).user.id, c.req.valid("param").id, c.req.valid("json")),
+        rateCourse(c.get("ctx"), principalOf(c).user.id, c.req.valid("param").id, c.req.valid("json")),
         200,
       ),
   );

@@ -77,5 +77,5 @@ export const walletRoutes = createRouter().openapi(
     request: { query: z.object({ currency: Currency.default("RUB") }) },
     responses: { 200: json(WalletSchema), ...errors(401, 403) },
   }),
-  (c) => c.json(wallet(c.var.ctx, principalOf(c).user.id, c.req.valid("query").currency), 200),
+  (c) => c.json(wallet(c.get("ctx"), principalOf(c).user.id, c.req.valid("query").currency), 200),
 );

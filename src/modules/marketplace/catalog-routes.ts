@@ -40,7 +40,7 @@ for (const kind of CATALOG_KINDS) {
         summary: `Active ${label} entries, by sort_order then name (public)`,
         responses: { 200: json(z.object({ results: z.array(CatalogEntrySchema) })), ...errors() },
       }),
-      (c) => c.json({ results: listActiveCatalog(c.var.ctx, kind) }, 200),
+      (c) => c.json({ results: listActiveCatalog(c.get("ctx"), kind) }, 200),
     )
     .openapi(
       createRoute({
@@ -54,7 +54,7 @@ for (const kind of CATALOG_KINDS) {
       }),
       (c) => {
         const q = c.req.valid("query");
-        const { total, results } = listCatalogAdmin(c.var.ctx, kind, q);
+        const { total, results } = listCatalogAdmin(c.get("ctx"), kind, q);
         return c.json(page(c.req.url, q, total, results), 200);
       },
     )
@@ -68,7 +68,7 @@ for (const kind of CATALOG_KINDS) {
         request: jsonBody(CatalogCreateBody),
         responses: { 201: json(AdminCatalogEntrySchema, "Created"), ...errors(401, 403, 409) },
       }),
-      (c) => c.json(createCatalogEntry(c.var.ctx, actorOf(c), kind, c.req.valid("json")), 201),
+      (c) => c.json(createCatalogEntry(c.get("ctx"), actorOf(c), kind, c.req.valid("json")), 201),
     )
     .openapi(
       createRoute({
@@ -82,7 +82,7 @@ for (const kind of CATALOG_KINDS) {
       }),
       (c) =>
         c.json(
-          updateCatalogEntry(c.var.ctx, actorOf(c), kind, c.req.valid("param").id, c.req.valid("json")),
+          updateCatalogEntry(c.get("ctx"), actorOf(c), kind, c.req.valid("param").id, c.req.valid("json")),
           200,
         ),
     )
@@ -96,6 +96,6 @@ for (const kind of CATALOG_KINDS) {
         request: { params: IdParam },
         responses: { 200: json(AdminCatalogEntrySchema), ...errors(401, 403, 404) },
       }),
-      (c) => c.json(deactivateCatalogEntry(c.var.ctx, actorOf(c), kind, c.req.valid("param").id), 200),
+      (c) => c.json(deactivateCatalogEntry(c.get("ctx"), actorOf(c), kind, c.req.valid("param").id), 200),
     );
 }

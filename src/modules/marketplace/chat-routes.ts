@@ -27,7 +27,7 @@ export const chatRoutes = createRouter()
       ...secured(MP.messagesRead),
       responses: { 200: json(UnreadSchema), ...errors(401, 403) },
     }),
-    (c) => c.json(unreadSummary(c.var.ctx.db, principalOf(c).user.id), 200),
+    (c) => c.json(unreadSummary(c.get("ctx").db, principalOf(c).user.id), 200),
   )
   .openapi(
     createRoute({
@@ -41,7 +41,7 @@ export const chatRoutes = createRouter()
     }),
     (c) =>
       c.json(
-        listMessages(c.var.ctx, principalOf(c), c.req.valid("param").id, c.req.valid("query"), c.req.url),
+        listMessages(c.get("ctx"), principalOf(c), c.req.valid("param").id, c.req.valid("query"), c.req.url),
         200,
       ),
   )
@@ -55,7 +55,8 @@ export const chatRoutes = createRouter()
       request: { params: IdParam, ...jsonBody(MessageBody) },
       responses: { 201: json(MessageSchema, "Created"), ...errors(401, 403, 404, 409) },
     }),
-    (c) => c.json(sendMessage(c.var.ctx, principalOf(c), c.req.valid("param").id, c.req.valid("json")), 201),
+    (c) =>
+      c.json(sendMessage(c.get("ctx"), principalOf(c), c.req.valid("param").id, c.req.valid("json")), 201),
   )
   .openapi(
     createRoute({
@@ -67,7 +68,7 @@ export const chatRoutes = createRouter()
       request: { params: IdParam },
       responses: { 200: json(MessageSchema), ...errors(401, 403, 404, 409) },
     }),
-    (c) => c.json(deleteMessage(c.var.ctx, principalOf(c), c.req.valid("param").id), 200),
+    (c) => c.json(deleteMessage(c.get("ctx"), principalOf(c), c.req.valid("param").id), 200),
   )
   .openapi(
     createRoute({
@@ -81,6 +82,6 @@ export const chatRoutes = createRouter()
     }),
     (c) => {
       const body = (c.req.valid("json" as never) ?? {}) as ReadInput;
-      return c.json(markRead(c.var.ctx, principalOf(c), c.req.valid("param").id, body), 200);
+      return c.json(markRead(c.get("ctx"), principalOf(c), c.req.valid("param").id, body), 200);
     },
   );

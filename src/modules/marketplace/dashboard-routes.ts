@@ -56,7 +56,7 @@ export const dashboardRoutes = createRouter()
       request: { query: CurrencyQuery },
       responses: { 200: json(HomeDashboardSchema), ...errors(401, 403) },
     }),
-    (c) => c.json(homeDashboard(c.var.ctx, principalOf(c).user, c.req.valid("query").currency), 200),
+    (c) => c.json(homeDashboard(c.get("ctx"), principalOf(c).user, c.req.valid("query").currency), 200),
   )
   .openapi(
     createRoute({
@@ -68,7 +68,7 @@ export const dashboardRoutes = createRouter()
       request: { query: CurrencyQuery },
       responses: { 200: json(ExpertStatisticsSchema), ...errors(401, 403) },
     }),
-    (c) => c.json(expertStatistics(c.var.ctx, principalOf(c).user.id, c.req.valid("query").currency), 200),
+    (c) => c.json(expertStatistics(c.get("ctx"), principalOf(c).user.id, c.req.valid("query").currency), 200),
   )
   .openapi(
     createRoute({
@@ -79,7 +79,7 @@ export const dashboardRoutes = createRouter()
       ...expert,
       responses: { 200: json(ExpertProfileSchema), ...errors(401, 403) },
     }),
-    (c) => c.json(expertProfile(c.var.ctx, principalOf(c).user.id), 200),
+    (c) => c.json(expertProfile(c.get("ctx"), principalOf(c).user.id), 200),
   )
   .openapi(
     createRoute({
@@ -93,7 +93,7 @@ export const dashboardRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = activeOrders(c.var.ctx, principalOf(c).user.id, q);
+      const { total, results } = activeOrders(c.get("ctx"), principalOf(c).user.id, q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -109,7 +109,7 @@ export const dashboardRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = recentOrders(c.var.ctx, principalOf(c).user.id, q);
+      const { total, results } = recentOrders(c.get("ctx"), principalOf(c).user.id, q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -125,7 +125,7 @@ export const dashboardRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = availableOrders(c.var.ctx, principalOf(c).user.id, q);
+      const { total, results } = availableOrders(c.get("ctx"), principalOf(c).user.id, q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -139,7 +139,7 @@ export const dashboardRoutes = createRouter()
       request: jsonBody(TakeOrderBody),
       responses: { 200: json(OrderSchema), ...errors(401, 403, 404, 409) },
     }),
-    (c) => c.json(serializeOrder(takeOrder(c.var.ctx, principalOf(c), c.req.valid("json").order_id)), 200),
+    (c) => c.json(serializeOrder(takeOrder(c.get("ctx"), principalOf(c), c.req.valid("json").order_id)), 200),
   )
   .openapi(
     createRoute({
@@ -151,7 +151,7 @@ export const dashboardRoutes = createRouter()
       request: { query: CurrencyQuery },
       responses: { 200: json(FinancialSummarySchema), ...errors(401, 403) },
     }),
-    (c) => c.json(financialSummary(c.var.ctx, principalOf(c).user.id, c.req.valid("query").currency), 200),
+    (c) => c.json(financialSummary(c.get("ctx"), principalOf(c).user.id, c.req.valid("query").currency), 200),
   )
   .openapi(
     createRoute({
@@ -165,7 +165,7 @@ export const dashboardRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = expertTransactions(c.var.ctx, principalOf(c).user.id, q);
+      const { total, results } = expertTransactions(c.get("ctx"), principalOf(c).user.id, q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -180,7 +180,10 @@ export const dashboardRoutes = createRouter()
       responses: { 200: json(ExpertReviewPage), ...errors(401, 403) },
     }),
     (c) =>
-      c.json(listExpertReviews(c.var.ctx.db, principalOf(c).user.id, c.req.valid("query"), c.req.url), 200),
+      c.json(
+        listExpertReviews(c.get("ctx").db, principalOf(c).user.id, c.req.valid("query"), c.req.url),
+        200,
+      ),
   )
   .openapi(
     createRoute({
@@ -192,7 +195,8 @@ export const dashboardRoutes = createRouter()
       request: { query: NotificationsQuery },
       responses: { 200: json(NotificationPage), ...errors(401, 403) },
     }),
-    (c) => c.json(listNotifications(c.var.ctx, principalOf(c).user.id, c.req.url, c.req.valid("query")), 200),
+    (c) =>
+      c.json(listNotifications(c.get("ctx"), principalOf(c).user.id, c.req.url, c.req.valid("query")), 200),
   )
   .openapi(
     createRoute({
@@ -208,7 +212,7 @@ export const dashboardRoutes = createRouter()
       },
     }),
     (c) => {
-      markRead(c.var.ctx, principalOf(c).user.id, c.req.valid("param").id);
+      markRead(c.get("ctx"), principalOf(c).user.id, c.req.valid("param").id);
       return c.json({ success: true, message: "notification marked as read" }, 200);
     },
   );

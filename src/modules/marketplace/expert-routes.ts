@@ -102,7 +102,7 @@ export const expertRoutes = createRouter()
       request: optionalJsonBody(ApplicationBody),
       responses: { 201: json(ApplicationSchema, "Created"), ...errors(401, 403, 409) },
     }),
-    (c) => c.json(submitApplication(c.var.ctx, me(c), c.req.valid("json")), 201),
+    (c) => c.json(submitApplication(c.get("ctx"), me(c), c.req.valid("json")), 201),
   )
   .openapi(
     createRoute({
@@ -113,7 +113,7 @@ export const expertRoutes = createRouter()
       ...secured(SIGNED_IN),
       responses: { 200: list(ApplicationSchema), ...errors(401, 403) },
     }),
-    (c) => c.json({ results: listMyApplications(c.var.ctx, me(c)) }, 200),
+    (c) => c.json({ results: listMyApplications(c.get("ctx"), me(c)) }, 200),
   )
   .openapi(
     createRoute({
@@ -127,7 +127,7 @@ export const expertRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = listApplicationsAdmin(c.var.ctx, q);
+      const { total, results } = listApplicationsAdmin(c.get("ctx"), q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -140,7 +140,7 @@ export const expertRoutes = createRouter()
       ApplicationSchema,
       [409],
     ),
-    (c) => c.json(approveApplication(c.var.ctx, actorOf(c), c.req.valid("param").id), 200),
+    (c) => c.json(approveApplication(c.get("ctx"), actorOf(c), c.req.valid("param").id), 200),
   )
   .openapi(
     adminAction(
@@ -153,7 +153,7 @@ export const expertRoutes = createRouter()
     ),
     (c) =>
       c.json(
-        rejectApplication(c.var.ctx, actorOf(c), c.req.valid("param").id, c.req.valid("json").reason),
+        rejectApplication(c.get("ctx"), actorOf(c), c.req.valid("param").id, c.req.valid("json").reason),
         200,
       ),
   )
@@ -173,7 +173,7 @@ export const expertRoutes = createRouter()
       const upload = await readUpload(c);
       const title = DocumentTitle.safeParse(upload.fields.title);
       if (!title.success) throw validation("form.title", title.error.issues[0]?.message ?? "invalid title");
-      return c.json(await uploadDocument(c.var.ctx, me(c), upload, title.data), 201);
+      return c.json(await uploadDocument(c.get("ctx"), me(c), upload, title.data), 201);
     },
   )
   .openapi(
@@ -185,7 +185,7 @@ export const expertRoutes = createRouter()
       ...secured(MP.expertProfile),
       responses: { 200: list(DocumentSchema), ...errors(401, 403) },
     }),
-    (c) => c.json({ results: listMyDocuments(c.var.ctx, me(c)) }, 200),
+    (c) => c.json({ results: listMyDocuments(c.get("ctx"), me(c)) }, 200),
   )
   .openapi(
     createRoute({
@@ -203,7 +203,7 @@ export const expertRoutes = createRouter()
         ...errors(401, 403, 404),
       },
     }),
-    (c) => fileResponse(c.var.ctx, documentFile(c.var.ctx, principalOf(c), c.req.valid("param").id)),
+    (c) => fileResponse(c.get("ctx"), documentFile(c.get("ctx"), principalOf(c), c.req.valid("param").id)),
   )
   .openapi(
     createRoute({
@@ -217,7 +217,7 @@ export const expertRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = listDocumentsAdmin(c.var.ctx, q);
+      const { total, results } = listDocumentsAdmin(c.get("ctx"), q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -229,7 +229,7 @@ export const expertRoutes = createRouter()
       EmptyBody,
       DocumentSchema,
     ),
-    (c) => c.json(verifyDocument(c.var.ctx, actorOf(c), c.req.valid("param").id), 200),
+    (c) => c.json(verifyDocument(c.get("ctx"), actorOf(c), c.req.valid("param").id), 200),
   )
   // ---------- specializations ----------
   .openapi(
@@ -242,7 +242,7 @@ export const expertRoutes = createRouter()
       request: jsonBody(SpecializationBody),
       responses: { 201: json(SpecializationSchema, "Created"), ...errors(401, 403, 404, 409) },
     }),
-    (c) => c.json(addSpecialization(c.var.ctx, me(c), c.req.valid("json").subject_id), 201),
+    (c) => c.json(addSpecialization(c.get("ctx"), me(c), c.req.valid("json").subject_id), 201),
   )
   .openapi(
     createRoute({
@@ -253,7 +253,7 @@ export const expertRoutes = createRouter()
       ...secured(MP.expertProfile),
       responses: { 200: list(SpecializationSchema), ...errors(401, 403) },
     }),
-    (c) => c.json({ results: listMySpecializations(c.var.ctx, me(c)) }, 200),
+    (c) => c.json({ results: listMySpecializations(c.get("ctx"), me(c)) }, 200),
   )
   .openapi(
     createRoute({
@@ -266,7 +266,7 @@ export const expertRoutes = createRouter()
       responses: { 204: { description: "Removed" }, ...errors(401, 403, 404) },
     }),
     (c) => {
-      removeSpecialization(c.var.ctx, me(c), c.req.valid("param").id);
+      removeSpecialization(c.get("ctx"), me(c), c.req.valid("param").id);
       return c.body(null, 204);
     },
   )
@@ -282,7 +282,7 @@ export const expertRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = listSpecializationsAdmin(c.var.ctx, q);
+      const { total, results } = listSpecializationsAdmin(c.get("ctx"), q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -294,7 +294,7 @@ export const expertRoutes = createRouter()
       EmptyBody,
       SpecializationSchema,
     ),
-    (c) => c.json(verifySpecialization(c.var.ctx, actorOf(c), c.req.valid("param").id), 200),
+    (c) => c.json(verifySpecialization(c.get("ctx"), actorOf(c), c.req.valid("param").id), 200),
   )
   // ---------- experts (seed 001 masters) ----------
   .openapi(
@@ -309,7 +309,7 @@ export const expertRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = listExpertsAdmin(c.var.ctx, q);
+      const { total, results } = listExpertsAdmin(c.get("ctx"), q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -322,7 +322,10 @@ export const expertRoutes = createRouter()
       AdminExpertSchema,
     ),
     (c) =>
-      c.json(activateExpert(c.var.ctx, actorOf(c), c.req.valid("param").id, c.req.valid("json").reason), 200),
+      c.json(
+        activateExpert(c.get("ctx"), actorOf(c), c.req.valid("param").id, c.req.valid("json").reason),
+        200,
+      ),
   )
   .openapi(
     adminAction(
@@ -333,5 +336,8 @@ export const expertRoutes = createRouter()
       AdminExpertSchema,
     ),
     (c) =>
-      c.json(suspendExpert(c.var.ctx, actorOf(c), c.req.valid("param").id, c.req.valid("json").reason), 200),
+      c.json(
+        suspendExpert(c.get("ctx"), actorOf(c), c.req.valid("param").id, c.req.valid("json").reason),
+        200,
+      ),
   );

@@ -35,7 +35,7 @@ export const orderAdminRoutes = createRouter()
         q.sla_breached === "false" ? isNull(orders.slaBreachedAt) : undefined,
       ];
       const { total, rows } = pageOf(
-        c.var.ctx.db,
+        c.get("ctx").db,
         orders,
         and(...where),
         q,
@@ -57,7 +57,7 @@ export const orderAdminRoutes = createRouter()
     }),
     (c) =>
       c.json(
-        serializeOrder(confirmPayment(c.var.ctx, principalOf(c), actorOf(c), c.req.valid("param").id)),
+        serializeOrder(confirmPayment(c.get("ctx"), principalOf(c), actorOf(c), c.req.valid("param").id)),
         200,
       ),
   )
@@ -73,7 +73,9 @@ export const orderAdminRoutes = createRouter()
     }),
     (c) =>
       c.json(
-        serializeOrder(adminSetStatus(c.var.ctx, actorOf(c), c.req.valid("param").id, c.req.valid("json"))),
+        serializeOrder(
+          adminSetStatus(c.get("ctx"), actorOf(c), c.req.valid("param").id, c.req.valid("json")),
+        ),
         200,
       ),
   );

@@ -107,14 +107,14 @@ export const orderRoutes = createRouter()
       request: jsonBody(OrderCreateBody),
       responses: { 201: json(OrderSchema, "Created"), ...errors(401, 403) },
     }),
-    (c) => c.json(serializeOrder(createOrder(c.var.ctx, principalOf(c), c.req.valid("json"))), 201),
+    (c) => c.json(serializeOrder(createOrder(c.get("ctx"), principalOf(c), c.req.valid("json"))), 201),
   )
   // Static paths before /orders/{id}: seed 001's /appointments/my, /new and /active.
   .openapi(
     listRoute("/orders", "Your orders as client or expert, newest first", MP.ordersRead, OrderListQuery),
     (c) => {
       const q = c.req.valid("query");
-      const { total, rows } = listMyOrders(c.var.ctx, principalOf(c), q);
+      const { total, rows } = listMyOrders(c.get("ctx"), principalOf(c), q);
       return c.json(page(c.req.url, q, total, rows.map(serializeOrder)), 200);
     },
   )
@@ -122,7 +122,7 @@ export const orderRoutes = createRouter()
     listRoute("/orders/my", "Your orders (seed 001 /appointments/my)", MP.ordersRead, OrderListQuery),
     (c) => {
       const q = c.req.valid("query");
-      const { total, rows } = listMyOrders(c.var.ctx, principalOf(c), q);
+      const { total, rows } = listMyOrders(c.get("ctx"), principalOf(c), q);
       return c.json(page(c.req.url, q, total, rows.map(serializeOrder)), 200);
     },
   )
@@ -130,7 +130,7 @@ export const orderRoutes = createRouter()
     listRoute("/orders/active", "Your orders that are under way", MP.ordersRead, OrderListQuery),
     (c) => {
       const q = c.req.valid("query");
-      const { total, rows } = listActiveOrders(c.var.ctx, principalOf(c), q);
+      const { total, rows } = listActiveOrders(c.get("ctx"), principalOf(c), q);
       return c.json(page(c.req.url, q, total, rows.map(serializeOrder)), 200);
     },
   )
@@ -145,7 +145,7 @@ export const orderRoutes = createRouter()
     // The dashboard's available-orders under seed 001's name: one query, one set of rules.
     (c) => {
       const q = c.req.valid("query");
-      const { total, results } = availableOrders(c.var.ctx, principalOf(c).user.id, q);
+      const { total, results } = availableOrders(c.get("ctx"), principalOf(c).user.id, q);
       return c.json(page(c.req.url, q, total, results), 200);
     },
   )
@@ -159,7 +159,7 @@ export const orderRoutes = createRouter()
       request: { params: IdParam },
       responses: { 200: json(OrderSchema), ...errors(401, 403, 404) },
     }),
-    (c) => ok(c, viewOrder(c.var.ctx, principalOf(c), c.req.valid("param").id)),
+    (c) => ok(c, viewOrder(c.get("ctx"), principalOf(c), c.req.valid("param").id)),
   )
   .openapi(
     createRoute({
@@ -172,8 +172,8 @@ export const orderRoutes = createRouter()
       responses: { 200: json(TimelineSchema), ...errors(401, 403, 404) },
     }),
     (c) => {
-      const { order } = orderFor(c.var.ctx, principalOf(c), c.req.valid("param").id);
-      return c.json({ results: orderTimeline(c.var.ctx.db, order.id) }, 200);
+      const { order } = orderFor(c.get("ctx"), principalOf(c), c.req.valid("param").id);
+      return c.json({ results: orderTimeline(c.get("ctx").db, order.id) }, 200);
     },
   )
   .openapi(
@@ -190,7 +190,7 @@ export const orderRoutes = createRouter()
       },
     }),
     (c) => {
-      const ctx = c.var.ctx;
+      const ctx = c.get("ctx");
       const { order } = orderFor(ctx, principalOf(c), c.req.valid("param").id);
       const f = order.paymentProofFileId
         ? ctx.db.select().from(files).where(eq(files.id, order.paymentProofFileId)).get()
@@ -203,16 +203,16 @@ export const orderRoutes = createRouter()
     actionRoute("take", "Take a new order (expert with a verified specialization)", TakeBody, {
       permission: MP.expertOrders,
     }),
-    (c) => ok(c, takeOrder(c.var.ctx, principalOf(c), id(c))),
+    (c) => ok(c, takeOrder(c.get("ctx"), principalOf(c), id(c))),
   )
   .openapi(
     actionRoute("set-price", "Quote a price: in_review -> awaiting_payment", SetPriceBody, {
       required: true,
     }),
-    (c) => ok(c, setPrice(c.var.ctx, principalOf(c), id(c), c.req.valid("json").price)),
+    (c) => ok(c, setPrice(c.get("ctx"), principalOf(c), id(c), c.req.valid("json").price)),
   )
   .openapi(actionRoute("pay", "Pay from the wallet into escrow -> paid", TakeBody, { extra: [402] }), (c) =>
-    ok(c, payOrder(c.var.ctx, principalOf(c), id(c))),
+    ok(c, payOrder(c.get("ctx"), principalOf(c), id(c))),
   )
   .openapi(
     createRoute({
@@ -228,44 +228,44 @@ export const orderRoutes = createRouter()
       const p = principalOf(c);
       const orderId = c.req.valid("param").id;
       // Refuse strangers and the wrong party before reading their bytes.
-      actorOrder(c.var.ctx, p, orderId, "upload_payment_proof");
-      return ok(c, await uploadPaymentProof(c.var.ctx, p, orderId, await readUpload(c)));
+      actorOrder(c.get("ctx"), p, orderId, "upload_payment_proof");
+      return ok(c, await uploadPaymentProof(c.get("ctx"), p, orderId, await readUpload(c)));
     },
   )
   .openapi(
     actionRoute("mark-paid", "Say a manual transfer was sent -> payment_proof_uploaded", MarkPaidBody),
-    (c) => ok(c, markPaid(c.var.ctx, principalOf(c), id(c), c.req.valid("json")?.note)),
+    (c) => ok(c, markPaid(c.get("ctx"), principalOf(c), id(c), c.req.valid("json")?.note)),
   )
   .openapi(
     actionRoute("confirm-payment", "Confirm a manual payment -> paid (its expert or an admin)", TakeBody),
-    (c) => ok(c, confirmPayment(c.var.ctx, principalOf(c), actorOf(c), id(c))),
+    (c) => ok(c, confirmPayment(c.get("ctx"), principalOf(c), actorOf(c), id(c))),
   )
   .openapi(actionRoute("start", "Start work: paid or revision -> in_progress", TakeBody), (c) =>
-    ok(c, startOrder(c.var.ctx, principalOf(c), id(c))),
+    ok(c, startOrder(c.get("ctx"), principalOf(c), id(c))),
   )
   .openapi(actionRoute("complete", "Finish: escrow -> delivered, manual -> completed", TakeBody), (c) =>
-    ok(c, completeOrder(c.var.ctx, principalOf(c), id(c))),
+    ok(c, completeOrder(c.get("ctx"), principalOf(c), id(c))),
   )
   .openapi(actionRoute("accept", "Accept the delivery: release escrow -> completed", TakeBody), (c) =>
-    ok(c, acceptOrder(c.var.ctx, principalOf(c), id(c))),
+    ok(c, acceptOrder(c.get("ctx"), principalOf(c), id(c))),
   )
   .openapi(actionRoute("request-revision", "Ask for changes: delivered -> revision", ReasonBody), (c) =>
-    ok(c, requestRevision(c.var.ctx, principalOf(c), id(c), c.req.valid("json")?.reason)),
+    ok(c, requestRevision(c.get("ctx"), principalOf(c), id(c), c.req.valid("json")?.reason)),
   )
   .openapi(actionRoute("decline", "Decline the order (its expert)", ReasonBody), (c) =>
-    ok(c, declineOrder(c.var.ctx, principalOf(c), id(c), c.req.valid("json")?.reason)),
+    ok(c, declineOrder(c.get("ctx"), principalOf(c), id(c), c.req.valid("json")?.reason)),
   )
   .openapi(
     actionRoute("cancel", "Cancel before payment (its client); escrow, if any, returns", ReasonBody),
-    (c) => ok(c, cancelOrder(c.var.ctx, principalOf(c), id(c), c.req.valid("json")?.reason)),
+    (c) => ok(c, cancelOrder(c.get("ctx"), principalOf(c), id(c), c.req.valid("json")?.reason)),
   )
   .openapi(actionRoute("dispute", "Open a dispute (either party)", DisputeBody, { required: true }), (c) =>
-    ok(c, disputeOrder(c.var.ctx, principalOf(c), id(c), c.req.valid("json").reason)),
+    ok(c, disputeOrder(c.get("ctx"), principalOf(c), id(c), c.req.valid("json").reason)),
   )
   .openapi(
     actionRoute("resolve", "Resolve a dispute: refund, release or split (arbitrator or admin)", ResolveBody, {
       required: true,
       permission: MP.disputesResolve,
     }),
-    (c) => ok(c, resolveDispute(c.var.ctx, principalOf(c), actorOf(c), id(c), c.req.valid("json"))),
+    (c) => ok(c, resolveDispute(c.get("ctx"), principalOf(c), actorOf(c), id(c), c.req.valid("json"))),
   );

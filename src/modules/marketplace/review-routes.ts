@@ -34,7 +34,8 @@ export const reviewRoutes = createRouter()
       request: { params: IdParam, ...jsonBody(ExpertReviewBody) },
       responses: { 201: json(ReviewSchema, "Created"), ...errors(401, 403, 404, 409) },
     }),
-    (c) => c.json(reviewExpert(c.var.ctx, principalOf(c), c.req.valid("param").id, c.req.valid("json")), 201),
+    (c) =>
+      c.json(reviewExpert(c.get("ctx"), principalOf(c), c.req.valid("param").id, c.req.valid("json")), 201),
   )
   .openapi(
     createRoute({
@@ -46,7 +47,8 @@ export const reviewRoutes = createRouter()
       request: { params: IdParam, ...jsonBody(ClientReviewBody) },
       responses: { 201: json(ReviewSchema, "Created"), ...errors(401, 403, 404, 409) },
     }),
-    (c) => c.json(reviewClient(c.var.ctx, principalOf(c), c.req.valid("param").id, c.req.valid("json")), 201),
+    (c) =>
+      c.json(reviewClient(c.get("ctx"), principalOf(c), c.req.valid("param").id, c.req.valid("json")), 201),
   )
   .openapi(
     createRoute({
@@ -58,13 +60,13 @@ export const reviewRoutes = createRouter()
       request: { params: IdParam },
       responses: { 200: json(z.object({ results: z.array(ReviewSchema) })), ...errors(401, 403, 404) },
     }),
-    (c) => c.json(listOrderReviews(c.var.ctx, principalOf(c), c.req.valid("param").id), 200),
+    (c) => c.json(listOrderReviews(c.get("ctx"), principalOf(c), c.req.valid("param").id), 200),
   )
   // Routed as `/experts/:id{[0-9]+}/reviews` (numeric ids only) so that the dashboard's
   // `/experts/dashboard/reviews`, mounted after this router, never lands here; documented below
   // under the plain path.
   .openapi({ ...expertReviewsRoute, path: "/experts/{id{[0-9]+}}/reviews", hide: true }, (c) =>
-    c.json(publicExpertReviews(c.var.ctx, c.req.valid("param").id, c.req.valid("query"), c.req.url), 200),
+    c.json(publicExpertReviews(c.get("ctx"), c.req.valid("param").id, c.req.valid("query"), c.req.url), 200),
   );
 
 reviewRoutes.openAPIRegistry.registerPath(expertReviewsRoute);

@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { principalOf } from "../../http/auth";
+import { clientIpOf } from "../../http/client-ip";
 import type { AppEnv } from "../../http/types";
 import { forbidden } from "../../lib/errors";
 import { createRouter, errors, IdParam, json, jsonBody, secured, z } from "../../lib/openapi";
@@ -30,9 +31,9 @@ export const REFUND_PERMISSION = "purchases:refund";
 /** 403 unless the `yookassa_ip_allowlist` setting is empty or lists the client IP. */
 const yookassaSource = () =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const allowlist = c.var.ctx.settings.get("yookassa_ip_allowlist");
-    if (allowlist.length && !ipAllowed(allowlist, c.var.clientIp)) {
-      c.var.ctx.logger.warn({ ip: c.var.clientIp }, "yookassa notification from an address not allowed");
+    const allowlist = c.get("ctx").settings.get("yookassa_ip_allowlist");
+    if (allowlist.length && !ipAllowed(allowlist, clientIpOf(c))) {
+      c.get("ctx").logger.warn({ ip: clientIpOf(c) }, "yookassa notification from an address not allowed");
       throw forbidden("this address may not send YooKassa notifications");
     }
     await next();
@@ -54,7 +55,7 @@ export const paymentRoutes = createRouter()
       responses: { 201: json(PurchaseSchema, "Created"), ...errors(401, 402, 403, 404, 409, 502) },
     }),
     async (c) => {
-      const { ctx } = c.var;
+      const ctx = c.get("ctx");
       const b = c.req.valid("json");
       const { purchase, title } = openPackagePurchase(ctx, principalOf(c).user.id, {
         packageId: b.package_id,
@@ -77,7 +78,7 @@ export const paymentRoutes = createRouter()
     }),
     (c) => {
       const q = c.req.valid("query");
-      const { total, rows } = listOwnPurchases(c.var.ctx, principalOf(c).user.id, q);
+      const { total, rows } = listOwnPurchases(c.get("ctx"), principalOf(c).user.id, q);
       return c.json(page(c.req.url, q, total, rows.map(serializePurchase)), 200);
     },
   )
@@ -93,7 +94,7 @@ export const paymentRoutes = createRouter()
     }),
     (c) =>
       c.json(
-        serializePurchase(getOwnPurchase(c.var.ctx, principalOf(c).user.id, c.req.valid("param").id)),
+        serializePurchase(getOwnPurchase(c.get("ctx"), principalOf(c).user.id, c.req.valid("param").id)),
         200,
       ),
   )
@@ -111,7 +112,7 @@ export const paymentRoutes = createRouter()
       responses: { 201: json(PurchaseSchema, "Created"), ...errors(401, 403, 409, 502) },
     }),
     async (c) => {
-      const { ctx } = c.var;
+      const ctx = c.get("ctx");
       const b = c.req.valid("json");
       const topup = openTopup(ctx, principalOf(c).user.id, b);
       return c.json(serializePurchase(await startCheckout(ctx, topup, "Wallet top-up")), 201);
@@ -133,7 +134,7 @@ export const paymentRoutes = createRouter()
     async (c) => {
       // The raw bytes are what was signed: read them, never a re-serialized object.
       const raw = await c.req.text();
-      return c.json(await handleStripeWebhook(c.var.ctx, raw, c.req.header("stripe-signature")), 200);
+      return c.json(await handleStripeWebhook(c.get("ctx"), raw, c.req.header("stripe-signature")), 200);
     },
   )
   .openapi(
@@ -148,7 +149,7 @@ export const paymentRoutes = createRouter()
       request: jsonBody(YooKassaNotification),
       responses: { 200: json(WebhookResult), ...errors(403, 404, 502) },
     }),
-    async (c) => c.json(await handleYookassaNotification(c.var.ctx, c.req.valid("json").object.id), 200),
+    async (c) => c.json(await handleYookassaNotification(c.get("ctx"), c.req.valid("json").object.id), 200),
   )
   .openapi(
     createRoute({
@@ -161,11 +162,11 @@ export const paymentRoutes = createRouter()
       responses: { 200: json(PurchaseSchema), ...errors(401, 402, 403, 404, 409) },
     }),
     (c) => {
-      const row = refundPurchase(c.var.ctx, c.req.valid("param").id, {
+      const row = refundPurchase(c.get("ctx"), c.req.valid("param").id, {
         reason: c.req.valid("json").reason,
         actorId: principalOf(c).user.id,
-        ip: c.var.clientIp,
-        requestId: c.var.requestId,
+        ip: clientIpOf(c),
+        requestId: c.get("requestId"),
       });
       return c.json(serializePurchase(row), 200);
     },

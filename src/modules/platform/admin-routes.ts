@@ -2,6 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { count, desc, eq } from "drizzle-orm";
 import { auditLog, jobs, users } from "../../db/schema";
 import { principalOf } from "../../http/auth";
+import { clientIpOf } from "../../http/client-ip";
 import { ApiError } from "../../lib/errors";
 import { createRouter, errors, json, jsonBody, secured, z } from "../../lib/openapi";
 import { PageQuery, page, pageOf, pageSchema } from "../../lib/pagination";
@@ -50,7 +51,7 @@ export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
   const handleWrite =
     (mode: "put" | "patch") =>
     async (c: Parameters<Parameters<ReturnType<typeof createRouter>["openapi"]>[1]>[0]) => {
-      const { ctx } = c.var;
+      const ctx = c.get("ctx");
       // The raw parsed body, not c.req.valid(): zod's record drops an own "__proto__" key,
       // which would then be accepted silently instead of refused as an unknown setting.
       // Without a JSON content type the validator lets an empty body through; refuse it here.
@@ -74,8 +75,8 @@ export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
             action: "settings.updated",
             targetType: "settings",
             details,
-            ip: c.var.clientIp,
-            requestId: c.var.requestId,
+            ip: clientIpOf(c),
+            requestId: c.get("requestId"),
           });
           emit(tx, now, {
             type: "settings.updated",
@@ -100,7 +101,7 @@ export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
         ...secured("settings:read"),
         responses: { 200: json(SettingsSchema), ...errors(401, 403) },
       }),
-      (c) => c.json(settingsView(c.var.ctx.settings.all()), 200),
+      (c) => c.json(settingsView(c.get("ctx").settings.all()), 200),
     )
     .openapi(writeSettings("put"), handleWrite("put"))
     .openapi(writeSettings("patch"), handleWrite("patch"))
@@ -114,7 +115,7 @@ export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
         responses: { 200: json(z.record(z.string(), z.unknown())), ...errors(401, 403) },
       }),
       (c) => {
-        const { ctx } = c.var;
+        const ctx = c.get("ctx");
         const jobCounts = Object.fromEntries(
           ctx.db
             .select({ status: jobs.status, n: count() })
@@ -161,7 +162,7 @@ export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
         },
       }),
       async (c) => {
-        const { ctx } = c.var;
+        const ctx = c.get("ctx");
         const { action } = c.req.valid("json");
         const s = schedules.find((x) => x.name === action);
         if (!s)
@@ -179,8 +180,8 @@ export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
               targetType: "schedule",
               targetId: action,
               details: { result },
-              ip: c.var.clientIp,
-              requestId: c.var.requestId,
+              ip: clientIpOf(c),
+              requestId: c.get("requestId"),
             });
             emit(tx, now, {
               type: "system.action_run",
@@ -221,7 +222,7 @@ export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
         },
       }),
       (c) => {
-        const { ctx } = c.var;
+        const ctx = c.get("ctx");
         const q = c.req.valid("query");
         const { total, rows } = pageOf(ctx.db, auditLog, undefined, q, desc(auditLog.id));
         const results = rows.map((r) => ({

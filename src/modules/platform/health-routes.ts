@@ -13,7 +13,7 @@ export const healthRoutes = createRouter().openapi(
     responses: { 200: json(Health), 503: json(Health, "Database unavailable") },
   }),
   (c) => {
-    const h = health(c.var.ctx);
+    const h = health(c.get("ctx"));
     return h.db === "ok" ? c.json(h, 200) : c.json(h, 503);
   },
 );

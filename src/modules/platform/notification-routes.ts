@@ -91,7 +91,8 @@ export const notificationRoutes = createRouter()
       request: { query: NotificationsQuery },
       responses: { 200: json(NotificationPage), ...errors(401, 403) },
     }),
-    (c) => c.json(listNotifications(c.var.ctx, principalOf(c).user.id, c.req.url, c.req.valid("query")), 200),
+    (c) =>
+      c.json(listNotifications(c.get("ctx"), principalOf(c).user.id, c.req.url, c.req.valid("query")), 200),
   )
   .openapi(
     createRoute({
@@ -104,7 +105,7 @@ export const notificationRoutes = createRouter()
       responses: { 200: json(ReadResult), ...errors(401, 403, 404) },
     }),
     (c) => {
-      markRead(c.var.ctx, principalOf(c).user.id, c.req.valid("param").id);
+      markRead(c.get("ctx"), principalOf(c).user.id, c.req.valid("param").id);
       return c.json({ success: true, message: "notification marked as read" }, 200);
     },
   )
@@ -121,7 +122,7 @@ export const notificationRoutes = createRouter()
       },
     }),
     (c) => {
-      const { ctx } = c.var;
+      const ctx = c.get("ctx");
       const updated = ctx.db
         .update(notifications)
         .set({ isRead: true, readAt: ctx.clock.now() })
