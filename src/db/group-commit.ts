@@ -20,8 +20,8 @@ export const MAX_GROUP = 64;
  * one that throws is rolled back alone and rejects alone while the others commit. Nothing is
  * answered before COMMIT returns, so an acknowledged write is as durable as with a transaction of
  * its own, and a failed COMMIT rejects every write of the group. `fn` must be synchronous
- * (DESIGN.md §1) and use bun:sqlite transactions, not Drizzle's `db.transaction`, which would try
- * to BEGIN inside the group's transaction.
+ * (DESIGN.md §1) and needs no transaction of its own (the savepoint is one); Drizzle's
+ * `db.transaction` inside it would fail, trying to BEGIN inside the group's transaction.
  */
 export class GroupCommit {
   /** Groups committed and writes submitted, for tests and the benchmark notes. */

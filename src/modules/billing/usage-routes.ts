@@ -1,7 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { desc, eq } from "drizzle-orm";
 import type { AppContext } from "../../context";
-import { groupCommit } from "../../db/group-commit";
 import { usageEvents } from "../../db/schema";
 import { principalOf } from "../../http/auth";
 import { ApiError } from "../../lib/errors";
@@ -71,10 +70,7 @@ export const usageRoutes = createRouter()
       },
     }),
     async (c) => {
-      const ctx = c.get("ctx");
-      const userId = principalOf(c).user.id;
-      const body = c.req.valid("json");
-      const r = await groupCommit(ctx.sqlite).run(() => recordUsage(ctx, userId, body));
+      const r = await recordUsage(c.get("ctx"), principalOf(c).user.id, c.req.valid("json"));
       return r.status === 201 ? c.json(r.result, 201) : c.json(r.result, 200);
     },
   )

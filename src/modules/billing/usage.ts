@@ -1,4 +1,5 @@
 import type { AppContext } from "../../context";
+import { groupCommit } from "../../db/group-commit";
 import { ApiError, notFound } from "../../lib/errors";
 import { type Statements, statements } from "./statements";
 
@@ -193,17 +194,18 @@ export class UsageBook {
   }
 }
 
+/**
+ * One usage record, committed together with the records that arrive in the same turn of the
+ * event loop (db/group-commit.ts): the group's savepoint is this record's transaction.
+ */
 export function recordUsage(ctx: AppContext, userId: number, u: UsageInput) {
   const s = statements(ctx.sqlite);
-  const now = ctx.clock.now();
-  return ctx.sqlite
-    .transaction(() => {
-      const book = new UsageBook(ctx, s, userId, now);
-      const r = book.record(u);
-      book.flush();
-      return r;
-    })
-    .immediate();
+  return groupCommit(ctx.sqlite).run(() => {
+    const book = new UsageBook(ctx, s, userId, ctx.clock.now());
+    const r = book.record(u);
+    book.flush();
+    return r;
+  });
 }
 
 export type BatchItem =
