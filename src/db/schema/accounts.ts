@@ -38,6 +38,8 @@ export const users = sqliteTable(
     banReason: text("ban_reason"),
     bannedAt: integer("banned_at"),
     lastLoginAt: integer("last_login_at"),
+    /** Set when the user followed the link of a verification email; cleared when the email changes. */
+    emailVerifiedAt: integer("email_verified_at"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -88,4 +90,29 @@ export const apiKeys = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [uniqueIndex("api_keys_hash_uq").on(t.keyHash), index("api_keys_user_idx").on(t.userId)],
+);
+
+export const EMAIL_TOKEN_PURPOSES = ["verify_email", "reset_password"] as const;
+
+/** Single-use links sent by email: only the SHA-256 of the token is kept. */
+export const emailTokens = sqliteTable(
+  "email_tokens",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    purpose: text("purpose", { enum: EMAIL_TOKEN_PURPOSES }).notNull(),
+    /** The address the token was sent to: a verification only counts for the address it was sent to. */
+    email: text("email").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("email_tokens_hash_uq").on(t.tokenHash),
+    // A new link supersedes the user's earlier unused ones of the same purpose.
+    index("email_tokens_user_idx").on(t.userId, t.purpose),
+  ],
 );

@@ -166,6 +166,8 @@ export const orders = sqliteTable(
     paymentProofFileId: integer("payment_proof_file_id").references(() => files.id),
     /** Minor units held in escrow for this order (wallet route); 0 once released or returned. */
     escrowAmount: integer("escrow_amount").notNull().default(0),
+    /** Wallet payments made into escrow so far: each one keys its ledger transfers apart. */
+    paymentRound: integer("payment_round").notNull().default(0),
     slaDueAt: integer("sla_due_at"),
     slaBreachedAt: integer("sla_breached_at"),
     takenAt: integer("taken_at"),

@@ -97,6 +97,7 @@ export const idempotencyKeys = sqliteTable(
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     caller: text("caller").notNull(),
+    /** SHA-256 of the Idempotency-Key: the key itself decrypts the kept response, so it is never stored. */
     key: text("key").notNull(),
     method: text("method").notNull(),
     path: text("path").notNull(),
@@ -104,6 +105,8 @@ export const idempotencyKeys = sqliteTable(
     status: integer("status"),
     responseBody: text("response_body"),
     contentType: text("content_type"),
+    /** The process (pid:boot nonce) running the request while status is null; a dead owner frees the key. */
+    owner: text("owner"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [
