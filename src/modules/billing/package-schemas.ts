@@ -1,14 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { PROVIDERS, PURCHASE_STATUSES } from "../../db/schema";
+import { Currency } from "../../lib/currency";
 
-const KNOWN_CURRENCIES = new Set(Intl.supportedValuesOf("currency"));
-
-/** ISO 4217 code, upper-case as sent (a lower-case code is refused rather than guessed). */
-export const Currency = z
-  .string()
-  .regex(/^[A-Z]{3}$/, "three upper-case letters (ISO 4217)")
-  .refine((c) => KNOWN_CURRENCIES.has(c), "not an ISO 4217 currency code")
-  .openapi({ example: "RUB" });
+export { Currency };
 
 const Name = z.string().trim().min(1).max(200);
 const Description = z.string().trim().max(2000);

@@ -3,11 +3,10 @@ import { desc, inArray, or } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import { ledgerTransfers } from "../../db/schema";
 import { principalOf } from "../../http/auth";
+import { Currency } from "../../lib/currency";
 import { createRouter, errors, json, secured, z } from "../../lib/openapi";
 import { iso } from "../../lib/time";
 import { accountOf, userAvailable, userHeld } from "./service";
-
-const Currency = z.string().regex(/^[A-Z]{3}$/, "ISO 4217 code");
 
 const WalletSchema = z
   .object({

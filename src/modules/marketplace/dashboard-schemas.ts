@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ROLES, TRANSFER_KINDS } from "../../db/schema";
+import { Currency } from "../../lib/currency";
 import { PageQuery, pageSchema } from "../../lib/pagination";
 import { OrderSchema } from "./order-schemas";
 
@@ -7,11 +8,7 @@ import { OrderSchema } from "./order-schemas";
 
 /** ISO 4217 code of the ledger accounts to read (money is per currency; default RUB). */
 export const CurrencyQuery = z.object({
-  currency: z
-    .string()
-    .regex(/^[A-Z]{3}$/, "three upper-case letters (ISO 4217)")
-    .default("RUB")
-    .openapi({ example: "RUB" }),
+  currency: Currency.default("RUB"),
 });
 
 const Id = z.coerce.number().int().positive();
@@ -110,10 +107,7 @@ export const TransactionsQuery = PageQuery.extend({
   type: z.enum(TRANSFER_KINDS).optional(),
   date_from: z.iso.date().optional(),
   date_to: z.iso.date().optional(),
-  currency: z
-    .string()
-    .regex(/^[A-Z]{3}$/, "three upper-case letters (ISO 4217)")
-    .optional(),
+  currency: Currency.optional(),
 }).refine((q) => !(q.date_from && q.date_to && q.date_from > q.date_to), {
   path: ["date_from"],
   message: "date_from must not be after date_to",

@@ -1,12 +1,9 @@
 import { ORDER_KINDS, ORDER_STATUSES, PAYMENT_METHODS } from "../../db/schema";
+import { Currency } from "../../lib/currency";
 import { z } from "../../lib/openapi";
 import { PageQuery } from "../../lib/pagination";
 
 const Money = z.number().int().min(0).max(1_000_000_000_00);
-const Currency = z
-  .string()
-  .regex(/^[A-Z]{3}$/, "ISO 4217 code, upper case")
-  .openapi({ example: "RUB" });
 const Reason = z.string().trim().min(1).max(2000);
 
 export const OrderCreateBody = z

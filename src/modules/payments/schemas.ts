@@ -1,14 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { PURCHASE_STATUSES } from "../../db/schema";
+import { Currency } from "../../lib/currency";
 import { PageQuery } from "../../lib/pagination";
 
 /** The largest top-up in minor units (100 000.00 in a two-decimal currency). */
 export const MAX_TOPUP = 10_000_000;
-
-const Currency = z
-  .string()
-  .regex(/^[A-Z]{3}$/, "ISO 4217 code in capitals, like RUB")
-  .openapi({ example: "RUB" });
 
 export const PurchaseBody = z
   .strictObject({
