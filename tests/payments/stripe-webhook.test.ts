@@ -94,6 +94,55 @@ describe("signature", () => {
   });
 });
 
+describe("regressions: signed but malformed events, future timestamps", () => {
+  const eventsNow = () => count(t, "SELECT count(*) AS n FROM events");
+
+  test("a correctly signed completed event without data.object -> 400, nothing changes (was 500)", async () => {
+    const { purchase, session } = await pendingStripePurchase();
+    const full = stripe.event("checkout.session.completed", session.id);
+    const before = eventsNow();
+    for (const body of [
+      { ...full, data: {} },
+      { ...full, data: { object: null } },
+      { ...full, data: undefined },
+      { ...full, data: { object: "cs_test" } },
+    ]) {
+      const e = expectError(await sendStripe(t, body), 400, "validation_failed");
+      expect(e.details.issues[0].path).toStartWith("body.data");
+    }
+    // A session object without its id cannot be matched to a purchase either.
+    const { id: _id, ...noId } = full.data.object;
+    expectError(await sendStripe(t, { ...full, data: { object: noId } }), 400, "validation_failed");
+    expect(statusOf(purchase.id).status).toBe("pending");
+    expect(grantsOf(purchase.id)).toBe(0);
+    expect(paymentsOf(purchase.id)).toBe(0);
+    expect(eventsNow()).toBe(before);
+    // The well-formed event still credits.
+    expect((await sendStripe(t, full)).body.outcome).toBe("succeeded");
+  });
+
+  test("a signed body that is not JSON -> 400 invalid_json; an expired event without data.object -> 400", async () => {
+    const { purchase, session } = await pendingStripePurchase();
+    expectError(await sendStripe(t, null, { raw: "{not json" }), 400, "invalid_json");
+    const expired = stripe.event("checkout.session.expired", session.id);
+    expectError(await sendStripe(t, { ...expired, data: {} }), 400, "validation_failed");
+    expect(statusOf(purchase.id).status).toBe("pending");
+  });
+
+  test("signed 400 s in the future -> 400 invalid_signature (the tolerance holds both ways); 299 s ahead -> accepted", async () => {
+    const { purchase, session } = await pendingStripePurchase();
+    const event = stripe.event("checkout.session.completed", session.id);
+    const now = Math.floor(t.clock.now() / 1000);
+    expectError(await sendStripe(t, event, { timestamp: now + 400 }), 400, "invalid_signature");
+    expectError(await sendStripe(t, event, { timestamp: now + 301 }), 400, "invalid_signature");
+    expect(statusOf(purchase.id).status).toBe("pending");
+    expect(grantsOf(purchase.id)).toBe(0);
+    const ok = await sendStripe(t, event, { timestamp: now + 299 });
+    expect(ok.status).toBe(200);
+    expect(grantsOf(purchase.id)).toBe(1);
+  });
+});
+
 describe("replays", () => {
   test("the same completed event 10 times (concurrently) credits exactly once", async () => {
     const { u, purchase, session } = await pendingStripePurchase();

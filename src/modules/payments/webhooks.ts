@@ -1,7 +1,8 @@
 import { BlockList, isIP } from "node:net";
+import { z } from "@hono/zod-openapi";
 import type { AppContext } from "../../context";
 import { ApiError, notFound } from "../../lib/errors";
-import { InvalidStripeSignature, type Stripe, verifyStripeWebhook } from "../../providers/stripe";
+import { InvalidStripeSignature, verifyStripeWebhook } from "../../providers/stripe";
 import { decimalToMinor, getPayment, YooKassaError, yookassaEnabled } from "../../providers/yookassa";
 import { failPurchase, findPurchase, type PurchaseRow, succeedPurchase } from "./service";
 
@@ -36,31 +37,60 @@ function purchaseFor(ctx: AppContext, provider: "stripe" | "yookassa", id: numbe
   return p;
 }
 
-/**
- * Stripe: the signature over the raw body is checked first (400 invalid_signature when missing,
- * forged or older than 300 s by the injected clock); then only Checkout Session events act.
- */
+/** What souk reads of a Stripe event; the rest passes through unread. */
+const StripeEvent = z.object({
+  type: z.string().min(1),
+  data: z.object({ object: z.looseObject({}) }),
+});
+
+/** What souk reads of a Checkout Session. */
+const CheckoutSession = z.looseObject({
+  id: z.string().min(1),
+  metadata: z.record(z.string(), z.unknown()).nullish(),
+  client_reference_id: z.string().nullish(),
+  payment_status: z.string().nullish(),
+  amount_total: z.number().int().nullish(),
+  currency: z.string().nullish(),
+});
+
+/** A signed body that is not a Stripe event of the expected shape: 400, nothing changes. */
+function parsed<T extends z.ZodType>(schema: T, value: unknown, at: string): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  throw new ApiError("validation_failed", "the Stripe event does not have the expected shape", {
+    issues: r.error.issues.map((i) => ({ path: [at, ...i.path.map(String)].join("."), message: i.message })),
+  });
+}
+
 /** The purchase a Checkout Session belongs to (by our metadata, else client_reference_id). */
-function sessionPurchase(ctx: AppContext, s: Stripe.Checkout.Session) {
+function sessionPurchase(ctx: AppContext, object: unknown) {
+  const s = parsed(CheckoutSession, object, "body.data.object");
   return {
     s,
     p: purchaseFor(ctx, "stripe", asPurchaseId(s.metadata?.purchase_id ?? s.client_reference_id), s.id),
   };
 }
 
+/**
+ * Stripe: the signature over the raw body is checked first (400 invalid_signature when missing,
+ * forged, or signed more than 300 s before or after the injected clock); a signed body that is
+ * not JSON or not an event is 400 too; then only Checkout Session events act.
+ */
 export async function handleStripeWebhook(
   ctx: AppContext,
   rawBody: string,
   signature: string | undefined,
 ): Promise<WebhookOutcome> {
-  let event: Stripe.Event;
+  let body: unknown;
   try {
-    event = await verifyStripeWebhook(ctx, rawBody, signature);
+    body = await verifyStripeWebhook(ctx, rawBody, signature);
   } catch (e) {
+    if (e instanceof SyntaxError) throw new ApiError("invalid_json", "the Stripe event is not JSON");
     if (!(e instanceof InvalidStripeSignature)) throw e;
     ctx.logger.warn({ reason: e.message }, "stripe webhook refused");
     throw new ApiError("invalid_signature", "invalid Stripe-Signature");
   }
+  const event = parsed(StripeEvent, body, "body");
   switch (event.type) {
     case "checkout.session.completed":
     case "checkout.session.async_payment_succeeded": {
