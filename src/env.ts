@@ -36,10 +36,19 @@ const EnvSchema = z.object({
   YOOKASSA_SHOP_ID: z.string().min(1).optional(),
   YOOKASSA_SECRET_KEY: z.string().min(1).optional(),
   YOOKASSA_API_BASE: z.url().default("https://api.yookassa.ru"),
+  // A fake provider whose pay page is served by souk itself: for trying souk out, never production.
+  DEMO_PAYMENTS: bool.default(false),
   PUBLIC_URL: z.url().default("http://localhost:3000"),
+  // smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465; email is off without it.
+  SMTP_URL: z
+    .url({ protocol: /^smtps?$/, hostname: /./, error: "must be smtp://host… or smtps://host…" })
+    .optional(),
+  EMAIL_FROM: z.string().min(3).max(320).default("souk <no-reply@localhost>"),
   CRON_ENABLED: bool.default(true),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SENTRY_DSN: z.string().optional(),
+  // When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`.
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   CORS_ORIGINS: z
     .string()
     .optional()
@@ -62,7 +71,15 @@ const EnvSchema = z.object({
     .int()
     .positive()
     .default(10 * 1024 * 1024),
-  TRUST_PROXY: bool.default(false),
+  // How the client address is found behind proxies: false (the socket), a number of proxy hops
+  // (the X-Forwarded-For entry that many places from the right; true = 1), or fly (Fly-Client-IP).
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|yes|no|fly|\d{1,2})$/, "false, true, a number of proxy hops, or fly")
+    .transform((v): number | "fly" =>
+      v === "fly" ? "fly" : v === "true" || v === "yes" ? 1 : v === "false" || v === "no" ? 0 : Number(v),
+    )
+    .default(0),
   // argon2id cost (OWASP minimum: 19 MiB, 2 passes); tests lower it.
   PASSWORD_MEMORY_KIB: z.coerce.number().int().min(1024).default(19456),
   PASSWORD_TIME_COST: z.coerce.number().int().min(1).default(2),
@@ -77,6 +94,11 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   if (!result.success) {
     const issue = result.error.issues[0]!;
     throw new Error(`invalid configuration: ${issue.path.join(".")}: ${issue.message}`);
+  }
+  if (result.data.DEMO_PAYMENTS && result.data.NODE_ENV === "production") {
+    throw new Error(
+      "invalid configuration: DEMO_PAYMENTS: demo payments credit minutes and money without a real payment; never enable them with NODE_ENV=production",
+    );
   }
   return result.data;
 }

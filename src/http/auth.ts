@@ -5,7 +5,13 @@ import type { AppContext } from "../context";
 import type { Role } from "../db/schema";
 import { sha256Hex } from "../lib/crypto";
 import { ApiError, forbidden, notFound } from "../lib/errors";
-import { END_USER_PERMISSIONS, hasPermission, permissionsFor } from "../modules/accounts/permissions";
+import {
+  ACT_AS_TARGET_ROLES,
+  CREDENTIAL_PERMISSIONS,
+  END_USER_PERMISSIONS,
+  hasPermission,
+  permissionsFor,
+} from "../modules/accounts/permissions";
 import { verifyAccessToken } from "../modules/accounts/tokens";
 import type { AppEnv, Principal, PrincipalUser } from "./types";
 
@@ -80,16 +86,21 @@ export async function resolvePrincipal(
   if (!hasPermission(scopes, "bot:act_as") || !hasPermission(ownerPerms, "bot:act_as")) {
     throw forbidden("X-Act-As-Telegram-Id needs a key with the bot:act_as scope");
   }
-  const tgId = Number(actAs);
-  if (!Number.isSafeInteger(tgId) || tgId <= 0) {
+  // A plain decimal id only: Number() would also read "1e3", "0x1" or " 12".
+  const tgId = /^[1-9]\d{0,15}$/.test(actAs) ? Number(actAs) : Number.NaN;
+  if (!Number.isSafeInteger(tgId)) {
     throw new ApiError("validation_failed", "invalid X-Act-As-Telegram-Id", {
-      issues: [{ path: "header.x-act-as-telegram-id", message: "must be a positive integer" }],
+      issues: [{ path: "header.x-act-as-telegram-id", message: "must be a positive decimal integer" }],
     });
   }
   const target = userByTelegram(ctx.sqlite).get(tgId);
   if (!target) throw notFound("user with this telegram id");
   const u = toUser(active(target));
-  const permissions = permissionsFor(u.role, u.grantedPermissions);
+  // Bots act for end users only: never for staff, partners (another bot's owner) or merchants.
+  if (!ACT_AS_TARGET_ROLES.includes(u.role)) throw forbidden("this key cannot act as this user");
+  const permissions = permissionsFor(u.role, u.grantedPermissions).filter(
+    (perm) => !CREDENTIAL_PERMISSIONS.includes(perm),
+  );
   // A bot key acts for end users; it never gains powers (staff roles, grants) its owner lacks.
   const ceiling = [...ownerPerms, ...END_USER_PERMISSIONS];
   if (!permissions.every((perm) => hasPermission(ceiling, perm))) {

@@ -3,15 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { MemoryStore, rateLimiter } from "hono-rate-limiter";
 import { ApiError } from "../lib/errors";
 import { parseRate, type SettingKey } from "../modules/platform/settings-registry";
-import { clientIpOf } from "./client-ip";
 import type { AppEnv } from "./types";
-
-/** Caller identity for limits and idempotency: the user (or key), else the client IP. */
-export function callerKey(c: Context<AppEnv>): string {
-  const p = c.get("principal");
-  if (p) return p.keyId ? `key:${p.keyId}` : `user:${p.user.id}`;
-  return `ip:${clientIpOf(c)}`;
-}
 
 /**
  * hono-rate-limiter with its window and limit read from a DB setting ("100/minute").

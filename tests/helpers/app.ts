@@ -29,7 +29,16 @@ export function makeTestApp(envOverrides: Record<string, string> = {}, opts: { f
   });
   const clock = new ManualClock();
   const ctx = createContext(env, { clock, fetch: opts.fetch });
-  ctx.settings.setNow({ RATE_LIMIT_DEFAULT: "100000/minute", RATE_LIMIT_AUTH: "100000/minute" }, clock.now());
+  ctx.settings.setNow(
+    {
+      RATE_LIMIT_DEFAULT: "100000/minute",
+      RATE_LIMIT_AUTH: "100000/minute",
+      RATE_LIMIT_REFRESH: "100000/minute",
+      RATE_LIMIT_LOGIN_ACCOUNT: "100000/minute",
+      RATE_LIMIT_LOGIN_IP: "100000/minute",
+    },
+    clock.now(),
+  );
   const app = createApp(ctx);
 
   type CallOpts = { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string };

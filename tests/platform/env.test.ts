@@ -35,7 +35,7 @@ describe("parseEnv", () => {
       LOG_LEVEL: "info",
       CORS_ORIGINS: [],
       BODY_LIMIT_BYTES: 1024 * 1024,
-      TRUST_PROXY: false,
+      TRUST_PROXY: 0,
       PASSWORD_MEMORY_KIB: 19456,
       PASSWORD_TIME_COST: 2,
     });
@@ -69,7 +69,7 @@ describe("parseEnv", () => {
       DATABASE_URL: "file:/var/lib/souk/souk.db",
       LOG_LEVEL: "warn",
       CRON_ENABLED: false,
-      TRUST_PROXY: true,
+      TRUST_PROXY: 1,
       CORS_ORIGINS: ["https://a.example", "https://b.example"],
       BODY_LIMIT_BYTES: 2048,
     });
@@ -79,6 +79,9 @@ describe("parseEnv", () => {
       "libsql://db.example.turso.io",
     );
     expect(parseEnv({ PORT: "0" }).PORT).toBe(0);
+    expect(parseEnv({ TRUST_PROXY: "2" }).TRUST_PROXY).toBe(2);
+    expect(parseEnv({ TRUST_PROXY: "fly" }).TRUST_PROXY).toBe("fly");
+    expect(parseEnv({ TRUST_PROXY: "false" }).TRUST_PROXY).toBe(0);
     expect(parseEnv({ PORT: "65535" }).PORT).toBe(65535);
   });
 
@@ -98,7 +101,9 @@ describe("parseEnv", () => {
     ["LOG_LEVEL", "verbose"],
     ["NODE_ENV", "prod"],
     ["CRON_ENABLED", "maybe"],
-    ["TRUST_PROXY", "2"],
+    ["TRUST_PROXY", "maybe"],
+    ["TRUST_PROXY", "-1"],
+    ["TRUST_PROXY", "100"],
     ["JWT_SECRET", "short-secret"],
     ["TELEGRAM_API_BASE", "not a url"],
     ["ACCESS_TOKEN_TTL_SECONDS", "0"],

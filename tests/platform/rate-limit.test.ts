@@ -111,63 +111,188 @@ describe("RATE_LIMIT_DEFAULT (per caller)", () => {
   });
 });
 
-describe("RATE_LIMIT_AUTH (per IP on /auth/*)", () => {
+describe("failed logins (per login name and per IP), refresh and sign-up limits", () => {
   async function withUser(env: Record<string, string> = {}) {
     const t = makeTestApp(env);
     await register(t.ctx, { email: "ann@test.local", password: "correct-horse" });
-    t.ctx.settings.setNow({ RATE_LIMIT_AUTH: "2/minute" });
+    t.ctx.settings.setNow(
+      { RATE_LIMIT_LOGIN_ACCOUNT: "3/hour", RATE_LIMIT_LOGIN_IP: "5/hour" },
+      t.clock.now(),
+    );
     return t;
   }
-  const login = (password: string, headers: Record<string, string> = {}) => ({
-    body: { login: "ann@test.local", password },
+  const login = (password: string, headers: Record<string, string> = {}, name = "ann@test.local") => ({
+    body: { login: name, password },
     headers,
   });
+  const proxied = (ip: string) => ({ "x-forwarded-for": ip });
 
-  test("the 3rd login from one IP is 429 even with the right password", async () => {
-    const t = await withUser();
-    expectError(await t.call("POST", LOGIN, login("wrong-1")), 401, "invalid_credentials");
-    expect((await t.call("POST", LOGIN, login("correct-horse"))).status).toBe(200);
-    const r = await t.call("POST", LOGIN, login("correct-horse"));
-    expectError(r, 429, "rate_limited");
-    expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    expect(r.headers.get("ratelimit-limit")).toBe("2");
-    // Every /auth/* route shares the IP's budget; the rest of the API does not.
+  test("successful logins and refreshes are never counted: an office behind one IP is not locked out", async () => {
+    const t = await withUser({ TRUST_PROXY: "true" });
+    t.ctx.settings.setNow({ RATE_LIMIT_AUTH: "2/minute" }, t.clock.now());
+    for (let i = 0; i < 20; i++) {
+      const r = await t.call("POST", LOGIN, login("correct-horse", proxied("203.0.113.1")));
+      expect(r.status).toBe(200);
+      const refreshed = await t.call("POST", "/api/v1/auth/refresh", {
+        body: { refresh_token: r.body.refresh_token },
+        headers: proxied("203.0.113.1"),
+      });
+      expect(refreshed.status).toBe(200);
+    }
+  });
+
+  test("the name is locked after RATE_LIMIT_LOGIN_ACCOUNT failures, from any IP, even with the right password", async () => {
+    const t = await withUser({ TRUST_PROXY: "true" });
+    for (let i = 1; i <= 3; i++) {
+      expectError(
+        await t.call("POST", LOGIN, login("wrong", proxied(`198.51.100.${i}`))),
+        401,
+        "invalid_credentials",
+      );
+    }
+    const r = await t.call("POST", LOGIN, login("correct-horse", proxied("198.51.100.99")));
+    const e = expectError(r, 429, "rate_limited");
+    expect(e.message).toBe("too many failed logins, try again later");
+    expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(3000);
+    // Case and spaces do not make a new name; other accounts are not affected.
     expectError(
-      await t.call("POST", "/api/v1/auth/register", {
-        body: { email: "new@test.local", password: "password-1" },
+      await t.call("POST", LOGIN, login("correct-horse", {}, " ANN@test.local ")),
+      429,
+      "rate_limited",
+    );
+    await register(t.ctx, { email: "bob@test.local", password: "correct-horse" });
+    expect((await t.call("POST", LOGIN, login("correct-horse", {}, "bob@test.local"))).status).toBe(200);
+    // The window passes.
+    t.clock.advance(3_600_001);
+    expect((await t.call("POST", LOGIN, login("correct-horse"))).status).toBe(200);
+  });
+
+  test("the lockout answer is the same for a name no account has (no enumeration)", async () => {
+    const t = await withUser();
+    t.ctx.settings.setNow({ RATE_LIMIT_LOGIN_IP: "100/hour" }, t.clock.now());
+    const ghost = "ghost@test.local";
+    for (let i = 0; i < 3; i++) {
+      expectError(await t.call("POST", LOGIN, login("wrong", {}, ghost)), 401, "invalid_credentials");
+      expectError(await t.call("POST", LOGIN, login("wrong")), 401, "invalid_credentials");
+    }
+    const a = await t.call("POST", LOGIN, login("wrong", {}, ghost));
+    const b = await t.call("POST", LOGIN, login("wrong"));
+    expect(a.status).toBe(429);
+    expect(b.status).toBe(429);
+    expect(a.body.error.message).toBe(b.body.error.message);
+    expect(a.body.error.details).toEqual(b.body.error.details);
+  });
+
+  test("one IP spraying many names is locked after RATE_LIMIT_LOGIN_IP failures; other IPs are not", async () => {
+    const t = await withUser({ TRUST_PROXY: "true" });
+    for (let i = 0; i < 5; i++) {
+      expectError(
+        await t.call("POST", LOGIN, login("wrong", proxied("192.0.2.7"), `user${i}@test.local`)),
+        401,
+        "invalid_credentials",
+      );
+    }
+    expectError(
+      await t.call("POST", LOGIN, login("correct-horse", proxied("192.0.2.7"))),
+      429,
+      "rate_limited",
+    );
+    expect((await t.call("POST", LOGIN, login("correct-horse", proxied("192.0.2.8")))).status).toBe(200);
+  });
+
+  test("a right password clears the name's failures", async () => {
+    const t = await withUser();
+    for (let i = 0; i < 2; i++) await t.call("POST", LOGIN, login("wrong"));
+    expect((await t.call("POST", LOGIN, login("correct-horse"))).status).toBe(200);
+    for (let i = 0; i < 2; i++) await t.call("POST", LOGIN, login("wrong"));
+    expect((await t.call("POST", LOGIN, login("correct-horse"))).status).toBe(200);
+  });
+
+  test("bad Telegram signatures count against the IP", async () => {
+    const t = await withUser({ TRUST_PROXY: "true" });
+    const bad = {
+      id: 1,
+      first_name: "A",
+      auth_date: Math.floor(t.clock.now() / 1000),
+      hash: "00".repeat(32),
+    };
+    for (let i = 0; i < 5; i++) {
+      const r = await t.call("POST", "/api/v1/auth/telegram", { body: bad, headers: proxied("192.0.2.50") });
+      expectError(r, 401, "invalid_credentials");
+    }
+    expectError(
+      await t.call("POST", "/api/v1/auth/telegram", { body: bad, headers: proxied("192.0.2.50") }),
+      429,
+      "rate_limited",
+    );
+    expectError(
+      await t.call("POST", LOGIN, login("correct-horse", proxied("192.0.2.50"))),
+      429,
+      "rate_limited",
+    );
+  });
+
+  test("refresh has its own per-IP budget (RATE_LIMIT_REFRESH)", async () => {
+    const t = await withUser();
+    t.ctx.settings.setNow({ RATE_LIMIT_REFRESH: "2/minute" }, t.clock.now());
+    const r = await t.call("POST", LOGIN, login("correct-horse"));
+    let token = r.body.refresh_token as string;
+    for (let i = 0; i < 2; i++) {
+      const x = await t.call("POST", "/api/v1/auth/refresh", { body: { refresh_token: token } });
+      expect(x.status).toBe(200);
+      token = x.body.refresh_token;
+    }
+    expectError(
+      await t.call("POST", "/api/v1/auth/refresh", { body: { refresh_token: token } }),
+      429,
+      "rate_limited",
+    );
+    // Logins are not in that budget.
+    expect((await t.call("POST", LOGIN, login("correct-horse"))).status).toBe(200);
+  });
+
+  test("sign-ups share RATE_LIMIT_AUTH per IP; logins do not", async () => {
+    const t = await withUser();
+    t.ctx.settings.setNow({ RATE_LIMIT_AUTH: "2/minute" }, t.clock.now());
+    const signUp = (n: number) =>
+      t.call("POST", "/api/v1/auth/register", {
+        body: { email: `new${n}@test.local`, password: "password-1" },
+      });
+    expect((await signUp(1)).status).toBe(201);
+    expect((await signUp(2)).status).toBe(201);
+    const r = await signUp(3);
+    expectError(r, 429, "rate_limited");
+    expect(r.headers.get("ratelimit-limit")).toBe("2");
+    expectError(
+      await t.call("POST", "/api/auth/register/", {
+        body: { email: "x@test.local", password: "password-1" },
       }),
       429,
       "rate_limited",
     );
-    expectError(await t.call("POST", "/api/auth/login", login("correct-horse")), 429, "rate_limited");
-    const u = await t.user("client");
-    expect((await t.call("GET", ME, { token: u.token })).status).toBe(200);
+    expect((await t.call("POST", LOGIN, login("correct-horse"))).status).toBe(200);
   });
 
-  test("a bearer token does not escape the per-IP auth limit", async () => {
-    const t = await withUser();
-    const u = await t.user("client");
-    for (let i = 0; i < 2; i++) await t.call("POST", LOGIN, { ...login("wrong"), token: u.token });
-    expectError(await t.call("POST", LOGIN, { ...login("wrong"), token: u.token }), 429, "rate_limited");
-  });
-
-  test("behind a trusted proxy the limit is per client IP from X-Forwarded-For", async () => {
+  test("behind one trusted proxy the client is the last X-Forwarded-For entry: a forged first entry changes nothing", async () => {
     const t = await withUser({ TRUST_PROXY: "true" });
-    const ip = (a: string) => ({ "x-forwarded-for": `${a}, 10.0.0.254` });
-    await t.call("POST", LOGIN, login("wrong", ip("203.0.113.7")));
-    await t.call("POST", LOGIN, login("wrong", ip("203.0.113.7")));
-    expectError(await t.call("POST", LOGIN, login("correct-horse", ip("203.0.113.7"))), 429, "rate_limited");
-    expect((await t.call("POST", LOGIN, login("correct-horse", ip("198.51.100.9")))).status).toBe(200);
+    for (let i = 0; i < 5; i++) {
+      await t.call("POST", LOGIN, login("wrong", proxied(`10.9.9.${i}, 203.0.113.7`), `n${i}@test.local`));
+    }
+    expectError(
+      await t.call("POST", LOGIN, login("correct-horse", proxied("1.1.1.1, 203.0.113.7"))),
+      429,
+      "rate_limited",
+    );
+    expect(
+      (await t.call("POST", LOGIN, login("correct-horse", proxied("203.0.113.7, 198.51.100.9")))).status,
+    ).toBe(200);
   });
 
   test("without TRUST_PROXY a forged X-Forwarded-For does not reset the budget", async () => {
     const t = await withUser();
-    await t.call("POST", LOGIN, login("wrong", { "x-forwarded-for": "1.1.1.1" }));
-    await t.call("POST", LOGIN, login("wrong", { "x-forwarded-for": "2.2.2.2" }));
-    expectError(
-      await t.call("POST", LOGIN, login("correct-horse", { "x-forwarded-for": "3.3.3.3" })),
-      429,
-      "rate_limited",
-    );
+    for (let i = 0; i < 5; i++) {
+      await t.call("POST", LOGIN, login("wrong", proxied(`2.2.2.${i}`), `n${i}@test.local`));
+    }
+    expectError(await t.call("POST", LOGIN, login("correct-horse", proxied("3.3.3.3"))), 429, "rate_limited");
   });
 });

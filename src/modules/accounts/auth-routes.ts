@@ -1,9 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { clientIpOf } from "../../http/client-ip";
 import type { AppEnv } from "../../http/types";
 import { ApiError } from "../../lib/errors";
 import { createRouter, errors, json, jsonBody, optionalJsonBody, z } from "../../lib/openapi";
+import { loginGuardOf } from "./login-guard";
 import { AuthResult, LoginBody, RefreshBody, RegisterBody, TelegramBody } from "./schemas";
 import { login, needsBootstrap, register, startSession } from "./service";
 import { logout, rotateRefreshToken } from "./sessions";
@@ -31,6 +33,23 @@ function refreshTokenOf(c: Context<AppEnv>, body: { refresh_token?: string }): s
   return token;
 }
 
+/** Runs a credential check under the failed-login guard: refused while locked, counted when wrong. */
+async function guarded<T>(
+  c: Context<AppEnv>,
+  loginName: string | null,
+  check: () => T | Promise<T>,
+): Promise<T> {
+  const guard = loginGuardOf(c.get("ctx"));
+  const ip = clientIpOf(c);
+  guard.check(ip, loginName);
+  try {
+    return await check();
+  } catch (e) {
+    if (e instanceof ApiError && e.code === "invalid_credentials") guard.failed(ip, loginName);
+    throw e;
+  }
+}
+
 const authPost = (path: string, summary: string, body: z.ZodType, status: 200 | 201, extra: number[] = []) =>
   createRoute({
     method: "post",
@@ -53,7 +72,9 @@ export const authRoutes = createRouter()
   )
   .openapi(authPost("/auth/login", "Log in with email or username", LoginBody, 200), async (c) => {
     const body = c.req.valid("json" as never) as z.infer<typeof LoginBody>;
-    return c.json(withCookie(c, await login(c.get("ctx"), body)), 200);
+    const result = await guarded(c, body.login, () => login(c.get("ctx"), body));
+    loginGuardOf(c.get("ctx")).succeeded(body.login);
+    return c.json(withCookie(c, result), 200);
   })
   .openapi(
     authPost(
@@ -65,7 +86,9 @@ export const authRoutes = createRouter()
     async (c) => {
       const ctx = c.get("ctx");
       const body = c.req.valid("json" as never) as z.infer<typeof TelegramBody>;
-      const profile = "init_data" in body ? verifyInitData(ctx, body.init_data) : verifyWidget(ctx, body);
+      const profile = await guarded(c, null, () =>
+        "init_data" in body ? verifyInitData(ctx, body.init_data) : verifyWidget(ctx, body),
+      );
       const { user } = ctx.db.transaction((tx) => upsertTelegramUser(ctx, tx, profile), {
         behavior: "immediate",
       });

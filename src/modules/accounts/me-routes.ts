@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { principalOf } from "../../http/auth";
+import { forbidden } from "../../lib/errors";
 import { createRouter, errors, IdParam, json, jsonBody, secured, z } from "../../lib/openapi";
 import { createApiKey, listApiKeys, revokeApiKey } from "./api-keys";
 import { permissionsFor } from "./permissions";
@@ -47,6 +48,10 @@ export const meRoutes = createRouter()
     }),
     (c) => {
       const b = c.req.valid("json");
+      // The email is where password resets go: a bot acting as the user must not redirect it.
+      if (b.email !== undefined && principalOf(c).actingKeyId) {
+        throw forbidden("a bot acting as a user cannot change the user's email");
+      }
       const patch = {
         email: b.email,
         username: b.username,

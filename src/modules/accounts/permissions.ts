@@ -52,6 +52,15 @@ export const END_USER_PERMISSIONS: readonly string[] = [
   ...ROLE_PERMISSIONS.expert,
 ];
 
+/** Whom a bot key may act as (`X-Act-As-Telegram-Id`) or manage through `/bot/users`: end users only. */
+export const ACT_AS_TARGET_ROLES: readonly Role[] = ["client", "expert"];
+
+/**
+ * Credentials are never in reach of a bot acting as a user: it could otherwise mint a lasting key
+ * of its own for the user, or list and revoke theirs.
+ */
+export const CREDENTIAL_PERMISSIONS: readonly string[] = ["api_keys:read", "api_keys:write"];
+
 /** Does one granted pattern cover the required permission? */
 export function matchPermission(pattern: string, required: string): boolean {
   if (pattern === "*") return true;

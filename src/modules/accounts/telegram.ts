@@ -7,6 +7,7 @@ import { users } from "../../db/schema";
 import { hmacHex, safeEqual } from "../../lib/crypto";
 import { ApiError, forbidden } from "../../lib/errors";
 import { emit } from "../platform/events";
+import { ACT_AS_TARGET_ROLES } from "./permissions";
 import type { UserRow } from "./serialize";
 import { insertUser } from "./service";
 
@@ -82,6 +83,10 @@ export function upsertTelegramUser(
 ): { user: UserRow; created: boolean } {
   const now = ctx.clock.now();
   const existing = tx.select().from(users).where(eq(users.telegramId, p.id)).get();
+  // A bot manages end users only; a staff or partner account linked to this Telegram id is not its to rename.
+  if (existing && actorId !== null && !ACT_AS_TARGET_ROLES.includes(existing.role)) {
+    throw forbidden("this Telegram id belongs to an account bots cannot manage");
+  }
   if (!existing) {
     const user = insertUser(
       ctx,

@@ -7,6 +7,7 @@ import { ApiError } from "../../lib/errors";
 import { createRouter, errors, IdParam, json, jsonBody, secured } from "../../lib/openapi";
 import { PageQuery, page, pageOf, pageSchema } from "../../lib/pagination";
 import { iso, isoOrNull } from "../../lib/time";
+import { usageBilledSeconds } from "../platform/metrics";
 import { minuteBalance } from "./balance";
 import { createHold, getHold, releaseHold } from "./holds";
 import {
@@ -71,6 +72,7 @@ export const usageRoutes = createRouter()
     }),
     async (c) => {
       const r = await recordUsage(c.get("ctx"), principalOf(c).user.id, c.req.valid("json"));
+      if (r.status === 201) usageBilledSeconds.inc(r.result.billed_seconds);
       return r.status === 201 ? c.json(r.result, 201) : c.json(r.result, 200);
     },
   )
@@ -98,8 +100,10 @@ export const usageRoutes = createRouter()
       const results = recordBatch(c.get("ctx"), principalOf(c).user.id, items);
       const tally = { recorded: 0, replayed: 0, failed: 0 };
       for (const r of results) {
-        if (r.status === 201) tally.recorded++;
-        else if (r.status === 200) tally.replayed++;
+        if ("result" in r && r.status === 201) {
+          tally.recorded++;
+          usageBilledSeconds.inc(r.result.billed_seconds);
+        } else if (r.status === 200) tally.replayed++;
         else tally.failed++;
       }
       return c.json({ results, ...tally }, 200);

@@ -41,8 +41,8 @@ export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
       tags,
       summary:
         mode === "put"
-          ? "Replace settings: keys left out return to their defaults"
-          : "Change the given settings, keep the rest",
+          ? "Replace every setting: the body lists each key (null returns one to its default)"
+          : "Change the given settings, keep the rest (null returns a key to its default)",
       ...secured("settings:write"),
       request: jsonBody(SettingsBody),
       responses: { 200: json(SettingsSchema), ...errors(401, 403) },
@@ -61,15 +61,27 @@ export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
       if (body === null || typeof body !== "object" || Array.isArray(body)) {
         throw new ApiError("invalid_json", "the body must be a JSON object of settings");
       }
-      const valid = ctx.settings.validate(body);
+      // A replacement names every key: `PUT {}` (a client that sent too little) must not wipe them all.
+      if (mode === "put") {
+        const missing = Object.keys(SETTINGS).filter((k) => !Object.hasOwn(body, k));
+        if (missing.length) {
+          throw new ApiError("validation_failed", "PUT replaces every setting: list each key, or use PATCH", {
+            issues: missing.map((path) => ({ path, message: "required (null returns it to its default)" })),
+          });
+        }
+      }
+      const resets = Object.keys(body).filter((k) => body[k] === null);
+      const valid = ctx.settings.validate(
+        Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null)),
+      );
+      for (const k of resets) ctx.settings.validate({ [k]: SETTINGS[k as keyof typeof SETTINGS]?.default });
       const actor = principalOf(c).user.id;
       const now = ctx.clock.now();
       ctx.db.transaction(
         (tx) => {
-          if (mode === "put")
-            for (const k of Object.keys(SETTINGS)) if (!(k in valid)) ctx.settings.remove(tx, k);
+          for (const k of resets) ctx.settings.remove(tx, k);
           ctx.settings.write(tx, valid, now, actor);
-          const details = { mode, values: valid };
+          const details = { mode, values: valid, ...(resets.length ? { reset: resets } : {}) };
           audit(tx, now, {
             actorId: actor,
             action: "settings.updated",

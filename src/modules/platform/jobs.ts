@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { AppContext } from "../../context";
 import type { Tx } from "../../db/client";
 import { jobs } from "../../db/schema";
+import { jobFailures } from "./metrics";
 
 export type JobHandler = (ctx: AppContext, payload: Record<string, unknown>) => Promise<void>;
 
@@ -150,6 +151,7 @@ export class JobQueue {
           now,
           job.id,
         );
+      jobFailures.inc();
       this.logger.warn(
         { job_id: job.id, type: job.type, attempt: job.attempts, permanent, err: message },
         "job failed",

@@ -29,7 +29,26 @@ export const SETTINGS = {
     "Delay before the first retry of a job",
   ),
   RATE_LIMIT_DEFAULT: def(RateSpec, "600/minute", "Requests per caller (user, key or IP)"),
-  RATE_LIMIT_AUTH: def(RateSpec, "20/minute", "Requests to /auth/* per IP (brute force guard)"),
+  RATE_LIMIT_AUTH: def(
+    RateSpec,
+    "20/minute",
+    "Sign-ups, first-admin creation and emails sent on request (verification, password reset), per IP",
+  ),
+  RATE_LIMIT_REFRESH: def(
+    RateSpec,
+    "300/minute",
+    "Token refreshes per IP (looser: every open app refreshes)",
+  ),
+  RATE_LIMIT_LOGIN_ACCOUNT: def(
+    RateSpec,
+    "10/hour",
+    "Failed logins per login name before it is locked for the rest of the window (whether or not the account exists)",
+  ),
+  RATE_LIMIT_LOGIN_IP: def(
+    RateSpec,
+    "100/hour",
+    "Failed logins (password or Telegram) per IP before it is locked",
+  ),
   telegram_auth_max_age_seconds: def(
     z
       .number()
