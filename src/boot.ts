@@ -10,6 +10,7 @@ import { type Clock, systemClock } from "./lib/time";
 import { JOB_HANDLERS } from "./modules";
 import { JobQueue } from "./modules/platform/jobs";
 import { SettingsStore } from "./modules/platform/settings";
+import { warnDemoPayments } from "./providers/demo";
 
 /** JWT_SECRET from the environment, else one generated on first start and kept in DATA_DIR. */
 export function jwtSecretFor(env: Env): string {
@@ -48,6 +49,7 @@ export function createContext(
   opts: { clock?: Clock; fetch?: typeof fetch; jwtSecret?: string } = {},
 ): AppContext {
   const logger = pino({ level: env.LOG_LEVEL, base: undefined });
+  warnDemoPayments(env, logger);
   const { db, sqlite } = openDatabase(databaseUrl(env));
   migrate(sqlite);
   const jobs = new JobQueue(logger);

@@ -16,6 +16,7 @@ import { orderAdminRoutes } from "./marketplace/order-admin-routes";
 import { orderRoutes } from "./marketplace/order-routes";
 import { reviewRoutes } from "./marketplace/review-routes";
 import { MARKETPLACE_SCHEDULES } from "./marketplace/schedules";
+import { demoPaymentRoutes } from "./payments/demo-routes";
 import { paymentRoutes } from "./payments/routes";
 import { platformAdminRoutes } from "./platform/admin-routes";
 import { PLATFORM_SCHEDULES, type Schedule } from "./platform/cron";
@@ -44,6 +45,7 @@ export const MODULE_ROUTERS = [
   usageRoutes,
   packageRoutes,
   paymentRoutes,
+  demoPaymentRoutes,
   billingAdminRoutes,
   catalogRoutes,
   expertRoutes,

@@ -38,7 +38,8 @@ export const promoCodes = sqliteTable(
 );
 
 export const PURCHASE_STATUSES = ["pending", "succeeded", "failed", "canceled", "refunded"] as const;
-export const PROVIDERS = ["stripe", "yookassa", "wallet"] as const;
+// `demo` exists only while DEMO_PAYMENTS is on (no CHECK on the column: adding a name needs no migration).
+export const PROVIDERS = ["stripe", "yookassa", "wallet", "demo"] as const;
 export type PurchaseStatus = (typeof PURCHASE_STATUSES)[number];
 export type Provider = (typeof PROVIDERS)[number];
 

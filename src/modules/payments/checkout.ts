@@ -1,5 +1,6 @@
 import type { AppContext } from "../../context";
 import { ApiError } from "../../lib/errors";
+import { demoPayPageUrl, newDemoCheckoutId } from "../../providers/demo";
 import { createCheckoutSession } from "../../providers/stripe";
 import { createPayment } from "../../providers/yookassa";
 import { attachCheckout, failPurchase, type PurchaseRow } from "./service";
@@ -39,6 +40,11 @@ async function openCheckout(ctx: AppContext, p: PurchaseRow, title: string): Pro
     const url = pay.confirmation?.confirmation_url;
     if (!url) throw new Error(`yookassa payment ${pay.id} has no confirmation_url`);
     return { ref: pay.id, url };
+  }
+  if (p.provider === "demo") {
+    // The pay page is souk's own: nothing to call, only an id for its URL.
+    const ref = newDemoCheckoutId();
+    return { ref, url: demoPayPageUrl(ctx, ref) };
   }
   throw new Error(`no checkout for provider ${p.provider}`);
 }

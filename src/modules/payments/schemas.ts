@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { PURCHASE_STATUSES } from "../../db/schema";
+import { PROVIDERS, PURCHASE_STATUSES } from "../../db/schema";
 import { Currency } from "../../lib/currency";
 import { PageQuery } from "../../lib/pagination";
 
@@ -9,7 +9,7 @@ export const MAX_TOPUP = 10_000_000;
 export const PurchaseBody = z
   .strictObject({
     package_id: z.number().int().positive().openapi({ example: 1 }),
-    provider: z.enum(["stripe", "yookassa", "wallet"]),
+    provider: z.enum(PROVIDERS).openapi({ description: "`demo` only where DEMO_PAYMENTS is on" }),
     promo_code: z.string().trim().min(1).max(64).optional().openapi({ example: "SPRING20" }),
   })
   .openapi("PurchaseBody");
@@ -23,7 +23,9 @@ export const TopupBody = z
       .max(MAX_TOPUP)
       .openapi({ example: 50000, description: "Minor units" }),
     currency: Currency.default("RUB"),
-    provider: z.enum(["stripe", "yookassa"]),
+    provider: z
+      .enum(["stripe", "yookassa", "demo"])
+      .openapi({ description: "`demo` only where DEMO_PAYMENTS is on" }),
   })
   .openapi("TopupBody");
 
@@ -35,12 +37,14 @@ export const PurchaseSchema = z
     amount: z.number().int().openapi({ description: "Charged, in minor units, after the discount" }),
     currency: z.string(),
     discount: z.number().int(),
-    provider: z.enum(["stripe", "yookassa", "wallet"]),
+    provider: z.enum(PROVIDERS),
     package_id: z.number().int().nullable(),
     confirmation_url: z
       .string()
       .optional()
-      .openapi({ description: "Where the user pays (Stripe Checkout, YooKassa); absent for wallet" }),
+      .openapi({
+        description: "Where the user pays (Stripe Checkout, YooKassa, the demo page); absent for wallet",
+      }),
     failure_reason: z.string().nullable(),
     created_at: z.string(),
     paid_at: z.string().nullable(),

@@ -5,6 +5,7 @@ import { type PurchaseStatus, packages, purchases } from "../../db/schema";
 import { ApiError, conflict, notFound, validation } from "../../lib/errors";
 import { type PageQuery, pageOf } from "../../lib/pagination";
 import { iso, isoOrNull } from "../../lib/time";
+import { demoEnabled } from "../../providers/demo";
 import { stripeEnabled } from "../../providers/stripe";
 import { yookassaEnabled } from "../../providers/yookassa";
 import { createGrant, revokeGrantOfPurchase } from "../billing/grants";
@@ -39,7 +40,12 @@ export const serializePurchase = (p: PurchaseRow) => ({
 
 /** A provider is on when its keys are configured; choosing one that is off is a validation error. */
 export function assertProviderOn(ctx: AppContext, provider: ProviderName) {
-  const on = provider === "wallet" || (provider === "stripe" ? stripeEnabled(ctx) : yookassaEnabled(ctx));
+  const on = {
+    wallet: () => true,
+    stripe: () => stripeEnabled(ctx),
+    yookassa: () => yookassaEnabled(ctx),
+    demo: () => demoEnabled(ctx),
+  }[provider]();
   if (!on) throw validation("json.provider", `${provider} payments are not configured on this server`);
 }
 

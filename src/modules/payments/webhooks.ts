@@ -4,7 +4,13 @@ import type { AppContext } from "../../context";
 import { ApiError, notFound } from "../../lib/errors";
 import { InvalidStripeSignature, verifyStripeWebhook } from "../../providers/stripe";
 import { decimalToMinor, getPayment, YooKassaError, yookassaEnabled } from "../../providers/yookassa";
-import { failPurchase, findPurchase, type PurchaseRow, succeedPurchase } from "./service";
+import {
+  type ExternalProvider,
+  failPurchase,
+  findPurchase,
+  type PurchaseRow,
+  succeedPurchase,
+} from "./service";
 
 export type WebhookOutcome = {
   received: true;
@@ -12,20 +18,23 @@ export type WebhookOutcome = {
   purchase_id?: number;
 };
 
-const result = (outcome: WebhookOutcome["outcome"], purchase?: PurchaseRow | null): WebhookOutcome => ({
+export const result = (
+  outcome: WebhookOutcome["outcome"],
+  purchase?: PurchaseRow | null,
+): WebhookOutcome => ({
   received: true,
   outcome,
   ...(purchase ? { purchase_id: purchase.id } : {}),
 });
 
-const asPurchaseId = (v: unknown): number | null => {
+export const asPurchaseId = (v: unknown): number | null => {
   const n =
     typeof v === "string" && /^\d{1,15}$/.test(v) ? Number(v) : typeof v === "number" ? v : Number.NaN;
   return Number.isSafeInteger(n) && n > 0 ? n : null;
 };
 
 /** The purchase a provider object names, if it exists and was paid through that provider. */
-function purchaseFor(ctx: AppContext, provider: "stripe" | "yookassa", id: number | null, ref: string) {
+export function purchaseFor(ctx: AppContext, provider: ExternalProvider, id: number | null, ref: string) {
   const p = id === null ? null : findPurchase(ctx, id);
   if (!p || p.provider !== provider) {
     ctx.logger.warn(
