@@ -20,6 +20,8 @@ export const UserSchema = z
   .object({
     id: z.number().int(),
     email: z.string().nullable(),
+    /** Whether the user followed a verification link sent to `email`. */
+    email_verified: z.boolean(),
     username: z.string().nullable(),
     telegram_id: z.number().int().nullable(),
     role: z.enum(ROLES),

@@ -6,6 +6,7 @@ export type UserRow = typeof users.$inferSelect;
 export const serializeUser = (u: UserRow) => ({
   id: u.id,
   email: u.email,
+  email_verified: u.emailVerifiedAt !== null,
   username: u.username,
   telegram_id: u.telegramId,
   role: u.role,

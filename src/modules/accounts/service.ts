@@ -5,10 +5,11 @@ import { onePer } from "../../db/prepared";
 import { type Role, users } from "../../db/schema";
 import { ApiError, conflict, notFound } from "../../lib/errors";
 import { emit } from "../platform/events";
+import { issueEmailToken, supersedeEmailTokens } from "./email-tokens";
 import type { UserRow } from "./serialize";
 import { authResult, issueRefreshToken } from "./sessions";
 
-const hashPassword = (ctx: AppContext, password: string) =>
+export const hashPassword = (ctx: AppContext, password: string) =>
   Bun.password.hash(password, {
     algorithm: "argon2id",
     memoryCost: ctx.env.PASSWORD_MEMORY_KIB,
@@ -77,6 +78,7 @@ export async function register(
         passwordHash,
         role,
       });
+      if (ctx.env.SMTP_URL) issueEmailToken(ctx, tx, { id: user.id, email: input.email }, "verify_email");
       return { user, refresh: issueRefreshToken(ctx, tx, user.id) };
     },
     { behavior: "immediate" },
@@ -142,13 +144,21 @@ export function updateProfile(ctx: AppContext, userId: number, patch: Partial<Us
   return ctx.db.transaction(
     (tx) => {
       assertFreeLogin(tx, patch.email, patch.username, userId);
+      const before = tx.select({ email: users.email }).from(users).where(eq(users.id, userId)).get();
+      // A new address is unverified, and links sent to the old one stop working.
+      const emailChanged = before !== undefined && patch.email !== undefined && patch.email !== before.email;
       const row = tx
         .update(users)
-        .set({ ...patch, updatedAt: now })
+        .set({ ...patch, ...(emailChanged ? { emailVerifiedAt: null } : {}), updatedAt: now })
         .where(eq(users.id, userId))
         .returning()
         .get();
       if (!row) throw notFound("user");
+      if (emailChanged) {
+        supersedeEmailTokens(tx, userId, now);
+        if (row.email && ctx.env.SMTP_URL)
+          issueEmailToken(ctx, tx, { id: row.id, email: row.email }, "verify_email");
+      }
       emit(tx, now, {
         type: "user.profile_updated",
         actorId: userId,

@@ -44,29 +44,39 @@ const stmts = preparedPer((db) => ({
     db,
     "INSERT INTO notifications (user_id, type, title, message, data, is_read, read_at, created_at) VALUES (?, ?, ?, ?, ?, 0, NULL, ?) RETURNING id",
   ),
-  telegramId: prepare<{ telegram_id: number | null }, [number]>(
-    db,
-    "SELECT telegram_id FROM users WHERE id = ?",
-  ),
+  contact: prepare<
+    { telegram_id: number | null; email: string | null; email_verified_at: number | null },
+    [number]
+  >(db, "SELECT telegram_id, email, email_verified_at FROM users WHERE id = ?"),
 }));
 
 /**
- * Creates an in-app notification in the caller's transaction and, for users with a Telegram id
- * when a bot token is configured, queues its Telegram delivery in the same transaction.
+ * Creates an in-app notification in the caller's transaction and queues its delivery, in the same
+ * transaction, on each channel the user can be reached on: Telegram (a Telegram id, when a bot
+ * token is configured) and email (a verified address, when SMTP_URL is set). One job per channel,
+ * so one channel failing does not hold up the other.
  */
 export function notify(ctx: AppContext, tx: Tx, n: NotifyInput): number {
   const now = ctx.clock.now();
   const s = stmts(tx);
   const row = s.insert.get(n.userId, n.type, n.title, n.message, JSON.stringify(n.data ?? {}), now)!;
-  if (ctx.env.TELEGRAM_BOT_TOKEN) {
-    const user = s.telegramId.get(n.userId);
-    if (user?.telegram_id) {
-      ctx.jobs.enqueue(ctx, tx, {
-        type: "telegram.send",
-        payload: { chat_id: user.telegram_id, text: `${n.title}\n\n${n.message}`, notification_id: row.id },
-        dedupeKey: `telegram:notification:${row.id}`,
-      });
-    }
+  const telegram = Boolean(ctx.env.TELEGRAM_BOT_TOKEN);
+  const email = Boolean(ctx.env.SMTP_URL);
+  if (!telegram && !email) return row.id;
+  const user = s.contact.get(n.userId);
+  if (telegram && user?.telegram_id) {
+    ctx.jobs.enqueue(ctx, tx, {
+      type: "telegram.send",
+      payload: { chat_id: user.telegram_id, text: `${n.title}\n\n${n.message}`, notification_id: row.id },
+      dedupeKey: `telegram:notification:${row.id}`,
+    });
+  }
+  if (email && user?.email && user.email_verified_at !== null) {
+    ctx.jobs.enqueue(ctx, tx, {
+      type: "email.send",
+      payload: { to: user.email, subject: n.title, text: `${n.message}\n`, notification_id: row.id },
+      dedupeKey: `email:notification:${row.id}`,
+    });
   }
   return row.id;
 }
