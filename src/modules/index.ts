@@ -1,6 +1,9 @@
+import { sendEmail } from "../providers/email";
 import { sendTelegramMessage } from "../providers/telegram";
 import { adminUserRoutes } from "./accounts/admin-routes";
 import { authRoutes } from "./accounts/auth-routes";
+import { emailRoutes } from "./accounts/email-routes";
+import { EMAIL_TOKEN_JOB, sendEmailTokenJob } from "./accounts/email-tokens";
 import { meRoutes } from "./accounts/me-routes";
 import { billingAdminRoutes } from "./billing/admin-routes";
 import { BILLING_SCHEDULES } from "./billing/notices";
@@ -30,6 +33,9 @@ export const SCHEDULES: Schedule[] = [...PLATFORM_SCHEDULES, ...BILLING_SCHEDULE
 /** Every background job type and its handler. */
 export const JOB_HANDLERS: Record<string, JobHandler> = {
   "telegram.send": (ctx, p) => sendTelegramMessage(ctx, Number(p.chat_id), String(p.text)),
+  "email.send": (ctx, p) =>
+    sendEmail(ctx, { to: String(p.to), subject: String(p.subject), text: String(p.text) }),
+  [EMAIL_TOKEN_JOB]: sendEmailTokenJob,
 };
 
 const startedAt = Date.now();
@@ -38,6 +44,7 @@ const startedAt = Date.now();
 export const MODULE_ROUTERS = [
   healthRoutes,
   authRoutes,
+  emailRoutes,
   meRoutes,
   adminUserRoutes,
   notificationRoutes,
