@@ -10,6 +10,7 @@ import { BILLING_SCHEDULES } from "./billing/notices";
 import { packageRoutes } from "./billing/package-routes";
 import { usageRoutes } from "./billing/usage-routes";
 import { courseRoutes } from "./courses/routes";
+import { ledgerAdminRoutes } from "./ledger/admin-routes";
 import { walletRoutes } from "./ledger/wallet-routes";
 import { catalogRoutes } from "./marketplace/catalog-routes";
 import { chatRoutes } from "./marketplace/chat-routes";
@@ -49,6 +50,7 @@ export const MODULE_ROUTERS = [
   adminUserRoutes,
   notificationRoutes,
   walletRoutes,
+  ledgerAdminRoutes,
   usageRoutes,
   packageRoutes,
   paymentRoutes,

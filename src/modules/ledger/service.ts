@@ -30,6 +30,17 @@ export const platformRevenue = (currency: string): AccountRef => ({
   kind: "revenue",
   currency,
 });
+/**
+ * Where staff credits (goodwill, corrections) come from: goes negative by what was given out, so
+ * the ledger still sums to 0 and the total given is one balance to read.
+ */
+export const platformAdjustments = (currency: string): AccountRef => ({
+  ownerType: "platform",
+  ownerId: "platform",
+  kind: "adjustments",
+  currency,
+  allowNegative: true,
+});
 /** Where outside money enters: goes negative by what providers have paid in. */
 export const providerClearing = (provider: string, currency: string): AccountRef => ({
   ownerType: "provider",
