@@ -26,7 +26,7 @@ export function jwtSecretFor(env: Env): string {
     }
     return kept;
   }
-  mkdirSync(env.DATA_DIR, { recursive: true });
+  mkdirSync(env.DATA_DIR, { recursive: true, mode: 0o700 });
   const secret = randomToken(48);
   try {
     // "wx": two processes starting on a fresh DATA_DIR must agree on one secret, so the loser reads the winner's.

@@ -1,5 +1,5 @@
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import * as schema from "./schema";
@@ -26,7 +26,11 @@ export function sqlitePath(url: string): string {
 
 export function openDatabase(url: string): DbHandle {
   const path = sqlitePath(url);
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:" && !existsSync(path)) {
+    // Owner-only from the first byte: SQLite gives the -wal and -shm files the database's mode.
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    closeSync(openSync(path, "a", 0o600));
+  }
   const sqlite = new Database(path, { create: true, strict: true });
   // DESIGN.md §1: WAL + synchronous=NORMAL (the default FULL is ~50x slower for writes).
   sqlite.exec("PRAGMA journal_mode = WAL");

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Context } from "hono";
 import type { AppContext } from "../context";
@@ -74,9 +75,10 @@ const uploadsDir = (ctx: Pick<AppContext, "env">) => join(ctx.env.DATA_DIR, "upl
 export async function writeUpload(ctx: Pick<AppContext, "env">, up: Upload) {
   const storageKey = `${randomBytes(16).toString("hex")}.${up.ext}`;
   const dir = uploadsDir(ctx);
-  mkdirSync(dir, { recursive: true });
+  // Owner-only, like the database: uploads are payment proofs and identity documents.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, storageKey);
-  await Bun.write(path, up.bytes);
+  await writeFile(path, up.bytes, { mode: 0o600, flag: "wx" });
   const sha256 = new Bun.CryptoHasher("sha256").update(up.bytes).digest("hex");
   return { storageKey, sha256, discard: () => rmSync(path, { force: true }) };
 }

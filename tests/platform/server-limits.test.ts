@@ -1,5 +1,6 @@
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createContext, jwtSecretFor } from "../../src/boot";
 import { users } from "../../src/db/schema";
@@ -56,6 +57,12 @@ describe("body limits on a real server", () => {
     });
     expect(r.status).toBe(201);
     expect(((await r.json()) as { file: { size: number } }).file.size).toBe(3 * 1024 * 1024);
+    // Owner-only on disk: the database (and its WAL), the uploads folder and the file in it.
+    const mode = (p: string) => statSync(p).mode & 0o777;
+    expect(mode(join(dir, "souk.db"))).toBe(0o600);
+    expect(mode(join(dir, "souk.db-wal"))).toBe(0o600);
+    expect(mode(join(dir, "uploads"))).toBe(0o700);
+    for (const f of readdirSync(join(dir, "uploads"))) expect(mode(join(dir, "uploads", f))).toBe(0o600);
   });
 
   test.each([
