@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { balanceOf, platformRevenue, userAvailable } from "../../src/modules/ledger/service";
+import { proratedAmount } from "../../src/modules/payments/refunds";
 import { expectError } from "../helpers/app";
 import { grantSeconds } from "../helpers/billing";
 import { addPackage, count, fundWallet, ledgerInvariants, payApp, payWithStripe } from "./setup";
@@ -150,6 +151,150 @@ describe("POST /admin/purchases/{id}/refund", () => {
     const admin = await t.user("admin");
     const { purchase } = await paidStripePurchase();
     expectError(await refund(admin.token, purchase.id, body), 400, "validation_failed");
+  });
+});
+
+describe("POST /admin/purchases/{id}/refund {prorate: true}", () => {
+  const grantOf = (purchaseId: number) =>
+    t.ctx.sqlite
+      .query("SELECT status, remaining_seconds, expires_at FROM grants WHERE purchase_id = ?")
+      .get(purchaseId) as { status: string; remaining_seconds: number; expires_at: number };
+  const use = (token: string, id: string, seconds: number) =>
+    t.call("POST", "/api/v1/usage/record", { token, body: { id, seconds } });
+
+  test("refunds floor(amount * remaining / total) and expires the grant; audited, notified", async () => {
+    const admin = await t.user("admin");
+    const { u, purchase } = await paidStripePurchase(99000, 3600);
+    expect((await use(u.token, "p-1", 60)).status).toBe(201);
+    const revenue = balanceOf(t.ctx.db, platformRevenue("RUB"));
+    t.clock.advance(60_000);
+
+    const r = await refund(admin.token, purchase.id, { reason: "unused minutes back", prorate: true });
+    expect(r.status).toBe(200);
+    // 99000 * 3540 / 3600 = 97350 exactly.
+    expect(r.body).toMatchObject({
+      id: purchase.id,
+      status: "refunded",
+      refund: {
+        amount: 97350,
+        currency: "RUB",
+        prorated: true,
+        remaining_seconds: 3540,
+        total_seconds: 3600,
+      },
+    });
+    expect(balanceOf(t.ctx.db, userAvailable(u.id, "RUB"))).toBe(97350);
+    expect(revenue - balanceOf(t.ctx.db, platformRevenue("RUB"))).toBe(97350);
+    expect(grantOf(purchase.id)).toEqual({
+      status: "expired",
+      remaining_seconds: 0,
+      expires_at: t.clock.now(),
+    });
+    const bal = await t.call("GET", "/api/v1/users/me/balance", { token: u.token });
+    expect(bal.body.remaining_seconds).toBe(0);
+    expect(bal.body.grants).toEqual([]);
+    const audit = t.ctx.sqlite
+      .query("SELECT details FROM audit_log WHERE action = 'purchase.refund' AND target_id = ?")
+      .get(String(purchase.id)) as any;
+    expect(JSON.parse(audit.details)).toMatchObject({
+      reason: "unused minutes back",
+      amount: 99000,
+      prorated: true,
+      refunded_amount: 97350,
+      expired_seconds: 3540,
+      total_seconds: 3600,
+    });
+    expect(
+      count(
+        t,
+        "SELECT count(*) AS n FROM events WHERE type = 'grant.expired' AND payload LIKE '%prorated_refund%'",
+      ),
+    ).toBeGreaterThanOrEqual(1);
+    const notices = await t.call("GET", "/api/v1/notifications", { token: u.token });
+    expect(notices.body.results[0].message).toContain("973.50 RUB");
+    // Once refunded, never again (either way).
+    expectError(
+      await refund(admin.token, purchase.id, { reason: "again", prorate: true }),
+      409,
+      "invalid_transition",
+    );
+    expectError(await refund(admin.token, purchase.id), 409, "invalid_transition");
+    expect(balanceOf(t.ctx.db, userAvailable(u.id, "RUB"))).toBe(97350);
+  });
+
+  test("rounds down to the minor unit", async () => {
+    const admin = await t.user("admin");
+    const { u, purchase } = await paidStripePurchase(1000, 3600);
+    await use(u.token, "p-2", 15);
+    // 1000 * 3585 / 3600 = 995.83…
+    const r = await refund(admin.token, purchase.id, { reason: "x", prorate: true });
+    expect(r.body.refund.amount).toBe(995);
+    expect(balanceOf(t.ctx.db, userAvailable(u.id, "RUB"))).toBe(995);
+  });
+
+  test("an unused grant refunds the whole amount; a used-up or lapsed one refunds 0 (no transfer)", async () => {
+    const admin = await t.user("admin");
+    const unused = await paidStripePurchase(5000, 600);
+    expect(
+      (await refund(admin.token, unused.purchase.id, { reason: "x", prorate: true })).body.refund.amount,
+    ).toBe(5000);
+
+    const used = await paidStripePurchase(5000, 600);
+    expect((await use(used.u.token, "all", 600)).status).toBe(201);
+    const r = await refund(admin.token, used.purchase.id, { reason: "x", prorate: true });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ status: "refunded", refund: { amount: 0, remaining_seconds: 0 } });
+    expect(
+      count(
+        t,
+        "SELECT count(*) AS n FROM ledger_transfers WHERE idempotency_key = ?",
+        `purchase:${used.purchase.id}:refund`,
+      ),
+    ).toBe(0);
+    expect(balanceOf(t.ctx.db, userAvailable(used.u.id, "RUB"))).toBe(0);
+
+    const lapsed = await paidStripePurchase(5000, 600);
+    t.clock.advance(31 * 86_400_000);
+    try {
+      const l = await refund(admin.token, lapsed.purchase.id, { reason: "x", prorate: true });
+      expect(l.body.refund).toMatchObject({ amount: 0, remaining_seconds: 0, total_seconds: 600 });
+      expect(grantOf(lapsed.purchase.id).status).toBe("expired");
+    } finally {
+      t.clock.advance(-31 * 86_400_000);
+    }
+  });
+
+  test("without prorate (or prorate: false) the existing rule stays: full amount, grant revoked", async () => {
+    const admin = await t.user("admin");
+    const { u, purchase } = await paidStripePurchase(2000, 600);
+    await use(u.token, "f-1", 300);
+    const r = await refund(admin.token, purchase.id, { reason: "x", prorate: false });
+    expect(r.body.refund).toEqual({
+      amount: 2000,
+      currency: "RUB",
+      prorated: false,
+      remaining_seconds: 300,
+      total_seconds: 600,
+    });
+    expect(grantOf(purchase.id)).toMatchObject({ status: "revoked", remaining_seconds: 0 });
+    expect(balanceOf(t.ctx.db, userAvailable(u.id, "RUB"))).toBe(2000);
+  });
+
+  test("prorate must be a boolean; a client may not refund pro-rated either", async () => {
+    const admin = await t.user("admin");
+    const { u, purchase } = await paidStripePurchase();
+    for (const prorate of ["true", 1, null]) {
+      expectError(await refund(admin.token, purchase.id, { reason: "x", prorate }), 400, "validation_failed");
+    }
+    expectError(await refund(u.token, purchase.id, { reason: "x", prorate: true }), 403, "forbidden");
+    expect(grantOf(purchase.id).status).toBe("active");
+  });
+
+  test("the arithmetic stays exact where amount * seconds passes 2^53", () => {
+    expect(proratedAmount(1_000_000_000, 99_999_999, 100_000_000)).toBe(999_999_990);
+    expect(proratedAmount(999_999_999, 1, 3)).toBe(333_333_333);
+    expect(proratedAmount(100, 0, 3600)).toBe(0);
+    expect(proratedAmount(100, 5, 0)).toBe(0);
   });
 });
 

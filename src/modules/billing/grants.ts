@@ -78,6 +78,35 @@ export function revokeGrantOfPurchase(
 }
 
 /**
+ * Pro-rated refund: the grant ends now (status `expired`, nothing left to spend, expires_at no
+ * later than now). Returns the seconds that were still spendable, the share being refunded:
+ * none once it has lapsed, been used up or taken back.
+ */
+export function expireGrantOfPurchase(
+  ctx: Pick<AppContext, "clock">,
+  tx: Tx,
+  purchaseId: number,
+  actorId: number | null,
+) {
+  const g = tx.select().from(grants).where(eq(grants.purchaseId, purchaseId)).get();
+  if (!g) return { grant: null, remainingSeconds: 0 };
+  const now = ctx.clock.now();
+  const remainingSeconds = g.status === "active" && g.expiresAt > now ? g.remainingSeconds : 0;
+  tx.update(grants)
+    .set({ remainingSeconds: 0, status: "expired", expiresAt: Math.min(g.expiresAt, now) })
+    .where(eq(grants.id, g.id))
+    .run();
+  emit(tx, now, {
+    type: "grant.expired",
+    actorId,
+    subjectType: "grant",
+    subjectId: g.id,
+    payload: { purchase_id: purchaseId, reason: "prorated_refund", expired_seconds: remainingSeconds },
+  });
+  return { grant: g, remainingSeconds };
+}
+
+/**
  * Admin correction of minutes: a positive amount creates a grant valid `validityDays`; a
  * negative one takes seconds back from the grants in spend order (never more than is free).
  */

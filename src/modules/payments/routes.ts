@@ -7,11 +7,13 @@ import { forbidden } from "../../lib/errors";
 import { createRouter, errors, IdParam, json, jsonBody, secured, z } from "../../lib/openapi";
 import { page, pageSchema } from "../../lib/pagination";
 import { startCheckout } from "./checkout";
+import { refundPurchase } from "./refunds";
 import {
   PurchaseBody,
   PurchaseListQuery,
   PurchaseSchema,
   RefundBody,
+  RefundResult,
   TopupBody,
   WebhookResult,
   YooKassaNotification,
@@ -21,7 +23,6 @@ import {
   listOwnPurchases,
   openPackagePurchase,
   openTopup,
-  refundPurchase,
   serializePurchase,
 } from "./service";
 import { handleStripeWebhook, handleYookassaNotification, ipAllowed } from "./webhooks";
@@ -156,18 +157,20 @@ export const paymentRoutes = createRouter()
       method: "post",
       path: "/admin/purchases/{id}/refund",
       tags: ["admin"],
-      summary: "Refund a package purchase to the user's wallet (unspent seconds are revoked)",
+      summary: "Refund a package purchase to the user's wallet, in full or pro-rated to the unspent seconds",
       ...secured(REFUND_PERMISSION),
       request: { params: IdParam, ...jsonBody(RefundBody) },
-      responses: { 200: json(PurchaseSchema), ...errors(401, 402, 403, 404, 409) },
+      responses: { 200: json(RefundResult), ...errors(401, 402, 403, 404, 409) },
     }),
     (c) => {
-      const row = refundPurchase(c.get("ctx"), c.req.valid("param").id, {
-        reason: c.req.valid("json").reason,
+      const b = c.req.valid("json");
+      const { purchase, refund } = refundPurchase(c.get("ctx"), c.req.valid("param").id, {
+        reason: b.reason,
+        prorate: b.prorate,
         actorId: principalOf(c).user.id,
         ip: clientIpOf(c),
         requestId: c.get("requestId"),
       });
-      return c.json(serializePurchase(row), 200);
+      return c.json({ ...serializePurchase(purchase), refund }, 200);
     },
   );

@@ -39,12 +39,9 @@ export const PurchaseSchema = z
     discount: z.number().int(),
     provider: z.enum(PROVIDERS),
     package_id: z.number().int().nullable(),
-    confirmation_url: z
-      .string()
-      .optional()
-      .openapi({
-        description: "Where the user pays (Stripe Checkout, YooKassa, the demo page); absent for wallet",
-      }),
+    confirmation_url: z.string().optional().openapi({
+      description: "Where the user pays (Stripe Checkout, YooKassa, the demo page); absent for wallet",
+    }),
     failure_reason: z.string().nullable(),
     created_at: z.string(),
     paid_at: z.string().nullable(),
@@ -57,7 +54,29 @@ export const PurchaseListQuery = PageQuery.extend({
   kind: z.enum(["package", "topup"]).optional(),
 });
 
-export const RefundBody = z.strictObject({ reason: z.string().trim().min(1).max(500) }).openapi("RefundBody");
+export const RefundBody = z
+  .strictObject({
+    reason: z.string().trim().min(1).max(500),
+    prorate: z.boolean().default(false).openapi({
+      description:
+        "false (default): the whole amount paid, the grant revoked. true: floor(amount * remaining_seconds / total_seconds), the grant expired now.",
+    }),
+  })
+  .openapi("RefundBody");
+
+export const RefundResult = PurchaseSchema.extend({
+  refund: z.object({
+    amount: z.number().int().openapi({ description: "Returned to the wallet, minor units" }),
+    currency: z.string(),
+    prorated: z.boolean(),
+    remaining_seconds: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "Unspent seconds of the grant when refunded" }),
+    total_seconds: z.number().int().nullable(),
+  }),
+}).openapi("RefundResult");
 
 export const WebhookResult = z
   .object({

@@ -2,17 +2,16 @@ import { and, desc, eq, type SQL } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Tx } from "../../db/client";
 import { type PurchaseStatus, packages, purchases } from "../../db/schema";
-import { ApiError, conflict, notFound, validation } from "../../lib/errors";
+import { notFound, validation } from "../../lib/errors";
 import { type PageQuery, pageOf } from "../../lib/pagination";
 import { iso, isoOrNull } from "../../lib/time";
 import { demoEnabled } from "../../providers/demo";
 import { stripeEnabled } from "../../providers/stripe";
 import { yookassaEnabled } from "../../providers/yookassa";
-import { createGrant, revokeGrantOfPurchase } from "../billing/grants";
+import { createGrant } from "../billing/grants";
 import { getActivePackage } from "../billing/packages";
 import { quotePromo, releasePromo, reservePromo } from "../billing/promo";
 import { platformRevenue, providerClearing, transfer, userAvailable } from "../ledger/service";
-import { audit } from "../platform/audit";
 import { emit } from "../platform/events";
 import { notify } from "../platform/notifications";
 
@@ -330,81 +329,6 @@ export function succeedPurchase(
       return { outcome: "failed", purchase: markFailed(ctx, tx, p, reason) };
     }
     return { outcome: "succeeded", purchase: applySuccess(ctx, tx, p, paid.providerRef) };
-  }, IMMEDIATE);
-}
-
-/**
- * Admin refund of a succeeded package purchase: the grant's unspent seconds are revoked and the
- * amount paid goes back to the user's wallet (platform revenue -> user available). Provider-side
- * refunds are not made here.
- */
-export function refundPurchase(
-  ctx: AppContext,
-  purchaseId: number,
-  r: { reason: string; actorId: number; ip?: string | null; requestId?: string | null },
-): PurchaseRow {
-  return ctx.db.transaction((tx) => {
-    const now = ctx.clock.now();
-    const p = byId(tx, purchaseId);
-    if (!p) throw notFound("purchase");
-    if (p.kind !== "package") throw conflict("only package purchases can be refunded", { kind: p.kind });
-    if (p.status !== "succeeded") {
-      throw new ApiError("invalid_transition", `a ${p.status} purchase cannot be refunded`, {
-        from: p.status,
-        to: "refunded",
-      });
-    }
-    const { revokedSeconds } = revokeGrantOfPurchase(ctx, tx, p.id, r.actorId);
-    if (p.amount > 0) {
-      transfer(ctx, tx, {
-        from: platformRevenue(p.currency),
-        to: userAvailable(p.userId, p.currency),
-        amount: p.amount,
-        kind: "refund",
-        idempotencyKey: `purchase:${p.id}:refund`,
-        reference: { type: "purchase", id: p.id },
-        metadata: { reason: r.reason },
-      });
-    }
-    const row = tx
-      .update(purchases)
-      .set({ status: "refunded", refundedAt: now, updatedAt: now })
-      .where(eq(purchases.id, p.id))
-      .returning()
-      .get()!;
-    const details = {
-      reason: r.reason,
-      amount: p.amount,
-      currency: p.currency,
-      revoked_seconds: revokedSeconds,
-      user_id: p.userId,
-    };
-    audit(tx, now, {
-      actorId: r.actorId,
-      action: "purchase.refund",
-      targetType: "purchase",
-      targetId: p.id,
-      details,
-      ip: r.ip ?? null,
-      requestId: r.requestId ?? null,
-    });
-    emit(tx, now, {
-      type: "purchase.refunded",
-      actorId: r.actorId,
-      subjectType: "purchase",
-      subjectId: p.id,
-      payload: details,
-    });
-    if (p.amount > 0) {
-      notify(ctx, tx, {
-        userId: p.userId,
-        type: "system",
-        title: "Purchase refunded",
-        message: `The payment for purchase #${p.id} was returned to your wallet.`,
-        data: { purchase_id: p.id, amount: p.amount, currency: p.currency },
-      });
-    }
-    return row;
   }, IMMEDIATE);
 }
 
