@@ -4,3 +4,4 @@ export * from "./courses";
 export * from "./ledger";
 export * from "./marketplace";
 export * from "./platform";
+export * from "./intelligence";
