@@ -1,6 +1,5 @@
 import { prometheus } from "@hono/prometheus";
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
@@ -8,6 +7,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { pinoLogger } from "hono-pino";
 import { Registry } from "prom-client";
 import type { AppContext } from "./context";
+import { apiReferencePage, SCALAR_BUNDLE_ROUTE, scalarBundle } from "./http/api-reference";
 import { identify } from "./http/auth";
 import { bodyLimits } from "./http/body-limit";
 import { callerKey } from "./http/caller";
@@ -16,6 +16,7 @@ import { onError, onNotFound } from "./http/errors";
 import { idempotency } from "./http/idempotency";
 import { metricsGuard } from "./http/metrics-guard";
 import { rejectNul } from "./http/nul-guard";
+import { finishOpenApiDocument } from "./http/openapi-doc";
 import { settingRateLimit } from "./http/rate-limit";
 import type { AppEnv } from "./http/types";
 import { validationHook } from "./lib/openapi";
@@ -143,19 +144,17 @@ export function createApp(ctx: AppContext) {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
     scheme: "bearer",
-    description: "An access JWT from /auth/login, or an API key `sk_…`",
+    description: "An access token from /auth/*, or an API key `sk_…`",
   });
   // Built once: regenerating per request leaked memory (honojs/middleware#1703).
-  const doc = app.getOpenAPI31Document({
-    openapi: "3.1.0",
-    info: {
-      title: "souk API",
-      version: "1.0.0",
-      description: "Every /api/v1 route also answers under /api.",
-    },
-  });
+  const doc = finishOpenApiDocument(
+    app.getOpenAPI31Document({ openapi: "3.1.0", info: { title: "souk API", version: "1.0.0" } }),
+    { aliases: PATH_ALIASES },
+  );
   app.get("/openapi.json", (c) => c.json(doc));
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "souk API" }));
+  app.get("/docs", apiReferencePage);
+  // Served by souk itself, so the reference works offline and from the compiled binary.
+  app.get(SCALAR_BUNDLE_ROUTE, scalarBundle);
   return app;
 }
 

@@ -48,6 +48,8 @@ export const secured = (permission: string) => ({
   security: [{ bearerAuth: [] }],
   middleware: [requirePermission(permission)],
   description: `Requires permission \`${permission}\`.`,
+  // Read when the document is finished: the scopes list and where X-Act-As-Telegram-Id applies.
+  "x-permission": permission,
 });
 
 export const json = <T extends z.ZodType>(schema: T, description = "OK") => ({

@@ -41,7 +41,8 @@ export const meRoutes = createRouter()
       method: "patch",
       path: "/me",
       tags,
-      summary: "Update the caller's profile (seed 000 fields)",
+      summary:
+        "Update the caller's profile: names, bio, experience, education, skills, avatar, email, username",
       ...secured("me:write"),
       request: jsonBody(PatchMeBody),
       responses: { 200: json(MeSchema), ...errors(401, 403, 409) },

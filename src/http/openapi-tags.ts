@@ -1,0 +1,42 @@
+/** What each tag of the API reference groups, in the order the reference lists them. */
+export const TAG_DESCRIPTIONS: Record<string, string> = {
+  auth: "Sign up and sign in: email and password, Telegram (Mini App or Login Widget), refresh-token rotation, logout, and creating the first admin of a fresh install.",
+  me: "The caller's own profile and API keys. Keys are shown once, at creation; each carries scopes that never exceed its creator's permissions.",
+  bot: "For a partner's bot server holding a `bot:act_as` key: create or update end users by Telegram id, then call other routes as them with `X-Act-As-Telegram-Id`.",
+  notifications:
+    "In-app notifications of the caller (also sent by Telegram and email where the user has them).",
+  packages: "Minute packages on sale, readable without signing in.",
+  purchases: "Buying minute packages with Stripe, YooKassa or the wallet, and following those purchases.",
+  minutes:
+    "Prepaid minutes: the balance in seconds, recording usage (billed in blocks, from the grant that expires first), and holds that reserve seconds ahead of a session.",
+  wallet:
+    "The caller's money wallet in minor units: available and held funds, transfers, and top-ups through a payment provider.",
+  catalog: "Reference lists that orders are filed under: subjects, work types and complexities.",
+  experts:
+    "Becoming and being an expert: the application, verification documents, and the subjects the expert works in.",
+  orders:
+    "Orders (kind `work`) and appointments (kind `session`) between a client and an expert: quote, payment into escrow or by manual transfer, work, delivery, acceptance, revisions and disputes.",
+  chat: "The chat of an order between its client and expert, with read markers.",
+  reviews: "Ratings after a completed order, both ways, and an expert's public reviews.",
+  courses: "Courses by experts: drafts, publishing, paid enrollment from the wallet, progress and ratings.",
+  dashboard: "Role-aware counts for a front end's home screen.",
+  "expert dashboard":
+    "An expert's workspace: statistics, orders to take and in progress, earnings, transfers, reviews and notifications.",
+  webhooks:
+    "Callbacks from payment providers. Called by Stripe and YooKassa, not by souk's clients; each is verified before anything is credited.",
+  "demo payments":
+    "A stand-in payment provider for trying souk without a real one. Only where the server runs with `DEMO_PAYMENTS=true`, never in production.",
+  "admin: users":
+    "Staff tools for user accounts: search, ban and unban, roles and granted permissions, wallet credits.",
+  "admin: packages": "Manage minute packages and promo codes.",
+  "admin: billing":
+    "Staff views of every purchase and usage event, and giving or taking back a user's minutes.",
+  admin: "Staff money actions, such as refunding a purchase to the user's wallet.",
+  "admin: catalog": "Manage the catalog lists: create, rename, reorder, deactivate.",
+  "admin: experts":
+    "Review expert applications, documents and specializations; suspend or re-activate experts.",
+  "admin: orders": "Staff overrides on orders: confirm manual payments and set statuses (audited).",
+  "admin: system":
+    "Runtime settings, process and queue status, running a scheduled action now, and the audit log.",
+  ops: "Health of the service, for load balancers and monitors.",
+};
