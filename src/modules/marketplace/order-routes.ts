@@ -119,7 +119,12 @@ export const orderRoutes = createRouter()
     },
   )
   .openapi(
-    listRoute("/orders/my", "Your orders (seed 001 /appointments/my)", MP.ordersRead, OrderListQuery),
+    listRoute(
+      "/orders/my",
+      "Your orders (compatibility path: /appointments/my)",
+      MP.ordersRead,
+      OrderListQuery,
+    ),
     (c) => {
       const q = c.req.valid("query");
       const { total, rows } = listMyOrders(c.get("ctx"), principalOf(c), q);
