@@ -1,16 +1,20 @@
 import type { AppContext } from "../../context";
+import type { HOLD_STATUSES } from "../../db/schema";
 import { ApiError, notFound } from "../../lib/errors";
 import { iso } from "../../lib/time";
 import { freeSeconds } from "./balance";
 import { statements } from "./statements";
 
+type HoldStatus = (typeof HOLD_STATUSES)[number];
 type HoldRow = NonNullable<ReturnType<ReturnType<typeof statements>["hold"]["get"]>>;
 
 export const serializeHold = (h: HoldRow, now: number) => ({
   id: h.id,
   seconds: h.seconds,
+  consumed_seconds: h.seconds - h.remaining_seconds,
   remaining_seconds: h.remaining_seconds,
-  status: h.status === "open" && h.expires_at <= now ? "expired" : h.status,
+  // The column only ever holds one of HOLD_STATUSES; the raw statement types it as text.
+  status: (h.status === "open" && h.expires_at <= now ? "expired" : h.status) as HoldStatus,
   expires_at: iso(h.expires_at),
   created_at: iso(h.created_at),
 });

@@ -67,9 +67,13 @@ export const HoldBody = z
 export const HoldSchema = z
   .object({
     id: z.number().int(),
-    seconds: z.number().int(),
-    remaining_seconds: z.number().int(),
-    status: z.string(),
+    seconds: z.number().int().openapi({ description: "Reserved when the hold was made" }),
+    consumed_seconds: z.number().int().openapi({ description: "Billed against the hold so far" }),
+    remaining_seconds: z
+      .number()
+      .int()
+      .openapi({ description: "Still reserved (returned to the balance on release or expiry)" }),
+    status: z.enum(["open", "released", "expired"]),
     expires_at: z.string(),
     created_at: z.string(),
   })

@@ -9,6 +9,7 @@ import { PageQuery, page, pageOf, pageSchema } from "../../lib/pagination";
 import { iso, isoOrNull } from "../../lib/time";
 import { usageBilledSeconds } from "../platform/metrics";
 import { minuteBalance } from "./balance";
+import { securedAny } from "./guards";
 import { createHold, getHold, releaseHold } from "./holds";
 import {
   BalanceSchema,
@@ -145,8 +146,8 @@ export const usageRoutes = createRouter()
       method: "get",
       path: "/usage/holds/{id}",
       tags,
-      summary: "One of the caller's holds",
-      ...secured("usage:read"),
+      summary: "One of the caller's holds: seconds, consumed and remaining, status, expiry",
+      ...securedAny("usage:read", "usage:write"),
       request: { params: IdParam },
       responses: { 200: json(HoldSchema), ...errors(401, 403, 404) },
     }),
