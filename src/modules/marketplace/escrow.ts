@@ -11,14 +11,29 @@ export function commissionOf(ctx: Pick<AppContext, "settings">, gross: number) {
   return Math.round((gross * ctx.settings.get("order_commission_percent")) / 100);
 }
 
-/** Client pays the order's price into escrow: available -> held (402 insufficient_funds when short). */
+type EscrowLeg = "hold" | "refund" | "payout" | "commission";
+
+/**
+ * The ledger key of one leg of the order's current wallet payment. Each payment (`payment_round`
+ * 1, 2, …) has its own family, `order:{id}:r{round}:{leg}`, so a second payment of a reopened
+ * order holds real money instead of replaying the first hold. Round 0 is the family used before
+ * rounds existed (`order:{id}:{leg}`): orders paid then still settle against their own hold.
+ */
+export function escrowKey(o: Pick<OrderRow, "id" | "paymentRound">, leg: EscrowLeg) {
+  return o.paymentRound > 0 ? `order:${o.id}:r${o.paymentRound}:${leg}` : `order:${o.id}:${leg}`;
+}
+
+/**
+ * Client pays the order's price into escrow: available -> held (402 insufficient_funds when short).
+ * `o` is the order as paid, its `payment_round` already counting this payment.
+ */
 export function holdEscrow(ctx: AppContext, tx: Tx, o: OrderRow, amount: number) {
   transfer(ctx, tx, {
     from: userAvailable(o.clientId, o.currency),
     to: userHeld(o.clientId, o.currency),
     amount,
     kind: "hold",
-    idempotencyKey: `order:${o.id}:hold`,
+    idempotencyKey: escrowKey(o, "hold"),
     reference: ref(o),
     metadata: meta(o),
   });
@@ -46,7 +61,7 @@ export function settleEscrow(ctx: AppContext, tx: Tx, o: OrderRow, toClient: num
         to,
         amount,
         kind,
-        idempotencyKey: `order:${o.id}:${kind}`,
+        idempotencyKey: escrowKey(o, kind),
         reference: ref(o),
         metadata: meta(o),
       });

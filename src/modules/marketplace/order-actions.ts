@@ -24,15 +24,16 @@ export const payOrder = (ctx: AppContext, p: Principal, id: number) =>
   withOrder(ctx, p, id, "pay", (tx, o, now) => {
     const price = o.price;
     if (price == null) throw conflict("the order has no price yet", { status: o.status });
+    const round = o.paymentRound + 1;
     const row = transition(ctx, tx, o, {
       action: "pay",
       actorId: p.user.id,
-      set: { paymentMethod: "wallet", escrowAmount: price, paidAt: now },
-      payload: { amount: price, currency: o.currency, payment_method: "wallet" },
+      set: { paymentMethod: "wallet", escrowAmount: price, paidAt: now, paymentRound: round },
+      payload: { amount: price, currency: o.currency, payment_method: "wallet", payment_round: round },
     });
-    // After the status check (a second pay is invalid_transition, not a second hold); a 402 here
-    // rolls the whole transaction back.
-    holdEscrow(ctx, tx, o, price);
+    // After the status check (a second pay is invalid_transition, not a second hold), keyed by the
+    // new round; a 402 here rolls the whole transaction back.
+    holdEscrow(ctx, tx, row, price);
     return row;
   });
 
@@ -244,8 +245,18 @@ export function autoAccept(ctx: AppContext, id: number) {
 }
 
 /**
+ * A completed or cancelled order that was paid from the wallet: its escrow was released, split or
+ * refunded, so its money has moved for good and its status is final.
+ */
+export const isSettled = (o: OrderRow) =>
+  (o.status === "completed" || o.status === "cancelled") &&
+  (o.paymentMethod === "wallet" || o.paymentRound > 0);
+
+/**
  * Admin override of an order's status (seed 001 set-status), audited. It moves no money, so an
- * order holding escrow stays among the statuses that may hold it: /resolve settles money.
+ * order holding escrow stays among the statuses that may hold it (/resolve settles money), and a
+ * settled order is never reopened: paying it again would hold money that its settled ledger legs
+ * no longer account for.
  */
 export function adminSetStatus(
   ctx: AppContext,
@@ -262,6 +273,12 @@ export function adminSetStatus(
           from: o.status,
           to: body.status,
         });
+      }
+      if (isSettled(o)) {
+        throw conflict(
+          `the order's wallet payment was settled when it became ${o.status}; a settled order keeps its status`,
+          { status: o.status, payment_method: o.paymentMethod },
+        );
       }
       if (o.escrowAmount > 0 && !ESCROW_STATUSES.includes(body.status)) {
         throw conflict("the order holds escrow; settle it with POST /orders/{id}/resolve", {
