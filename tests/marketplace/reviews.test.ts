@@ -360,21 +360,39 @@ describe("GET /experts/{id}/reviews (public)", () => {
       id: r1.id,
       rating: 5,
       comment: "Excellent",
-      client: { id: client.id, username: client.username },
-      order: { id: orderId, title: expect.any(String) },
       created_at: "2026-11-22T10:00:00.000Z",
     });
-    const title = (t.ctx.sqlite.query("SELECT title FROM orders WHERE id = ?").get(orderId) as any).title;
-    expect(r.body.results[2].order.title).toBe(title);
 
     const f = await get(`/experts/${expert.id}/reviews?rating=3`);
     expect(f.body.count).toBe(1);
     expect(f.body.results.map((x: any) => x.id)).toEqual([r2.id]);
-    expect(f.body.results[0].client).toEqual({ id: other.id, username: other.username });
     expect(f.body.average_rating).toBe(4.33);
     expect(f.body.rating_distribution).toEqual(r.body.rating_distribution);
     const none = await get(`/experts/${expert.id}/reviews?rating=2`);
     expect(none.body).toMatchObject({ count: 0, results: [], next: null, previous: null });
+  });
+
+  test("neither the order's title nor the client's name is public; the expert's dashboard keeps them", async () => {
+    const title = "Thesis on a private family matter";
+    t.ctx.sqlite.query("UPDATE orders SET title = ? WHERE id = ?").run(title, orderId);
+    await post(`/orders/${orderId}/review-master`, { rating: 4, comment: "Fine" }, client.token);
+    for (const token of [undefined, stranger.token, support.token, client.token]) {
+      const r = await get(`/experts/${expert.id}/reviews`, token);
+      expect(r.status).toBe(200);
+      expect(r.body.results).toHaveLength(1);
+      expect(Object.keys(r.body.results[0]).sort()).toEqual(["comment", "created_at", "id", "rating"]);
+      const text = JSON.stringify(r.body);
+      expect(text).not.toContain(title);
+      expect(text).not.toContain(client.username!);
+    }
+    const own = await get("/experts/dashboard/reviews", expert.token);
+    expect(own.body.results[0]).toMatchObject({
+      client: { id: client.id, username: client.username },
+      order: { id: orderId, title },
+    });
+    // The order's participants still see who wrote what.
+    const both = await get(`/orders/${orderId}/reviews`, client.token);
+    expect(both.body.results[0].author).toEqual({ id: client.id, username: client.username });
   });
 
   test("paginates 10 a page by default, links keep the filter", async () => {

@@ -5,8 +5,8 @@ import { MP } from "./permissions";
 import {
   ClientReviewBody,
   ExpertReviewBody,
-  ExpertReviewPage,
   ExpertReviewsQuery,
+  PublicExpertReviewPage,
   ReviewSchema,
 } from "./review-schemas";
 import { listOrderReviews, publicExpertReviews, reviewClient, reviewExpert } from "./reviews";
@@ -18,8 +18,9 @@ const expertReviewsRoute = createRoute({
   path: "/experts/{id}/reviews",
   tags,
   summary: "An expert's published reviews with average and distribution (public)",
+  description: "Rating, comment and date of each review; the order and the client are not shown.",
   request: { params: IdParam, query: ExpertReviewsQuery },
-  responses: { 200: json(ExpertReviewPage), ...errors(404) },
+  responses: { 200: json(PublicExpertReviewPage), ...errors(404) },
 });
 
 /** Two-way reviews of completed orders (seed 001) and an expert's public reviews (seed 000). */

@@ -94,17 +94,26 @@ export const ExpertReviewSchema = z
   .openapi("ExpertReview");
 export type ExpertReview = z.infer<typeof ExpertReviewSchema>;
 
-/** Seed 000's reviews response: the page, plus the average and distribution over every published review. */
-export const ExpertReviewPage = z
-  .object({
+/** A review as anyone may see it: no order title, no client. */
+export const PublicExpertReviewSchema = ExpertReviewSchema.omit({ client: true, order: true }).openapi(
+  "PublicExpertReview",
+);
+export type PublicExpertReview = z.infer<typeof PublicExpertReviewSchema>;
+
+const reviewPage = <T extends z.ZodType>(item: T) =>
+  z.object({
     count: z.number().int(),
     next: z.string().nullable(),
     previous: z.string().nullable(),
     average_rating: z.number().nullable(),
     rating_distribution: RatingDistribution,
-    results: z.array(ExpertReviewSchema),
-  })
-  .openapi("ExpertReviewPage");
+    results: z.array(item),
+  });
+
+/** Seed 000's reviews response: the page, plus the average and distribution over every published review. */
+export const ExpertReviewPage = reviewPage(ExpertReviewSchema).openapi("ExpertReviewPage");
+/** The same page for the public: each review without the order and the client who wrote it. */
+export const PublicExpertReviewPage = reviewPage(PublicExpertReviewSchema).openapi("PublicExpertReviewPage");
 
 export const ExpertReviewsQuery = PageQuery.extend({
   page_size: PageQuery.shape.page_size.removeDefault().default(10),

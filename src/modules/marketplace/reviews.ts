@@ -15,6 +15,7 @@ import type {
   ClientReviewInput,
   ExpertReview,
   ExpertReviewInput,
+  PublicExpertReview,
   RatingDistribution,
   Review,
   ReviewFlag,
@@ -220,7 +221,11 @@ export function listExpertReviews(
   };
 }
 
-/** The public reviews of a user who is (or was approved as) an expert; 404 for anyone else. */
+/**
+ * The public reviews of a user who is (or was approved as) an expert; 404 for anyone else. The
+ * order's title and the client's name stay with the participants and staff: the public sees the
+ * rating, the comment and the date.
+ */
 export function publicExpertReviews(
   ctx: AppContext,
   expertId: number,
@@ -234,5 +239,7 @@ export function publicExpertReviews(
     .where(eq(users.id, expertId))
     .get();
   if (!u || (u.role !== "expert" && u.profile == null)) throw notFound("expert");
-  return listExpertReviews(ctx.db, expertId, q, url);
+  const page = listExpertReviews(ctx.db, expertId, q, url);
+  const results: PublicExpertReview[] = page.results.map(({ client: _c, order: _o, ...r }) => r);
+  return { ...page, results };
 }
