@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { principalOf } from "../../http/auth";
+import { securedOptionalBody } from "../../lib/empty-json";
 import { createRouter, errors, IdParam, json, jsonBody, optionalJsonBody, secured } from "../../lib/openapi";
 import { deleteMessage, listMessages, markRead, sendMessage, unreadSummary } from "./chat";
 import {
@@ -76,7 +77,7 @@ export const chatRoutes = createRouter()
       path: "/orders/{id}/read",
       tags,
       summary: "Move your read marker (default: to the latest message); it never moves back",
-      ...secured(MP.messagesRead),
+      ...securedOptionalBody(MP.messagesRead),
       request: { params: IdParam, ...optionalJsonBody(ReadBody) },
       responses: { 200: json(ReadStateSchema), ...errors(401, 403, 404) },
     }),
