@@ -14,8 +14,8 @@ import { callerKey } from "./http/caller";
 import { clientIpOf } from "./http/client-ip";
 import { onError, onNotFound } from "./http/errors";
 import { idempotency } from "./http/idempotency";
+import { jsonBodyGuard } from "./http/json-body";
 import { metricsGuard } from "./http/metrics-guard";
-import { rejectNul } from "./http/nul-guard";
 import { finishOpenApiDocument } from "./http/openapi-doc";
 import { settingRateLimit } from "./http/rate-limit";
 import type { AppEnv } from "./http/types";
@@ -129,7 +129,7 @@ export function createApp(ctx: AppContext) {
   registerBusinessMetrics(registry, ctx);
   app.get("/metrics", metricsGuard(ctx.env.METRICS_TOKEN), printMetrics);
 
-  app.use("/api/*", bodyLimits(ctx.env), rejectNul(), identify());
+  app.use("/api/*", bodyLimits(ctx.env), jsonBodyGuard(), identify());
   // Brute force is guarded by failed logins (login-guard.ts), not by counting every /auth call:
   // refreshes get their own looser budget, and only calls that create accounts or send mail share
   // RATE_LIMIT_AUTH per IP.

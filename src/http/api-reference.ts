@@ -11,13 +11,16 @@ export const SCALAR_BUNDLE_ROUTE = "/docs/scalar.js";
 // The version in the URL lets browsers keep the bundle for a year and still see an upgrade.
 const bundleUrl = `${SCALAR_BUNDLE_ROUTE}?v=${scalarPackage.version}`;
 
-/** The API reference page: Scalar from souk itself, no fonts, telemetry or CDN from outside. */
+/** The API reference page: Scalar from souk itself, with no fonts, telemetry or CDN from outside. */
 export const apiReferencePage = Scalar({
   url: "/openapi.json",
   pageTitle: "souk API",
   cdn: bundleUrl,
   withDefaultFonts: false,
   telemetry: false,
+  // Scalar's hosted extras (AI agent, SDK generation, config sharing) need its cloud: left out.
+  agent: { disabled: true },
+  showDeveloperTools: "never",
 });
 
 type Bundle = { raw: Uint8Array<ArrayBuffer>; gzip: Uint8Array<ArrayBuffer> };

@@ -93,6 +93,33 @@ describe("NUL bytes", () => {
   });
 });
 
+describe("an empty JSON body reads as {} on every route", () => {
+  test("refresh and logout by cookie with content-type: application/json and no bytes", async () => {
+    const t = makeTestApp();
+    const reg = await t.call("POST", "/api/v1/auth/register", {
+      body: { email: "ann@test.local", password: "correct-horse" },
+    });
+    const headers = { "content-type": "application/json", cookie: `refresh_token=${reg.body.refresh_token}` };
+    const r = await t.call("POST", "/api/v1/auth/refresh", { raw: "", headers });
+    expect(r.status).toBe(200);
+    const out = await t.call("POST", "/api/v1/auth/logout", {
+      raw: " ",
+      headers: { ...headers, cookie: `refresh_token=${r.body.refresh_token}` },
+    });
+    expect(out.status).toBe(204);
+  });
+
+  test("a route with required fields names them instead of answering malformed JSON", async () => {
+    const t = makeTestApp();
+    const r = await t.call("POST", "/api/v1/auth/login", {
+      raw: "",
+      headers: { "content-type": "application/json" },
+    });
+    const e = expectError(r, 400, "validation_failed");
+    expect(e.details.issues.map((i: { path: string }) => i.path)).toContain("json.login");
+  });
+});
+
 describe("/metrics", () => {
   test("business figures are exported as souk_* metrics", async () => {
     const t = makeTestApp();

@@ -1,6 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
 import { principalOf } from "../../http/auth";
-import { securedOptionalBody } from "../../lib/empty-json";
 import { createRouter, errors, IdParam, json, jsonBody, optionalJsonBody, secured } from "../../lib/openapi";
 import { deleteMessage, listMessages, markRead, sendMessage, unreadSummary } from "./chat";
 import {
@@ -77,7 +76,7 @@ export const chatRoutes = createRouter()
       path: "/orders/{id}/read",
       tags,
       summary: "Move your read marker (default: to the latest message); it never moves back",
-      ...securedOptionalBody(MP.messagesRead),
+      ...secured(MP.messagesRead),
       request: { params: IdParam, ...optionalJsonBody(ReadBody) },
       responses: { 200: json(ReadStateSchema), ...errors(401, 403, 404) },
     }),

@@ -2,7 +2,6 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { principalOf } from "../../http/auth";
 import type { AppEnv } from "../../http/types";
-import { securedOptionalBody } from "../../lib/empty-json";
 import { validation } from "../../lib/errors";
 import { fileResponse, multipartBody, readUpload, UPLOAD_TYPES } from "../../lib/files";
 import {
@@ -82,7 +81,7 @@ const adminAction = <B extends z.ZodType, R extends z.ZodType>(
     path,
     tags: adminTags,
     summary,
-    ...securedOptionalBody(permission),
+    ...secured(permission),
     request: { params: IdParam, ...optionalJsonBody(body) },
     responses: { 200: json(result), ...errors(401, 403, 404, ...extraErrors) },
   });
@@ -99,7 +98,7 @@ export const expertRoutes = createRouter()
       path: "/experts/applications",
       tags,
       summary: "Apply to become an expert (409 while one is pending or once an expert)",
-      ...securedOptionalBody(MP.expertsApply),
+      ...secured(MP.expertsApply),
       request: optionalJsonBody(ApplicationBody),
       responses: { 201: json(ApplicationSchema, "Created"), ...errors(401, 403, 409) },
     }),

@@ -2,7 +2,6 @@ import { createRoute } from "@hono/zod-openapi";
 import { and, desc, eq, isNotNull, isNull, type SQL } from "drizzle-orm";
 import { orders } from "../../db/schema";
 import { principalOf } from "../../http/auth";
-import { securedOptionalBody } from "../../lib/empty-json";
 import { createRouter, errors, IdParam, json, jsonBody, optionalJsonBody, secured } from "../../lib/openapi";
 import { page, pageOf, pageSchema } from "../../lib/pagination";
 import { actorOf } from "../accounts/admin-routes";
@@ -52,7 +51,7 @@ export const orderAdminRoutes = createRouter()
       path: "/admin/orders/{id}/confirm-payment",
       tags,
       summary: "Confirm a manual payment as an admin (audited)",
-      ...securedOptionalBody(MP.ordersManage),
+      ...secured(MP.ordersManage),
       request: { params: IdParam, ...optionalJsonBody(TakeBody) },
       responses: { 200: json(OrderSchema), ...errors(401, 403, 404, 409) },
     }),

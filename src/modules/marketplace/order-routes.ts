@@ -4,7 +4,6 @@ import type { Context } from "hono";
 import { files } from "../../db/schema";
 import { principalOf } from "../../http/auth";
 import type { AppEnv } from "../../http/types";
-import { securedOptionalBody } from "../../lib/empty-json";
 import { notFound } from "../../lib/errors";
 import { fileResponse, multipartBody, readUpload } from "../../lib/files";
 import {
@@ -87,7 +86,7 @@ const actionRoute = <T extends z.ZodType>(
     summary,
     ...(opts.required
       ? secured(opts.permission ?? MP.ordersWrite)
-      : securedOptionalBody(opts.permission ?? MP.ordersWrite)),
+      : secured(opts.permission ?? MP.ordersWrite)),
     request: { params: IdParam, ...(opts.required ? jsonBody(body) : optionalJsonBody(body)) },
     responses: { 200: json(OrderSchema), ...errors(401, 403, 404, 409, ...(opts.extra ?? [])) },
   });
