@@ -1,6 +1,6 @@
 import { faker } from "@faker-js/faker";
 import type { AppContext } from "./context";
-import { packages, ROLES } from "./db/schema";
+import { packages, ROLES, type Role } from "./db/schema";
 import { insertUser } from "./modules/accounts/service";
 import { type CatalogKind, ensureCatalogEntry } from "./modules/marketplace/catalog";
 import { ensureVerifiedExpert } from "./modules/marketplace/experts";
@@ -53,14 +53,47 @@ const DEMO_SPECIALIZATIONS: Record<string, string[]> = {
   expert_3: ["Economics", "History"],
 };
 
+export const DEMO_PASSWORD = "demo-password";
+const DEMO_DOMAIN = "demo.souk.local";
+
+/** Demo users are `<role>_<n>` with the email `<username>@demo.souk.local`; anyone else is real. */
+const IS_DEMO_USER = `email IS NOT NULL AND username IS NOT NULL AND email = username || '@${DEMO_DOMAIN}'`;
+
+export type DemoLogin = { role: Role; username: string; email: string };
+
+/** Users the demo seed did not create (registered, bootstrapped, from Telegram, or renamed). */
+export function realUserCount(ctx: AppContext): number {
+  return ctx.sqlite
+    .query<{ n: number }, []>(`SELECT count(*) AS n FROM users WHERE NOT (${IS_DEMO_USER})`)
+    .get()!.n;
+}
+
+export function demoLogins(ctx: AppContext): DemoLogin[] {
+  return ctx.sqlite
+    .query<DemoLogin, []>(`SELECT role, username, email FROM users WHERE ${IS_DEMO_USER} ORDER BY id`)
+    .all();
+}
+
+/** seed --demo on a database with real users: demo accounts share a published password. */
+export class RealUsersPresent extends Error {
+  constructor(readonly count: number) {
+    super(
+      `refused: this database has ${count} user${count === 1 ? "" : "s"} not created by the demo seed, and ` +
+        `the demo accounts share a published password (${DEMO_PASSWORD}). Point DATA_DIR at a fresh ` +
+        "directory, or add the demo data anyway with --force",
+    );
+  }
+}
+
 /**
  * Demo data for a fresh install: users of every role (password "demo-password"), minute
  * packages, a catalog (subjects, work types, complexities) and demo experts with a profile and
  * verified specializations. Running it twice adds nothing: existing demo rows are left alone.
+ * A database with real users is refused (RealUsersPresent) unless `force`.
  */
-export async function seedDemo(ctx: AppContext) {
+export async function seedDemo(ctx: AppContext, opts: { force?: boolean } = {}) {
   faker.seed(42);
-  const passwordHash = await Bun.password.hash("demo-password", {
+  const passwordHash = await Bun.password.hash(DEMO_PASSWORD, {
     algorithm: "argon2id",
     memoryCost: ctx.env.PASSWORD_MEMORY_KIB,
     timeCost: ctx.env.PASSWORD_TIME_COST,
@@ -74,13 +107,16 @@ export async function seedDemo(ctx: AppContext) {
   const now = ctx.clock.now();
   ctx.db.transaction(
     (tx) => {
+      // In the transaction: a user registering meanwhile cannot slip past the check.
+      const real = realUserCount(ctx);
+      if (real && !opts.force) throw new RealUsersPresent(real);
       for (const role of ROLES) {
         for (let i = 0; i < (role === "client" ? 10 : 3); i++) {
           const username = `${role}_${i + 1}`;
           const exists = ctx.sqlite.query("SELECT 1 FROM users WHERE username = ?").get(username);
           if (exists) continue;
           insertUser(ctx, tx, {
-            email: `${username}@demo.souk.local`,
+            email: `${username}@${DEMO_DOMAIN}`,
             username,
             passwordHash,
             role,
@@ -131,5 +167,5 @@ export async function seedDemo(ctx: AppContext) {
     },
     { behavior: "immediate" },
   );
-  return { ...created, password: "demo-password" };
+  return { ...created, password: DEMO_PASSWORD, logins: demoLogins(ctx) };
 }

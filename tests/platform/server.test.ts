@@ -182,72 +182,8 @@ describe("graceful shutdown", () => {
   }, 30_000);
 });
 
+// The commands themselves (help, create-admin, seed, migrate, the serve banner): cli.test.ts.
 describe("souk CLI commands", () => {
-  test("migrate, create-admin and seed --demo succeed on a fresh DATA_DIR", async () => {
-    const dataDir = tempDataDir();
-    const env = baseEnv(dataDir);
-
-    const m = await run(["migrate"], env);
-    expect(m.stderr).toBe("");
-    expect(m.code).toBe(0);
-    expect(m.stdout).toContain("migrated");
-    const dbFile = join(dataDir, "souk.db");
-    expect(integrityOk(dbFile)).toBe("ok");
-    // Migrating again is a no-op.
-    expect((await run(["migrate"], env)).code).toBe(0);
-
-    const a = await run(
-      ["create-admin", "--email", "Root@Test.Local", "--password", "admin-password-1"],
-      env,
-    );
-    expect(a.stderr).toBe("");
-    expect(a.code).toBe(0);
-    expect(a.stdout).toContain("admin created");
-    expect(a.stdout).toContain("root@test.local");
-
-    // A second admin through the bootstrap command is refused with a one-line message.
-    const again = await run(
-      ["create-admin", "--email", "two@test.local", "--password", "admin-password-2"],
-      env,
-    );
-    expect(again.code).not.toBe(0);
-    expect(again.stderr.trim().split("\n")).toHaveLength(1);
-
-    const s = await run(["seed", "--demo"], env);
-    expect(s.stderr).toBe("");
-    expect(s.code).toBe(0);
-    const out = JSON.parse(s.stdout.trim()) as { users: Record<string, number> };
-    expect(out.users.client).toBeGreaterThan(0);
-
-    const db = new Database(dbFile, { readonly: true });
-    try {
-      const admins = db.query("SELECT email FROM users WHERE role = 'admin' ORDER BY id").all() as {
-        email: string;
-      }[];
-      expect(admins[0]).toEqual({ email: "root@test.local" });
-      const total = (db.query("SELECT count(*) AS n FROM users").get() as { n: number }).n;
-      expect(total).toBe(1 + Object.values(out.users).reduce((x, y) => x + y, 0));
-      expect((db.query("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check).toBe(
-        "ok",
-      );
-    } finally {
-      db.close();
-    }
-  }, 60_000);
-
-  test("create-admin without --password and seed without --demo fail with the usage", async () => {
-    const env = baseEnv(tempDataDir());
-    const a = await run(["create-admin", "--email", "x@test.local"], env);
-    expect(a.code).not.toBe(0);
-    expect(a.stderr).toContain("usage");
-    const s = await run(["seed"], env);
-    expect(s.code).not.toBe(0);
-    expect(s.stderr).toContain("--demo");
-    const u = await run(["frobnicate"], env);
-    expect(u.code).not.toBe(0);
-    expect(u.stderr).toContain("usage");
-  }, 30_000);
-
   test.each([
     ["PORT", "abc"],
     ["DATABASE_URL", "postgres://db/souk"],

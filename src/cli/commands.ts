@@ -1,0 +1,33 @@
+import type { CommandEntry } from "./command";
+
+/**
+ * Every CLI command, in the order the help lists them. A new command is a file in this folder
+ * (its usage, options and run, see defineCommand) and an entry here.
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: "serve",
+    summary: "serve the API (the default command); migrates the database first",
+    load: async () => (await import("./serve")).serve,
+  },
+  {
+    name: "migrate",
+    summary: "create or upgrade the database, then exit",
+    load: async () => (await import("./migrate")).migrate,
+  },
+  {
+    name: "seed",
+    summary: "add demo data: users of every role, packages, a catalog, experts (--demo)",
+    load: async () => (await import("./seed")).seed,
+  },
+  {
+    name: "create-admin",
+    summary: "create the first admin account (while none exists)",
+    load: async () => (await import("./create-admin")).createAdmin,
+  },
+  {
+    name: "healthcheck",
+    summary: "exit 0 if the running server answers /healthz, else 1",
+    load: async () => (await import("./healthcheck")).healthcheck,
+  },
+];

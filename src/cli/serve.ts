@@ -1,0 +1,71 @@
+import { createApp } from "../app";
+import { startCheckpointer } from "../db/checkpointer";
+import { serverBodyCeiling } from "../http/body-limit";
+import { SCHEDULES } from "../modules";
+import { needsBootstrap } from "../modules/accounts/service";
+import { Scheduler } from "../modules/platform/cron";
+import { listenUrl, serveBanner } from "./banner";
+import { cliEnv, defineCommand } from "./command";
+import { databaseLabel, openContext } from "./context";
+
+export const serve = defineCommand({
+  name: "serve",
+  usage: "",
+  description: [
+    "Migrates the database, then serves the API on HOST:PORT (default 0.0.0.0:3000) with the",
+    "interactive reference at /docs, the cron schedules and the job worker (CRON_ENABLED).",
+    "SIGTERM or SIGINT stops it gracefully: requests in flight and the running job finish.",
+    "Settings come from environment variables (PORT, HOST, DATA_DIR, …): see the README.",
+  ].join("\n"),
+  options: {},
+  async run(_v, entry) {
+    const t0 = performance.now();
+    const e = cliEnv();
+    const ctx = openContext(e);
+    const app = createApp(ctx);
+    const server = Bun.serve({
+      port: e.PORT,
+      hostname: e.HOST,
+      fetch: app.fetch,
+      maxRequestBodySize: serverBodyCeiling(e),
+    });
+    // After listen, so the worker thread's start-up is not in the cold start.
+    const checkpointer = startCheckpointer(ctx.sqlite, ctx.logger, { workerUrl: entry.workerUrl });
+    const scheduler = new Scheduler(SCHEDULES);
+    if (e.CRON_ENABLED) {
+      ctx.jobs.start(ctx);
+      scheduler.start(ctx);
+    }
+    ctx.logger.info(
+      { port: server.port, host: e.HOST, boot_ms: Math.round(performance.now() - t0) },
+      "souk listening",
+    );
+    if (e.LOG_LEVEL !== "silent") {
+      const banner = serveBanner({
+        url: listenUrl(e.HOST, server.port as number),
+        host: e.HOST,
+        database: databaseLabel(e),
+        needsBootstrap: needsBootstrap(ctx),
+        invocation: entry.invocation,
+      });
+      console.log(banner);
+    }
+
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      ctx.logger.info({ signal }, "shutting down");
+      scheduler.stop();
+      await server.stop(); // stop accepting; in-flight requests finish
+      await ctx.jobs.stop(); // the running job finishes
+      checkpointer?.stop();
+      ctx.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      ctx.sqlite.close();
+      process.exit(0);
+    };
+    process.on("SIGTERM", () => void shutdown("SIGTERM"));
+    process.on("SIGINT", () => void shutdown("SIGINT"));
+    return "running";
+  },
+});
