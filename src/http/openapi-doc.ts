@@ -147,9 +147,13 @@ export function finishOpenApiDocument<T extends object>(
     if (other) throw new Error(`operationId ${op.operationId} of ${method} ${path} is also ${other}'s`);
     seen.set(op.operationId, `${method} ${path}`);
     for (const t of op.tags ?? []) usedTags.add(t);
-
+    // Routes that guard themselves without secured() still say which permission they need.
     const permission = op["x-permission"] ?? REQUIRES_RE.exec(op.description ?? "")?.[1];
     if (op.security?.length && permission) op["x-permission"] = permission;
+  }
+
+  for (const { method, path, op } of ops) {
+    const permission = op["x-permission"];
     const params = [...(op.parameters ?? [])];
     if (method === "post") params.push(ref("parameters", "IdempotencyKey"));
     if (op.security?.length && permission && actAsAllows(permission)) {

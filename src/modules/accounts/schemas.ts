@@ -58,11 +58,15 @@ export const AuthResult = z
 
 export const RegisterBody = z
   .strictObject({ email: Email, password: Password, username: Username.optional() })
-  .openapi("RegisterBody");
+  .openapi("RegisterBody", {
+    example: { email: "ada@example.com", password: "correct horse battery", username: "ada" },
+  });
 export const LoginBody = z
   .strictObject({ login: z.string().min(1).max(254), password: z.string().min(1).max(128) })
-  .openapi("LoginBody");
-export const RefreshBody = z.strictObject({ refresh_token: z.string().min(1).max(200).optional() });
+  .openapi("LoginBody", { example: { login: "ada@example.com", password: "correct horse battery" } });
+export const RefreshBody = z
+  .strictObject({ refresh_token: z.string().min(1).max(200).optional() })
+  .openapi({ example: { refresh_token: "rt_3q2Zs0k9Vd1mXgQe8yNwUu5cLh7RbTfA" } });
 
 export const TelegramBody = z
   .union([
@@ -97,11 +101,20 @@ export const PatchMeBody = z
       .nullable()
       .optional(),
   })
-  .openapi("PatchMeBody");
+  .openapi("PatchMeBody", {
+    example: {
+      first_name: "Ada",
+      last_name: "Lovelace",
+      bio: "Analyst; notes on engines",
+      experience_years: 7,
+    },
+  });
 
 export const ApiKeyBody = z
   .strictObject({ name: z.string().min(1).max(100), scopes: z.array(Permission).min(1).max(50) })
-  .openapi("ApiKeyBody");
+  .openapi("ApiKeyBody", {
+    example: { name: "transcription worker", scopes: ["usage:write", "balance:read"] },
+  });
 export const ApiKeySchema = z
   .object({
     id: z.number().int(),
@@ -122,15 +135,21 @@ export const BotUserBody = z
     first_name: z.string().max(256).optional(),
     last_name: z.string().max(256).optional(),
   })
-  .openapi("BotUserBody");
+  .openapi("BotUserBody", {
+    example: { telegram_id: 123456789, username: "ada_l", first_name: "Ada", last_name: "Lovelace" },
+  });
 
 export const UsersQuery = z.object({
   role: z.enum(ROLES).optional(),
   q: z.string().max(100).optional(),
   is_banned: z.enum(["true", "false"]).optional(),
 });
-export const BanBody = z.strictObject({ reason: z.string().max(500).optional() });
-export const RoleBody = z.strictObject({
-  role: z.enum(ROLES),
-  granted_permissions: z.array(Permission).max(100).optional(),
-});
+export const BanBody = z
+  .strictObject({ reason: z.string().max(500).optional() })
+  .openapi({ example: { reason: "Payment fraud" } });
+export const RoleBody = z
+  .strictObject({
+    role: z.enum(ROLES),
+    granted_permissions: z.array(Permission).max(100).optional(),
+  })
+  .openapi({ example: { role: "support", granted_permissions: ["purchases:read_all"] } });

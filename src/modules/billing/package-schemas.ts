@@ -49,7 +49,17 @@ export const PackageCreateBody = z
     description: Description.nullable().optional(),
     sort_order: SortOrder.optional(),
   })
-  .openapi("PackageCreateBody");
+  .openapi("PackageCreateBody", {
+    example: {
+      name: "Starter: 60 minutes",
+      seconds: 3600,
+      price: 49000,
+      currency: "RUB",
+      validity_days: 30,
+      description: "An hour of transcription, valid for a month",
+      sort_order: 10,
+    },
+  });
 export type PackageCreate = z.infer<typeof PackageCreateBody>;
 
 export const PackagePatchBody = z
@@ -65,7 +75,7 @@ export const PackagePatchBody = z
     is_active: z.boolean().optional(),
   })
   .refine(nonEmpty, NON_EMPTY)
-  .openapi("PackagePatchBody");
+  .openapi("PackagePatchBody", { example: { price: 45000, is_active: true } });
 export type PackagePatch = z.infer<typeof PackagePatchBody>;
 
 export const ActiveQuery = z.object({ is_active: z.enum(["true", "false"]).optional() });
@@ -113,6 +123,7 @@ export const PromoCreateBody = z
     per_user_limit: Count.default(1),
   })
   .openapi("PromoCodeCreateBody", {
+    example: { code: "SPRING20", percent_off: 20, valid_until: "2030-06-30T23:59:59Z", max_redemptions: 500 },
     description:
       "Exactly one of percent_off and amount_off; amount_off (minor units) needs currency. Codes are stored upper-case.",
   });
@@ -198,6 +209,7 @@ export const MinutesBody = z
     validity_days: ValidityDays.default(30),
   })
   .openapi("MinutesAdjustBody", {
+    example: { seconds: 1800, reason: "Compensation for the outage of 1 June", validity_days: 30 },
     description:
       "A positive amount creates a grant valid validity_days; a negative one takes seconds back from the user's grants in spend order (402 if fewer are free).",
   });

@@ -16,7 +16,14 @@ export const UsageBody = z
     occurred_at: z.iso.datetime().optional(),
     hold_id: z.number().int().positive().optional(),
   })
-  .openapi("UsageRecordBody");
+  .openapi("UsageRecordBody", {
+    example: {
+      id: "call-7f3a9c",
+      seconds: 95,
+      service: "transcription",
+      occurred_at: "2030-06-01T10:15:00Z",
+    },
+  });
 
 export const UsageResultSchema = z
   .object({
@@ -30,7 +37,15 @@ export const UsageResultSchema = z
 
 export const BatchBody = z
   .strictObject({ events: z.array(z.unknown()).min(1).max(100) })
-  .openapi("UsageBatchBody", { description: "Up to 100 usage records, each shaped like UsageRecordBody" });
+  .openapi("UsageBatchBody", {
+    description: "Up to 100 usage records, each shaped like UsageRecordBody",
+    example: {
+      events: [
+        { id: "call-7f3a9c", seconds: 95, service: "transcription" },
+        { id: "call-7f3a9d", seconds: 40, service: "transcription" },
+      ],
+    },
+  });
 
 const ItemError = z.object({
   code: z.string(),
@@ -62,7 +77,7 @@ export const HoldBody = z
       .max(7 * 24 * 3600),
     ttl_seconds: z.number().int().min(10).max(86400).optional(),
   })
-  .openapi("HoldBody");
+  .openapi("HoldBody", { example: { seconds: 600, ttl_seconds: 900 } });
 
 export const HoldSchema = z
   .object({

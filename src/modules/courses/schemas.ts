@@ -20,7 +20,15 @@ export const CourseCreateBody = z
     price: Price.default(0),
     currency: Currency.default("RUB"),
   })
-  .openapi("CourseCreateBody", { description: "A new course starts as a draft. Price in minor units." });
+  .openapi("CourseCreateBody", {
+    description: "A new course starts as a draft. Price in minor units.",
+    example: {
+      title: "Eigenvalues in a week",
+      description: "Seven short lessons",
+      price: 99000,
+      currency: "RUB",
+    },
+  });
 export type CourseCreate = z.infer<typeof CourseCreateBody>;
 
 export const CoursePatchBody = z
@@ -41,6 +49,7 @@ export const ProgressBody = z
   .strictObject({ progress: z.number().int("whole percent").min(0).max(100) })
   .openapi("CourseProgressBody", {
     description: "Percent done, 0-100. It never goes down (409); 100 completes the enrollment.",
+    example: { progress: 40 },
   });
 
 export const RateBody = z
@@ -48,7 +57,10 @@ export const RateBody = z
     rating: z.number().int().min(1).max(5),
     review: z.string().trim().max(5000).nullable().optional(),
   })
-  .openapi("CourseRateBody", { description: "One rating per enrolled learner (a second one is 409)." });
+  .openapi("CourseRateBody", {
+    description: "One rating per enrolled learner (a second one is 409).",
+    example: { rating: 5, review: "Clear and to the point" },
+  });
 export type RateInput = z.infer<typeof RateBody>;
 
 // ---------- queries ----------

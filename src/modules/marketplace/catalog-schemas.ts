@@ -26,7 +26,10 @@ export const CatalogCreateBody = z
     description: Description.nullable().optional(),
     sort_order: SortOrder.optional(),
   })
-  .openapi("CatalogCreateBody", { description: "Names are unique within one catalog (409 otherwise)." });
+  .openapi("CatalogCreateBody", {
+    description: "Names are unique within one catalog (409 otherwise).",
+    example: { name: "Linear algebra", description: "Matrices, vector spaces, eigenvalues", sort_order: 10 },
+  });
 export type CatalogCreate = z.infer<typeof CatalogCreateBody>;
 
 export const CatalogPatchBody = z
@@ -38,7 +41,7 @@ export const CatalogPatchBody = z
     is_active: z.boolean().optional(),
   })
   .refine((o) => Object.keys(o).length > 0, { message: "send at least one field to change" })
-  .openapi("CatalogPatchBody");
+  .openapi("CatalogPatchBody", { example: { sort_order: 20, is_active: true } });
 export type CatalogPatch = z.infer<typeof CatalogPatchBody>;
 
 export const CatalogActiveQuery = z.object({ is_active: z.enum(["true", "false"]).optional() });

@@ -38,7 +38,7 @@ export const MessageBody = z
   .strictObject({
     body: z.string().trim().min(1, "must not be empty").max(MESSAGE_MAX_CHARS),
   })
-  .openapi("OrderMessageBody");
+  .openapi("OrderMessageBody", { example: { body: "Problem 4 is done; sending the rest tonight." } });
 export type MessageInput = z.infer<typeof MessageBody>;
 
 export const ReadBody = z
@@ -46,7 +46,7 @@ export const ReadBody = z
     /** Read up to this message; absent: the order's latest message. */
     message_id: z.number().int().positive().optional(),
   })
-  .openapi("ChatReadBody");
+  .openapi("ChatReadBody", { example: { message_id: 42 } });
 export type ReadInput = z.infer<typeof ReadBody>;
 
 export const ReadStateSchema = z

@@ -27,6 +27,12 @@ export const ApplicationBody = z
   })
   .openapi("ExpertApplicationBody", {
     description: "Every field is optional; on approval the given ones are copied into the user's profile.",
+    example: {
+      bio: "Maths tutor; ten years of university teaching",
+      experience_years: 10,
+      education: "MSc Applied Mathematics",
+      skills: "linear algebra, calculus, statistics",
+    },
   });
 export type ApplicationInput = z.infer<typeof ApplicationBody>;
 
@@ -100,7 +106,7 @@ export const VerifiedQuery = z.object({ verified: BoolQuery });
 
 export const SpecializationBody = z
   .strictObject({ subject_id: z.number().int().positive() })
-  .openapi("ExpertSpecializationBody");
+  .openapi("ExpertSpecializationBody", { example: { subject_id: 1 } });
 
 export const SpecializationSchema = z
   .object({

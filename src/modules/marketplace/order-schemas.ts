@@ -25,20 +25,39 @@ export const OrderCreateBody = z
       .max(24 * 60)
       .optional(),
   })
-  .openapi("OrderCreate");
+  .openapi("OrderCreate", {
+    example: {
+      title: "Linear algebra: problem set 3",
+      description: "Twelve problems on eigenvalues; worked solutions, please.",
+      subject_id: 1,
+      work_type_id: 1,
+      deadline: "2030-07-01T18:00:00+03:00",
+      budget: 150000,
+      currency: "RUB",
+      kind: "work",
+    },
+  });
 export type OrderCreate = z.infer<typeof OrderCreateBody>;
 
-export const SetPriceBody = z.strictObject({ price: Money.refine((v) => v > 0, "must be positive") });
+export const SetPriceBody = z
+  .strictObject({ price: Money.refine((v) => v > 0, "must be positive") })
+  .openapi({ example: { price: 120000 } });
 export const ReasonBody = z.strictObject({ reason: Reason.optional() });
-export const DisputeBody = z.strictObject({ reason: Reason });
+export const DisputeBody = z
+  .strictObject({ reason: Reason })
+  .openapi({ example: { reason: "The solutions to problems 7-12 are missing" } });
 export const MarkPaidBody = z.strictObject({ note: Reason.optional() });
-export const ResolveBody = z.strictObject({
-  outcome: z.enum(["refund", "release", "split"]),
-  client_amount: Money.optional(),
-  note: Reason.optional(),
-});
+export const ResolveBody = z
+  .strictObject({
+    outcome: z.enum(["refund", "release", "split"]),
+    client_amount: Money.optional(),
+    note: Reason.optional(),
+  })
+  .openapi({ example: { outcome: "split", client_amount: 60000, note: "Half of the work was delivered" } });
 export type ResolveBody = z.infer<typeof ResolveBody>;
-export const SetStatusBody = z.strictObject({ status: z.enum(ORDER_STATUSES), reason: Reason });
+export const SetStatusBody = z
+  .strictObject({ status: z.enum(ORDER_STATUSES), reason: Reason })
+  .openapi({ example: { status: "cancelled", reason: "Duplicate order, confirmed with the client" } });
 export const TakeBody = z.strictObject({});
 
 export const OrderListQuery = PageQuery.extend({

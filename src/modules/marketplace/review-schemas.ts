@@ -36,7 +36,7 @@ const Comment = z
 
 export const ExpertReviewBody = z
   .strictObject({ rating: Rating, comment: Comment })
-  .openapi("ExpertReviewBody");
+  .openapi("ExpertReviewBody", { example: { rating: 5, comment: "Fast, careful, explained every step" } });
 export type ExpertReviewInput = z.infer<typeof ExpertReviewBody>;
 
 export const ClientReviewBody = z
@@ -49,7 +49,13 @@ export const ClientReviewBody = z
       .refine((f) => new Set(f).size === f.length, "flags must not repeat")
       .optional(),
   })
-  .openapi("ClientReviewBody");
+  .openapi("ClientReviewBody", {
+    example: {
+      rating: 4,
+      comment: "Clear task, paid on time",
+      flags: ["clear_requirements", "prompt_payment"],
+    },
+  });
 export type ClientReviewInput = z.infer<typeof ClientReviewBody>;
 
 const UserRef = z.object({ id: z.number().int(), username: z.string().nullable() });

@@ -12,7 +12,7 @@ export const PurchaseBody = z
     provider: z.enum(PROVIDERS).openapi({ description: "`demo` only where DEMO_PAYMENTS is on" }),
     promo_code: z.string().trim().min(1).max(64).optional().openapi({ example: "SPRING20" }),
   })
-  .openapi("PurchaseBody");
+  .openapi("PurchaseBody", { example: { package_id: 1, provider: "stripe", promo_code: "SPRING20" } });
 
 export const TopupBody = z
   .strictObject({
@@ -27,7 +27,7 @@ export const TopupBody = z
       .enum(["stripe", "yookassa", "demo"])
       .openapi({ description: "`demo` only where DEMO_PAYMENTS is on" }),
   })
-  .openapi("TopupBody");
+  .openapi("TopupBody", { example: { amount: 50000, currency: "RUB", provider: "yookassa" } });
 
 export const PurchaseSchema = z
   .object({
@@ -62,7 +62,7 @@ export const RefundBody = z
         "false (default): the whole amount paid, the grant revoked. true: floor(amount * remaining_seconds / total_seconds), the grant expired now.",
     }),
   })
-  .openapi("RefundBody");
+  .openapi("RefundBody", { example: { reason: "Charged twice for the same package", prorate: false } });
 
 export const RefundResult = PurchaseSchema.extend({
   refund: z.object({
