@@ -68,6 +68,7 @@ export const actAsAllows = (permission: string) =>
 
 const ref = (kind: string, name: string) => ({ $ref: `#/components/${kind}/${name}` });
 
+// No examples on these optional headers: the reference would put them into every code sample.
 const PARAMETERS = {
   IdempotencyKey: {
     name: "Idempotency-Key",
@@ -76,7 +77,6 @@ const PARAMETERS = {
     description:
       "Makes a retry safe. The first answer is kept for 24 hours per credential and replayed, with `Idempotent-Replayed: true`, for the same key and body; the same key with another body, or while the first request still runs, is 409 `idempotency_conflict`. On `/auth/*` the key is checked but the answer is not kept: tokens are never replayed.",
     schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x21-\\x7E]+$" },
-    example: "7b0f5c1e-2f7d-4a53-9d8e-3c1f0e6a9b42",
   },
   ActAsTelegramId: {
     name: "X-Act-As-Telegram-Id",
@@ -85,7 +85,6 @@ const PARAMETERS = {
     description:
       "Only with an API key whose scopes and owner hold `bot:act_as`: run this request as the client or expert with this Telegram id, with that user's permissions (never API-key management). 404 when no user has the id, 403 for staff, partners or with any other credential.",
     schema: { type: "string", pattern: "^[1-9][0-9]{0,15}$" },
-    example: "123456789",
   },
 };
 
