@@ -26,6 +26,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./create-admin")).createAdmin,
   },
   {
+    name: "check",
+    summary: "check the books: ledger sums, negative balances, held money against escrow",
+    load: async () => (await import("./check")).check,
+  },
+  {
     name: "healthcheck",
     summary: "exit 0 if the running server answers /healthz, else 1",
     load: async () => (await import("./healthcheck")).healthcheck,

@@ -398,3 +398,23 @@ describe("banner (in process)", () => {
     expect(text).not.toContain("npm");
   });
 });
+
+describe("check", () => {
+  test("passes on a seeded database and exits 1 naming the failed check after a corruption", async () => {
+    const dataDir = tempDataDir();
+    expect((await run(["seed", "--demo"], baseEnv(dataDir))).code).toBe(0);
+    const ok = await run(["check"], baseEnv(dataDir));
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain("ok   held_equals_escrow");
+    expect(ok.stdout).toContain("all checks passed");
+    const db = new Database(join(dataDir, "souk.db"));
+    db.run(
+      "INSERT INTO ledger_accounts (owner_type, owner_id, kind, currency, balance, created_at) VALUES ('user', '999', 'held', 'RUB', 5, 0)",
+    );
+    db.close();
+    const bad = await run(["check"], baseEnv(dataDir));
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain("FAIL ledger_sums_to_zero");
+    expect(bad.stdout).toContain("some checks failed");
+  }, 60_000);
+});
