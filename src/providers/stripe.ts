@@ -103,7 +103,9 @@ export async function verifyStripeWebhook(
   const now = ctx.clock.now();
   try {
     // receivedAt is in milliseconds: the SDK divides it by 1000 before comparing with `t`.
-    await Stripe.webhooks.signature.verifyHeaderAsync(
+    const signature = Stripe.webhooks.signature;
+    if (!signature) throw new Error("the Stripe SDK has no signature helper");
+    await signature.verifyHeaderAsync(
       rawBody,
       signatureHeader,
       secret,
