@@ -190,7 +190,10 @@ describe("PATCH /admin/system/settings", () => {
     expect(ev).toMatchObject({ type: "settings.updated", actor_id: admin.id, subject_type: "settings" });
     expect(JSON.parse(String(ev.payload))).toEqual({ mode: "patch", values: { MAX_ORDER_RETRIES: 3 } });
 
-    await t.call("PUT", BASE, { token: admin.token, body: { ...t.ctx.settings.all(), MAX_ORDER_RETRIES: 4 } });
+    await t.call("PUT", BASE, {
+      token: admin.token,
+      body: { ...t.ctx.settings.all(), MAX_ORDER_RETRIES: 4 },
+    });
     expect(countRows("audit_log")).toBe(audits + 2);
     expect(countRows("events", "type = 'settings.updated'")).toBe(2);
   });

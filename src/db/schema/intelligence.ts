@@ -74,7 +74,9 @@ export const attentionItems = sqliteTable(
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     reason: text("reason").notNull(),
-    status: text("status", { enum: ["open", "resolved"] }).notNull().default("open"),
+    status: text("status", { enum: ["open", "resolved"] })
+      .notNull()
+      .default("open"),
     ruleId: integer("rule_id").references(() => rules.id),
     eventId: integer("event_id"),
     subjectType: text("subject_type"),
