@@ -21,8 +21,8 @@ import { settingRateLimit } from "./http/rate-limit";
 import type { AppEnv } from "./http/types";
 import { validationHook } from "./lib/openapi";
 import { MODULE_ROUTERS } from "./modules";
-import { health } from "./modules/platform/health";
-import { registerBusinessMetrics } from "./modules/platform/metrics";
+import { health } from "./modules/platform/system/health";
+import { registerBusinessMetrics } from "./modules/platform/system/metrics";
 
 /**
  * Canonical routes live under /api/v1; seed 001's contract is served under /api by mapping

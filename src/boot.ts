@@ -8,8 +8,8 @@ import type { Env } from "./env";
 import { randomToken } from "./lib/crypto";
 import { type Clock, systemClock } from "./lib/time";
 import { JOB_HANDLERS } from "./modules";
-import { JobQueue } from "./modules/platform/jobs";
-import { SettingsStore } from "./modules/platform/settings";
+import { JobQueue } from "./modules/platform/jobs/queue";
+import { SettingsStore } from "./modules/platform/settings/store";
 import { warnDemoPayments } from "./providers/demo";
 
 /** JWT_SECRET from the environment, else one generated on first start and kept in DATA_DIR. */

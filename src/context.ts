@@ -3,8 +3,8 @@ import type { Logger } from "pino";
 import type { Db } from "./db/client";
 import type { Env } from "./env";
 import type { Clock } from "./lib/time";
-import type { JobQueue } from "./modules/platform/jobs";
-import type { SettingsStore } from "./modules/platform/settings";
+import type { JobQueue } from "./modules/platform/jobs/queue";
+import type { SettingsStore } from "./modules/platform/settings/store";
 
 /** Everything a service verb may touch. Tests build their own with a :memory: db and a manual clock. */
 export type AppContext = {

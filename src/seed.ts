@@ -2,9 +2,9 @@ import { faker } from "@faker-js/faker";
 import type { AppContext } from "./context";
 import { packages, ROLES, type Role } from "./db/schema";
 import { insertUser } from "./modules/accounts/service";
-import { type CatalogKind, ensureCatalogEntry } from "./modules/marketplace/catalog";
-import { ensureVerifiedExpert } from "./modules/marketplace/experts";
-import { emit } from "./modules/platform/events";
+import { type CatalogKind, ensureCatalogEntry } from "./modules/marketplace/catalog/service";
+import { ensureVerifiedExpert } from "./modules/marketplace/experts/service";
+import { emit } from "./modules/platform/events/service";
 
 const DEMO_PACKAGES = [
   {

@@ -3,7 +3,7 @@ import { startCheckpointer } from "../db/checkpointer";
 import { serverBodyCeiling } from "../http/body-limit";
 import { SCHEDULES } from "../modules";
 import { needsBootstrap } from "../modules/accounts/service";
-import { Scheduler } from "../modules/platform/cron";
+import { Scheduler } from "../modules/platform/jobs/cron";
 import { listenUrl, serveBanner } from "./banner";
 import { cliEnv, defineCommand } from "./command";
 import { databaseLabel, openContext } from "./context";

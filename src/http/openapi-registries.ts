@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { hasPermission, ROLE_PERMISSIONS } from "../modules/accounts/permissions";
-import { RateSpec, SETTINGS, type SettingDef } from "../modules/platform/settings-registry";
+import { RateSpec, SETTINGS, type SettingDef } from "../modules/platform/settings/registry";
 
 type JsonSchema = { type?: string; minimum?: number; maximum?: number; pattern?: string; items?: JsonSchema };
 

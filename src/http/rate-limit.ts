@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { MemoryStore, rateLimiter } from "hono-rate-limiter";
 import { ApiError } from "../lib/errors";
-import { parseRate, type SettingKey } from "../modules/platform/settings-registry";
+import { parseRate, type SettingKey } from "../modules/platform/settings/registry";
 import type { AppEnv } from "./types";
 
 /**

@@ -1,6 +1,6 @@
 import { createTransport } from "nodemailer";
 import type { AppContext } from "../context";
-import { PermanentJobError } from "../modules/platform/jobs";
+import { PermanentJobError } from "../modules/platform/jobs/queue";
 
 export type OutgoingEmail = { to: string; subject: string; text: string };
 

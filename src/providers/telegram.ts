@@ -1,5 +1,5 @@
 import type { AppContext } from "../context";
-import { PermanentJobError } from "../modules/platform/jobs";
+import { PermanentJobError } from "../modules/platform/jobs/queue";
 
 /**
  * Bot API sendMessage. 4xx other than 429 is permanent (chat not found, bot blocked);

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, test } from "bun:test";
-import { CATALOG_KINDS, findActiveCatalogEntry } from "../../src/modules/marketplace/catalog";
+import { CATALOG_KINDS, findActiveCatalogEntry } from "../../src/modules/marketplace/catalog/service";
 import { expectError, makeTestApp, type TestApp } from "../helpers/app";
 
 type U = Awaited<ReturnType<TestApp["user"]>>;

@@ -21,7 +21,7 @@ import {
   userAvailable,
   userHeld,
 } from "../../src/modules/ledger/service";
-import { type NotificationType, notify } from "../../src/modules/platform/notifications";
+import { type NotificationType, notify } from "../../src/modules/platform/notifications/service";
 import { expectError, makeTestApp, type TestApp } from "../helpers/app";
 import { makeExpert, makeOrder, makeSubject } from "../helpers/marketplace";
 

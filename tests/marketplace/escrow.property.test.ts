@@ -5,10 +5,10 @@ import type { Principal } from "../../src/http/types";
 import { ApiError } from "../../src/lib/errors";
 import { permissionsFor } from "../../src/modules/accounts/permissions";
 import { checkInvariants } from "../../src/modules/ledger/check";
-import { FINAL_STATUSES, findOrder } from "../../src/modules/marketplace/order-access";
-import * as act from "../../src/modules/marketplace/order-actions";
-import { createOrder, takeOrder } from "../../src/modules/marketplace/orders";
-import { runAutoAccept } from "../../src/modules/marketplace/schedules";
+import { FINAL_STATUSES, findOrder } from "../../src/modules/marketplace/orders/access";
+import * as act from "../../src/modules/marketplace/orders/actions";
+import { runAutoAccept } from "../../src/modules/marketplace/orders/schedules";
+import { createOrder, takeOrder } from "../../src/modules/marketplace/orders/service";
 import { makeTestApp } from "../helpers/app";
 import { fundWallet, makeExpert, makeSubject } from "../helpers/marketplace";
 

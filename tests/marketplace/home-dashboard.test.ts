@@ -9,8 +9,8 @@ import {
   userAvailable,
   userHeld,
 } from "../../src/modules/ledger/service";
-import { markRead } from "../../src/modules/platform/notification-routes";
-import { notify } from "../../src/modules/platform/notifications";
+import { markRead } from "../../src/modules/platform/notifications/routes";
+import { notify } from "../../src/modules/platform/notifications/service";
 import { expectError, makeTestApp, type TestApp } from "../helpers/app";
 import { makeExpert, makeOrder, makeSubject } from "../helpers/marketplace";
 

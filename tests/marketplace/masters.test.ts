@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { expertProfiles, expertSpecializations, reviews, users } from "../../src/db/schema";
-import { isActiveExpert } from "../../src/modules/marketplace/experts";
+import { isActiveExpert } from "../../src/modules/marketplace/experts/service";
 import { expectError, makeTestApp, type TestApp } from "../helpers/app";
 import { makeExpert, makeOrder, makeSubject } from "../helpers/marketplace";
 

@@ -2,8 +2,8 @@ import { beforeEach, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { type OrderStatus, reviews } from "../../src/db/schema";
 import { MINUTE } from "../../src/lib/time";
-import { REVIEW_FLAGS } from "../../src/modules/marketplace/review-schemas";
-import { listExpertReviews, ratingSummary } from "../../src/modules/marketplace/reviews";
+import { REVIEW_FLAGS } from "../../src/modules/marketplace/reviews/schemas";
+import { listExpertReviews, ratingSummary } from "../../src/modules/marketplace/reviews/service";
 import { expectError, makeTestApp, type TestApp } from "../helpers/app";
 import { makeExpert, makeOrder, makeSubject } from "../helpers/marketplace";
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { Cron } from "croner";
 import { SCHEDULES } from "../../src/modules";
-import { PLATFORM_SCHEDULES, type Schedule, Scheduler } from "../../src/modules/platform/cron";
-import { backoffMs } from "../../src/modules/platform/jobs";
-import { notify } from "../../src/modules/platform/notifications";
+import { PLATFORM_SCHEDULES, type Schedule, Scheduler } from "../../src/modules/platform/jobs/cron";
+import { backoffMs } from "../../src/modules/platform/jobs/queue";
+import { notify } from "../../src/modules/platform/notifications/service";
 import { makeTestApp, TEST_BOT_TOKEN, type TestApp } from "../helpers/app";
 import { startFakeTelegram } from "../helpers/fake-telegram";
 

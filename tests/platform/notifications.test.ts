@@ -1,5 +1,9 @@
 import { beforeEach, describe, expect, test } from "bun:test";
-import { type NotificationType, type NotifyInput, notify } from "../../src/modules/platform/notifications";
+import {
+  type NotificationType,
+  type NotifyInput,
+  notify,
+} from "../../src/modules/platform/notifications/service";
 import { expectError, makeTestApp, type TestApp } from "../helpers/app";
 
 const LIST = "/api/v1/notifications";

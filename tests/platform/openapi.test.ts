@@ -7,7 +7,7 @@ import {
   hasPermission,
   permissionsFor,
 } from "../../src/modules/accounts/permissions";
-import { SETTINGS } from "../../src/modules/platform/settings-registry";
+import { SETTINGS } from "../../src/modules/platform/settings/registry";
 import { makeTestApp, type TestApp } from "../helpers/app";
 
 type Doc = {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, test } from "bun:test";
-import { SETTINGS } from "../../src/modules/platform/settings-registry";
+import { SETTINGS } from "../../src/modules/platform/settings/registry";
 import { expectError, makeTestApp, type TestApp } from "../helpers/app";
 
 const BASE = "/api/v1/admin/system/settings";

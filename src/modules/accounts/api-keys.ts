@@ -6,7 +6,7 @@ import type { Principal } from "../../http/types";
 import { randomToken, sha256Hex } from "../../lib/crypto";
 import { forbidden, notFound } from "../../lib/errors";
 import { iso, isoOrNull } from "../../lib/time";
-import { emit } from "../platform/events";
+import { emit } from "../platform/events/service";
 
 type KeyRow = typeof apiKeys.$inferSelect;
 

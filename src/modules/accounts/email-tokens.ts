@@ -7,8 +7,8 @@ import { randomToken, sha256Hex } from "../../lib/crypto";
 import { validation } from "../../lib/errors";
 import { HOUR, iso, MINUTE } from "../../lib/time";
 import { sendEmail } from "../../providers/email";
-import { emit } from "../platform/events";
-import { PermanentJobError } from "../platform/jobs";
+import { emit } from "../platform/events/service";
+import { PermanentJobError } from "../platform/jobs/queue";
 
 export type EmailTokenPurpose = (typeof EMAIL_TOKEN_PURPOSES)[number];
 export type EmailTokenRow = typeof emailTokens.$inferSelect;

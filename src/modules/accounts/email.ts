@@ -5,7 +5,7 @@ import { write } from "../../db/write";
 import { ApiError, conflict, notFound } from "../../lib/errors";
 import { iso } from "../../lib/time";
 import { audit } from "../platform/audit";
-import { emit } from "../platform/events";
+import { emit } from "../platform/events/service";
 import {
   EMAIL_RESEND_INTERVAL_MS,
   issueEmailToken,

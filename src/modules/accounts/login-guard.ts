@@ -1,6 +1,6 @@
 import type { AppContext } from "../../context";
 import { ApiError } from "../../lib/errors";
-import { parseRate, type SettingKey } from "../platform/settings-registry";
+import { parseRate, type SettingKey } from "../platform/settings/registry";
 
 type Window = { count: number; resetAt: number };
 

@@ -4,7 +4,7 @@ import type { Tx } from "../../db/client";
 import { onePer } from "../../db/prepared";
 import { type Role, users } from "../../db/schema";
 import { ApiError, conflict, notFound } from "../../lib/errors";
-import { emit } from "../platform/events";
+import { emit } from "../platform/events/service";
 import { issueEmailToken, supersedeEmailTokens } from "./email-tokens";
 import type { UserRow } from "./serialize";
 import { authResult, issueRefreshToken } from "./sessions";

@@ -4,7 +4,7 @@ import type { Tx } from "../../db/client";
 import { refreshTokens, users } from "../../db/schema";
 import { randomToken, sha256Hex } from "../../lib/crypto";
 import { ApiError } from "../../lib/errors";
-import { emit } from "../platform/events";
+import { emit } from "../platform/events/service";
 import { serializeUser, type UserRow } from "./serialize";
 import { signAccessToken } from "./tokens";
 

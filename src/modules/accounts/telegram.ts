@@ -6,7 +6,7 @@ import type { Tx } from "../../db/client";
 import { users } from "../../db/schema";
 import { hmacHex, safeEqual } from "../../lib/crypto";
 import { ApiError, forbidden } from "../../lib/errors";
-import { emit } from "../platform/events";
+import { emit } from "../platform/events/service";
 import { ACT_AS_TARGET_ROLES } from "./permissions";
 import type { UserRow } from "./serialize";
 import { insertUser } from "./service";

@@ -4,7 +4,7 @@ import type { Tx } from "../../db/client";
 import { grants } from "../../db/schema";
 import { ApiError } from "../../lib/errors";
 import { DAY } from "../../lib/time";
-import { emit } from "../platform/events";
+import { emit } from "../platform/events/service";
 import { freeSeconds } from "./balance";
 import { statements } from "./statements";
 

@@ -2,9 +2,9 @@ import type { AppContext } from "../../context";
 import type { Tx } from "../../db/client";
 import { billingNotices } from "../../db/schema";
 import { DAY, iso } from "../../lib/time";
-import type { Schedule } from "../platform/cron";
-import { emit } from "../platform/events";
-import { notify } from "../platform/notifications";
+import { emit } from "../platform/events/service";
+import type { Schedule } from "../platform/jobs/cron";
+import { notify } from "../platform/notifications/service";
 import { expireGrants } from "./grants";
 import { expireHolds } from "./holds";
 

@@ -7,7 +7,7 @@ import { ApiError } from "../../lib/errors";
 import { createRouter, errors, IdParam, json, jsonBody, secured } from "../../lib/openapi";
 import { PageQuery, page, pageOf, pageSchema } from "../../lib/pagination";
 import { iso, isoOrNull } from "../../lib/time";
-import { usageBilledSeconds } from "../platform/metrics";
+import { usageBilledSeconds } from "../platform/system/metrics";
 import { minuteBalance } from "./balance";
 import { securedAny } from "./guards";
 import { createHold, getHold, releaseHold } from "./holds";

@@ -10,10 +10,10 @@ import { ApiError, conflict, forbidden, notFound, validation } from "../../lib/e
 import { offset, type PageQuery } from "../../lib/pagination";
 import { iso, isoOrNull } from "../../lib/time";
 import { balanceOf, platformRevenue, transfer, userAvailable } from "../ledger/service";
-import { findActiveCatalogEntry } from "../marketplace/catalog";
+import { findActiveCatalogEntry } from "../marketplace/catalog/service";
 import { MP } from "../marketplace/permissions";
-import { emit } from "../platform/events";
-import { notify } from "../platform/notifications";
+import { emit } from "../platform/events/service";
+import { notify } from "../platform/notifications/service";
 import type { CourseCreate, CoursePatch, RateInput } from "./schemas";
 
 /** Staff permission to see any course (drafts, archived) and any course's learners. Admin has `*`. */

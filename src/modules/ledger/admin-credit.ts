@@ -8,7 +8,7 @@ import { minorToDecimal } from "../../providers/yookassa";
 import type { AdminActor } from "../accounts/admin";
 import { getUser } from "../accounts/service";
 import { recordAdminAction } from "../platform/audit";
-import { notify } from "../platform/notifications";
+import { notify } from "../platform/notifications/service";
 import { balanceOf, platformAdjustments, transfer, userAvailable } from "./service";
 
 /** Staff only: end users hold `wallet:read` and `wallet:write` for their own wallet, never this. */

@@ -1,5 +1,5 @@
 import type { AppContext } from "../../context";
-import { ESCROW_STATUSES } from "../marketplace/order-access";
+import { ESCROW_STATUSES } from "../marketplace/orders/access";
 
 export type InvariantCheck = {
   name: string;

@@ -7,8 +7,8 @@ import { minorToDecimal } from "../../providers/yookassa";
 import { expireGrantOfPurchase, revokeGrantOfPurchase } from "../billing/grants";
 import { platformRevenue, transfer, userAvailable } from "../ledger/service";
 import { audit } from "../platform/audit";
-import { emit } from "../platform/events";
-import { notify } from "../platform/notifications";
+import { emit } from "../platform/events/service";
+import { notify } from "../platform/notifications/service";
 import type { PurchaseRow } from "./service";
 
 export type RefundInput = {

@@ -12,8 +12,8 @@ import { createGrant } from "../billing/grants";
 import { getActivePackage } from "../billing/packages";
 import { quotePromo, releasePromo, reservePromo } from "../billing/promo";
 import { platformRevenue, providerClearing, transfer, userAvailable } from "../ledger/service";
-import { emit } from "../platform/events";
-import { notify } from "../platform/notifications";
+import { emit } from "../platform/events/service";
+import { notify } from "../platform/notifications/service";
 
 export type PurchaseRow = typeof purchases.$inferSelect;
 export type ProviderName = PurchaseRow["provider"];

@@ -1,6 +1,6 @@
 import type { Tx } from "../../db/client";
 import { auditLog } from "../../db/schema";
-import { emit } from "./events";
+import { emit } from "./events/service";
 
 export type AuditInput = {
   actorId: number | null;
