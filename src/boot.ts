@@ -8,6 +8,7 @@ import type { Env } from "./env";
 import { randomToken } from "./lib/crypto";
 import { type Clock, systemClock } from "./lib/time";
 import { JOB_HANDLERS } from "./modules";
+import { bindEventContext } from "./modules/platform/events/service";
 import { JobQueue } from "./modules/platform/jobs/queue";
 import { SettingsStore } from "./modules/platform/settings/store";
 import { warnDemoPayments } from "./providers/demo";
@@ -54,7 +55,7 @@ export function createContext(
   migrate(sqlite);
   const jobs = new JobQueue(logger);
   for (const [type, handler] of Object.entries(JOB_HANDLERS)) jobs.register(type, handler);
-  return {
+  const ctx: AppContext = {
     env,
     db,
     sqlite,
@@ -65,4 +66,6 @@ export function createContext(
     jwtSecret: opts.jwtSecret ?? jwtSecretFor(env),
     fetch: opts.fetch ?? fetch,
   };
+  bindEventContext(ctx);
+  return ctx;
 }

@@ -1,9 +1,9 @@
 import { createMiddleware } from "hono/factory";
 import { sha256Hex } from "../lib/crypto";
 import { ApiError, validation } from "../lib/errors";
+import { seal, unseal } from "../lib/seal";
 import { DAY } from "../lib/time";
 import { credentialKey } from "./caller";
-import { openKept, sealKept } from "./idempotency-seal";
 import { isAbandoned, PROCESS_OWNER } from "./process-owner";
 import type { AppEnv } from "./types";
 
@@ -18,6 +18,8 @@ type Row = {
 };
 
 const TTL_MS = DAY;
+// The client's key is part of the seal's context and is stored only hashed: the table alone opens nothing.
+const keptContext = (caller: string, key: string) => `idempotency\n${caller}\n${key}`;
 // Auth and rate-limit refusals never ran the operation, so they are not kept for replay.
 const NOT_KEPT = new Set([401, 429]);
 // Token answers (login, refresh, register…) are never kept: a replay would hand out a live token
@@ -61,7 +63,7 @@ export const idempotency = () =>
       } else if (row.status === null) {
         throw new ApiError("idempotency_conflict", "a request with this Idempotency-Key is still running");
       } else {
-        return new Response(openKept(ctx.jwtSecret, caller, key, row.response_body ?? ""), {
+        return new Response(unseal(ctx.jwtSecret, keptContext(caller, key), row.response_body ?? ""), {
           status: row.status,
           headers: {
             "content-type": row.content_type ?? "application/json",
@@ -98,7 +100,7 @@ export const idempotency = () =>
       "UPDATE idempotency_keys SET status = ?, response_body = ?, content_type = ?, owner = NULL WHERE caller = ? AND key = ?",
     ).run(
       status,
-      sealKept(ctx.jwtSecret, caller, key, text),
+      seal(ctx.jwtSecret, keptContext(caller, key), text),
       c.res.headers.get("content-type"),
       caller,
       keyHash,

@@ -4,29 +4,46 @@ import { adminUserRoutes } from "./accounts/admin-routes";
 import { authRoutes } from "./accounts/auth-routes";
 import { emailRoutes } from "./accounts/email-routes";
 import { EMAIL_TOKEN_JOB, sendEmailTokenJob } from "./accounts/email-tokens";
+import { ACCOUNT_EVENT_TYPES } from "./accounts/event-types";
 import { meRoutes } from "./accounts/me-routes";
 import { billingAdminRoutes } from "./billing/admin-routes";
+import { BILLING_EVENT_TYPES } from "./billing/event-types";
 import { BILLING_SCHEDULES } from "./billing/notices";
 import { packageRoutes } from "./billing/package-routes";
 import { usageRoutes } from "./billing/usage-routes";
+import { COURSE_EVENT_TYPES } from "./courses/event-types";
 import { courseRoutes } from "./courses/routes";
 import { ledgerAdminRoutes } from "./ledger/admin-routes";
+import { LEDGER_EVENT_TYPES } from "./ledger/event-types";
 import { walletRoutes } from "./ledger/wallet-routes";
 import { catalogRoutes } from "./marketplace/catalog/routes";
 import { chatRoutes } from "./marketplace/chat/routes";
 import { dashboardRoutes } from "./marketplace/dashboard/routes";
+import { MARKETPLACE_EVENT_TYPES } from "./marketplace/event-types";
 import { expertRoutes } from "./marketplace/experts/routes";
 import { orderAdminRoutes } from "./marketplace/orders/admin-routes";
 import { orderRoutes } from "./marketplace/orders/routes";
 import { MARKETPLACE_SCHEDULES } from "./marketplace/orders/schedules";
 import { reviewRoutes } from "./marketplace/reviews/routes";
 import { demoPaymentRoutes } from "./payments/demo-routes";
+import { PAYMENT_EVENT_TYPES } from "./payments/event-types";
 import { paymentRoutes } from "./payments/routes";
+import { PLATFORM_EVENT_TYPES } from "./platform/event-types";
+import { eventRoutes } from "./platform/events/routes";
+import { registerEventTypes } from "./platform/events/types";
 import { PLATFORM_SCHEDULES, type Schedule } from "./platform/jobs/cron";
 import type { JobHandler } from "./platform/jobs/queue";
 import { notificationRoutes } from "./platform/notifications/routes";
 import { platformAdminRoutes } from "./platform/system/admin-routes";
 import { healthRoutes } from "./platform/system/health-routes";
+
+registerEventTypes("accounts", ACCOUNT_EVENT_TYPES);
+registerEventTypes("billing", BILLING_EVENT_TYPES);
+registerEventTypes("payments", PAYMENT_EVENT_TYPES);
+registerEventTypes("ledger", LEDGER_EVENT_TYPES);
+registerEventTypes("marketplace", MARKETPLACE_EVENT_TYPES);
+registerEventTypes("courses", COURSE_EVENT_TYPES);
+registerEventTypes("platform", PLATFORM_EVENT_TYPES);
 
 /** Every schedule of every module: run by croner, listed in status, runnable by admins. */
 export const SCHEDULES: Schedule[] = [...PLATFORM_SCHEDULES, ...BILLING_SCHEDULES, ...MARKETPLACE_SCHEDULES];
@@ -49,6 +66,7 @@ export const MODULE_ROUTERS = [
   meRoutes,
   adminUserRoutes,
   notificationRoutes,
+  eventRoutes,
   walletRoutes,
   ledgerAdminRoutes,
   usageRoutes,

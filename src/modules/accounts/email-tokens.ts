@@ -1,10 +1,10 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Tx } from "../../db/client";
 import { type EMAIL_TOKEN_PURPOSES, emailTokens } from "../../db/schema";
 import { randomToken, sha256Hex } from "../../lib/crypto";
 import { validation } from "../../lib/errors";
+import { seal, unseal } from "../../lib/seal";
 import { HOUR, iso, MINUTE } from "../../lib/time";
 import { sendEmail } from "../../providers/email";
 import { emit } from "../platform/events/service";
@@ -32,26 +32,14 @@ const ISSUED_EVENT: Record<EmailTokenPurpose, string> = {
 
 /*
  * Only the token's SHA-256 is stored, yet the job that mails it runs later: the job payload
- * carries the token sealed (AES-256-GCM) under a key derived from the JWT secret, so a copy of
- * the database alone (a backup, a leaked file) holds no working link.
+ * carries the token sealed, so a copy of the database alone (a backup, a leaked file) holds no
+ * working link.
  */
-const sealKey = (ctx: Pick<AppContext, "jwtSecret">) =>
-  createHash("sha256").update(`souk:email-token:${ctx.jwtSecret}`).digest();
+const SEAL_CONTEXT = "email-token";
 
-function seal(ctx: Pick<AppContext, "jwtSecret">, token: string): string {
-  const iv = randomBytes(12);
-  const c = createCipheriv("aes-256-gcm", sealKey(ctx), iv);
-  const body = Buffer.concat([c.update(token, "utf8"), c.final()]);
-  return [iv, body, c.getAuthTag()].map((b) => b.toString("base64url")).join(".");
-}
-
-function unseal(ctx: Pick<AppContext, "jwtSecret">, sealed: string): string {
-  const [iv, body, tag] = sealed.split(".").map((p) => Buffer.from(p, "base64url"));
-  if (!iv || !body || !tag) throw new PermanentJobError("malformed sealed token");
+function unsealToken(ctx: Pick<AppContext, "jwtSecret">, sealed: string): string {
   try {
-    const d = createDecipheriv("aes-256-gcm", sealKey(ctx), iv);
-    d.setAuthTag(tag);
-    return Buffer.concat([d.update(body), d.final()]).toString("utf8");
+    return unseal(ctx.jwtSecret, SEAL_CONTEXT, sealed);
   } catch {
     throw new PermanentJobError("sealed token does not open (was JWT_SECRET changed?)");
   }
@@ -109,7 +97,7 @@ export function issueEmailToken(
     .get();
   ctx.jobs.enqueue(ctx, tx, {
     type: EMAIL_TOKEN_JOB,
-    payload: { token_id: row.id, sealed: seal(ctx, token) },
+    payload: { token_id: row.id, sealed: seal(ctx.jwtSecret, SEAL_CONTEXT, token) },
     dedupeKey: `email:token:${row.id}`,
   });
   emit(tx, now, {
@@ -173,7 +161,7 @@ export async function sendEmailTokenJob(ctx: AppContext, payload: Record<string,
     .where(eq(emailTokens.id, Number(payload.token_id)))
     .get();
   if (!row || row.usedAt !== null || row.expiresAt <= ctx.clock.now()) return;
-  const token = unseal(ctx, String(payload.sealed));
+  const token = unsealToken(ctx, String(payload.sealed));
   if (sha256Hex(token) !== row.tokenHash) throw new PermanentJobError("sealed token does not match its row");
   await sendEmail(ctx, {
     to: row.email,

@@ -1,5 +1,8 @@
+import type { Database } from "bun:sqlite";
+import type { AppContext } from "../../../context";
 import type { Tx } from "../../../db/client";
-import { prepare, preparedPer } from "../../../db/prepared";
+import { prepare, preparedPer, sqliteOf } from "../../../db/prepared";
+import { assertDeclared } from "./types";
 
 export type EventInput = {
   type: string;
@@ -17,15 +20,65 @@ const stmts = preparedPer((db) => ({
   ),
 }));
 
+/** An event as written, handed to subscribers inside the same transaction. */
+export type EmittedEvent = {
+  id: number;
+  type: string;
+  actorId: number | null;
+  subjectType: string | null;
+  subjectId: string | null;
+  payload: Record<string, unknown>;
+  createdAt: number;
+};
+
+/**
+ * Runs inside the emitting transaction, after the event row is written (the rule engine, webhook
+ * fan-out). A subscriber must be synchronous and must not throw for its own failures: a throw
+ * rolls back the caller's change.
+ */
+export type EmitSubscriber = (ctx: AppContext, tx: Tx, event: EmittedEvent) => void;
+
+const subscribers: EmitSubscriber[] = [];
+// The context of each connection, so emit (called with a transaction only) can hand it on.
+const contexts = new WeakMap<Database, AppContext>();
+
+export function onEmit(subscriber: EmitSubscriber) {
+  subscribers.push(subscriber);
+}
+
+/** createContext binds its connection, so events written on it reach the subscribers with it. */
+export function bindEventContext(ctx: AppContext) {
+  contexts.set(ctx.sqlite, ctx);
+}
+
 /** Records a platform event in the caller's transaction: the change and its event commit together. */
 export function emit(tx: Tx, now: number, e: EventInput): number {
+  assertDeclared(e.type);
+  const payload = e.payload ?? {};
+  const subjectId = e.subjectId == null ? null : String(e.subjectId);
   const row = stmts(tx).insert.get(
     e.type,
     e.actorId ?? null,
     e.subjectType ?? null,
-    e.subjectId == null ? null : String(e.subjectId),
-    JSON.stringify(e.payload ?? {}),
+    subjectId,
+    JSON.stringify(payload),
     now,
   );
-  return row!.id;
+  const id = row!.id;
+  if (subscribers.length) {
+    const ctx = contexts.get(sqliteOf(tx));
+    if (ctx) {
+      const event: EmittedEvent = {
+        id,
+        type: e.type,
+        actorId: e.actorId ?? null,
+        subjectType: e.subjectType ?? null,
+        subjectId,
+        payload,
+        createdAt: now,
+      };
+      for (const s of subscribers) s(ctx, tx, event);
+    }
+  }
+  return id;
 }
