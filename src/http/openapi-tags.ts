@@ -24,6 +24,8 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
     "An expert's workspace: statistics, orders to take and in progress, earnings, transfers, reviews and notifications.",
   webhooks:
     "Callbacks from payment providers. Called by Stripe and YooKassa, not by souk's clients; each is verified before anything is credited.",
+  events:
+    "The platform's event log: every change souk makes is recorded as an event (`order.created`, `purchase.succeeded`, …) with its actor, subject and payload. Staff read it; rules and outgoing webhooks subscribe to its types.",
   "demo payments":
     "A stand-in payment provider for trying souk without a real one. Only where the server runs with `DEMO_PAYMENTS=true`, never in production.",
   "admin: users":
