@@ -1,0 +1,45 @@
+import murmurhash from "murmurhash";
+import type { Role } from "../../../db/schema";
+
+/** What evaluation needs of a flag row. */
+export type FlagRule = {
+  key: string;
+  enabled: boolean;
+  rolloutPercent: number;
+  roles: readonly string[];
+  userIds: readonly number[];
+};
+
+export type FlagUser = { id: number; role: Role | string };
+
+/** Why a flag has its value; the names are OpenFeature's resolution reasons. */
+export type FlagReason = "DISABLED" | "TARGETING_MATCH" | "SPLIT" | "STATIC" | "DEFAULT";
+
+/**
+ * The user's bucket (0-99) for a flag: murmur3 x86 32-bit, seed 0, of the UTF-8 bytes of
+ * "<key>:<user_id>" modulo 100. Keyed by the flag, so each flag buckets users independently.
+ */
+export function flagBucket(key: string, userId: number): number {
+  return murmurhash.v3(`${key}:${userId}`, 0) % 100;
+}
+
+/**
+ * A flag's value for one caller: off if not enabled; on if the user is listed; else off when
+ * roles are listed and the user's is not; then on iff the bucket is under the rollout percent.
+ * An anonymous caller gets it only when it is open to everyone (100 %, no roles, no user ids).
+ */
+export function evaluateFlag(flag: FlagRule, user: FlagUser | null): { value: boolean; reason: FlagReason } {
+  if (!flag.enabled) return { value: false, reason: "DISABLED" };
+  const untargeted = flag.roles.length === 0 && flag.userIds.length === 0;
+  const whole = flag.rolloutPercent >= 100 || flag.rolloutPercent <= 0;
+  if (user === null) {
+    const open = untargeted && flag.rolloutPercent >= 100;
+    return { value: open, reason: open ? "STATIC" : "TARGETING_MATCH" };
+  }
+  if (flag.userIds.includes(user.id)) return { value: true, reason: "TARGETING_MATCH" };
+  if (flag.roles.length > 0 && !flag.roles.includes(user.role)) {
+    return { value: false, reason: "TARGETING_MATCH" };
+  }
+  const value = flagBucket(flag.key, user.id) < flag.rolloutPercent;
+  return { value, reason: whole && untargeted ? "STATIC" : "SPLIT" };
+}
