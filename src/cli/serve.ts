@@ -4,6 +4,7 @@ import { serverBodyCeiling } from "../http/body-limit";
 import { SCHEDULES } from "../modules";
 import { needsBootstrap } from "../modules/accounts/service";
 import { Scheduler } from "../modules/platform/jobs/cron";
+import { closeAllStreams } from "../modules/platform/notifications/hub";
 import { listenUrl, serveBanner } from "./banner";
 import { cliEnv, defineCommand } from "./command";
 import { databaseLabel, openContext } from "./context";
@@ -57,6 +58,9 @@ export const serve = defineCommand({
       stopping = true;
       ctx.logger.info({ signal }, "shutting down");
       scheduler.stop();
+      // Open notification streams never finish on their own: end them (and any opened while the
+      // server drains), or stop() waits forever.
+      closeAllStreams({ refuseNew: true });
       await server.stop(); // stop accepting; in-flight requests finish
       await ctx.jobs.stop(); // the running job finishes
       checkpointer?.stop();

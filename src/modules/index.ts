@@ -30,10 +30,13 @@ import { PAYMENT_EVENT_TYPES } from "./payments/event-types";
 import { paymentRoutes } from "./payments/routes";
 import { PLATFORM_EVENT_TYPES } from "./platform/event-types";
 import { eventRoutes } from "./platform/events/routes";
+import { onEmit } from "./platform/events/service";
 import { registerEventTypes } from "./platform/events/types";
 import { PLATFORM_SCHEDULES, type Schedule } from "./platform/jobs/cron";
 import type { JobHandler } from "./platform/jobs/queue";
+import { closeStreamsOnBan } from "./platform/notifications/hub";
 import { notificationRoutes } from "./platform/notifications/routes";
+import { notificationStreamRoutes } from "./platform/notifications/stream-routes";
 import { platformAdminRoutes } from "./platform/system/admin-routes";
 import { healthRoutes } from "./platform/system/health-routes";
 
@@ -44,6 +47,9 @@ registerEventTypes("ledger", LEDGER_EVENT_TYPES);
 registerEventTypes("marketplace", MARKETPLACE_EVENT_TYPES);
 registerEventTypes("courses", COURSE_EVENT_TYPES);
 registerEventTypes("platform", PLATFORM_EVENT_TYPES);
+
+// A committed ban ends the user's live notification streams.
+onEmit(closeStreamsOnBan);
 
 /** Every schedule of every module: run by croner, listed in status, runnable by admins. */
 export const SCHEDULES: Schedule[] = [...PLATFORM_SCHEDULES, ...BILLING_SCHEDULES, ...MARKETPLACE_SCHEDULES];
@@ -66,6 +72,7 @@ export const MODULE_ROUTERS = [
   meRoutes,
   adminUserRoutes,
   notificationRoutes,
+  notificationStreamRoutes,
   eventRoutes,
   walletRoutes,
   ledgerAdminRoutes,

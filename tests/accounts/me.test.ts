@@ -548,3 +548,27 @@ describe("bot: /bot/users and X-Act-As-Telegram-Id", () => {
     expect(r.body.id).toBe(ex.id);
   });
 });
+
+describe("payment_settings in /me", () => {
+  test("shows the manual-transfer details admins set (empty by default)", async () => {
+    const u = await t.user("client");
+    expect((await t.call("GET", "/api/v1/me", { token: u.token })).body.payment_settings).toEqual({
+      instructions: "",
+      fields: {},
+    });
+    const admin = await t.user("admin");
+    const value = {
+      instructions: "Transfer to the account below",
+      fields: { bank: "Tinkoff", account: "4081 7810" },
+    };
+    const r = await t.call("PATCH", "/api/v1/admin/system/settings", {
+      token: admin.token,
+      body: { payment_settings: value },
+    });
+    expect(r.status).toBe(200);
+    expect((await t.call("GET", "/api/v1/me", { token: u.token })).body.payment_settings).toEqual(value);
+    const bad = { payment_settings: { instructions: "x", fields: { bank: 1 } } };
+    const e = await t.call("PATCH", "/api/v1/admin/system/settings", { token: admin.token, body: bad });
+    expect(e.status).toBe(400);
+  });
+});

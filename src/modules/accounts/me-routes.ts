@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import type { AppContext } from "../../context";
 import { principalOf } from "../../http/auth";
 import { forbidden } from "../../lib/errors";
 import { createRouter, errors, IdParam, json, jsonBody, secured, z } from "../../lib/openapi";
@@ -19,9 +20,10 @@ import { upsertTelegramUser } from "./telegram";
 
 const tags = ["me"];
 
-const me = (user: ReturnType<typeof getUser>) => ({
+const me = (ctx: AppContext, user: ReturnType<typeof getUser>) => ({
   ...serializeUser(user),
   permissions: permissionsFor(user.role, user.grantedPermissions),
+  payment_settings: ctx.settings.get("payment_settings"),
 });
 
 export const meRoutes = createRouter()
@@ -34,7 +36,7 @@ export const meRoutes = createRouter()
       ...secured("me:read"),
       responses: { 200: json(MeSchema), ...errors(401, 403) },
     }),
-    (c) => c.json(me(getUser(c.get("ctx"), principalOf(c).user.id)), 200),
+    (c) => c.json(me(c.get("ctx"), getUser(c.get("ctx"), principalOf(c).user.id)), 200),
   )
   .openapi(
     createRoute({
@@ -65,7 +67,8 @@ export const meRoutes = createRouter()
         avatarUrl: b.avatar_url,
       };
       const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-      return c.json(me(updateProfile(c.get("ctx"), principalOf(c).user.id, defined)), 200);
+      const ctx = c.get("ctx");
+      return c.json(me(ctx, updateProfile(ctx, principalOf(c).user.id, defined)), 200);
     },
   )
   .openapi(

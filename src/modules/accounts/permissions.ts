@@ -13,6 +13,7 @@ const USER_BASE = [
   "api_keys:write",
   "notifications:read",
   "notifications:write",
+  "notifications:stream",
   "balance:read",
   "usage:read",
   "usage:write",
@@ -57,9 +58,14 @@ export const ACT_AS_TARGET_ROLES: readonly Role[] = ["client", "expert"];
 
 /**
  * Credentials are never in reach of a bot acting as a user: it could otherwise mint a lasting key
- * of its own for the user, or list and revoke theirs.
+ * of its own for the user, or list and revoke theirs. A notification stream (and its ticket) is
+ * one too: a user's live feed is theirs, not their bot's.
  */
-export const CREDENTIAL_PERMISSIONS: readonly string[] = ["api_keys:read", "api_keys:write"];
+export const CREDENTIAL_PERMISSIONS: readonly string[] = [
+  "api_keys:read",
+  "api_keys:write",
+  "notifications:stream",
+];
 
 /** Does one granted pattern cover the required permission? */
 export function matchPermission(pattern: string, required: string): boolean {

@@ -44,7 +44,12 @@ export const AdminUserSchema = UserSchema.extend({
   banned_at: z.string().nullable(),
 }).openapi("AdminUser");
 
-export const MeSchema = UserSchema.extend({ permissions: z.array(z.string()) }).openapi("Me");
+export const MeSchema = UserSchema.extend({
+  permissions: z.array(z.string()),
+  payment_settings: z
+    .object({ instructions: z.string(), fields: z.record(z.string(), z.string()) })
+    .openapi({ description: "How to pay an order by manual transfer (set by admins in settings)" }),
+}).openapi("Me");
 
 export const AuthResult = z
   .object({

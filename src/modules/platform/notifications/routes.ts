@@ -6,7 +6,8 @@ import { principalOf } from "../../../http/auth";
 import { notFound } from "../../../lib/errors";
 import { createRouter, errors, IdParam, json, secured, z } from "../../../lib/openapi";
 import { PageQuery, page, pageOf } from "../../../lib/pagination";
-import { iso } from "../../../lib/time";
+import { streamHub } from "./hub";
+import { notificationJson } from "./serialize";
 import { NOTIFICATION_TYPES, unreadCount } from "./service";
 
 const tags = ["notifications"];
@@ -56,15 +57,7 @@ export function listNotifications(
     desc(notifications.id),
   );
   const unread = unreadCount(ctx.db, userId);
-  const results = rows.map((n) => ({
-    id: n.id,
-    type: n.type,
-    title: n.title,
-    message: n.message,
-    data: n.data,
-    is_read: n.isRead,
-    created_at: iso(n.createdAt),
-  }));
+  const results = rows.map(notificationJson);
   return { ...page(url, q, total, results), unread_count: unread };
 }
 
@@ -76,6 +69,19 @@ export function markRead(ctx: AppContext, userId: number, id: number) {
     .returning({ id: notifications.id })
     .get();
   if (!row) throw notFound("notification");
+  streamHub(ctx).unreadChanged(userId);
+}
+
+/** Marks every unread notification of the user read; returns how many changed. */
+export function markAllRead(ctx: AppContext, userId: number): number {
+  const updated = ctx.db
+    .update(notifications)
+    .set({ isRead: true, readAt: ctx.clock.now() })
+    .where(and(eq(notifications.userId, userId), eq(notifications.isRead, false)))
+    .returning({ id: notifications.id })
+    .all().length;
+  if (updated) streamHub(ctx).unreadChanged(userId);
+  return updated;
 }
 
 const ReadResult = z.object({ success: z.boolean(), message: z.string() });
@@ -121,14 +127,5 @@ export const notificationRoutes = createRouter()
         ...errors(401, 403),
       },
     }),
-    (c) => {
-      const ctx = c.get("ctx");
-      const updated = ctx.db
-        .update(notifications)
-        .set({ isRead: true, readAt: ctx.clock.now() })
-        .where(and(eq(notifications.userId, principalOf(c).user.id), eq(notifications.isRead, false)))
-        .returning({ id: notifications.id })
-        .all().length;
-      return c.json({ success: true, updated }, 200);
-    },
+    (c) => c.json({ success: true, updated: markAllRead(c.get("ctx"), principalOf(c).user.id) }, 200),
   );

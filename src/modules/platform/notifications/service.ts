@@ -3,6 +3,7 @@ import type { AppContext } from "../../../context";
 import type { Queryable, Tx } from "../../../db/client";
 import { prepare, preparedPer } from "../../../db/prepared";
 import { notifications } from "../../../db/schema";
+import { streamHub } from "./hub";
 
 /** Seed 000's notification types plus the billing notices of seed 002. */
 export const NOTIFICATION_TYPES = [
@@ -54,12 +55,15 @@ const stmts = preparedPer((db) => ({
  * Creates an in-app notification in the caller's transaction and queues its delivery, in the same
  * transaction, on each channel the user can be reached on: Telegram (a Telegram id, when a bot
  * token is configured) and email (a verified address, when SMTP_URL is set). One job per channel,
- * so one channel failing does not hold up the other.
+ * so one channel failing does not hold up the other. The user's open notification streams get it
+ * once the transaction has committed.
  */
 export function notify(ctx: AppContext, tx: Tx, n: NotifyInput): number {
   const now = ctx.clock.now();
   const s = stmts(tx);
   const row = s.insert.get(n.userId, n.type, n.title, n.message, JSON.stringify(n.data ?? {}), now)!;
+  // Open streams get it after this transaction commits (hub.ts), never from inside it.
+  streamHub(ctx).notificationCreated(row.id, n.userId);
   const telegram = Boolean(ctx.env.TELEGRAM_BOT_TOKEN);
   const email = Boolean(ctx.env.SMTP_URL);
   if (!telegram && !email) return row.id;

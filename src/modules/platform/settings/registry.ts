@@ -69,7 +69,27 @@ export const SETTINGS = {
   hold_default_ttl_seconds: def(z.number().int().min(10).max(86400), 900, "TTL of a minute hold"),
   order_commission_percent: def(z.number().min(0).max(100), 10, "Platform share of a released escrow"),
   auto_accept_days: def(z.number().int().min(1).max(60), 3, "Days after delivery an order accepts itself"),
+  payment_settings: def(
+    z.strictObject({
+      instructions: z.string().max(2000),
+      fields: z.record(z.string().min(1).max(100), z.string().max(500)),
+    }),
+    { instructions: "", fields: {} },
+    "Manual transfer details shown to clients in /me (instructions and fields such as bank and account)",
+  ),
   yookassa_ip_allowlist: def(z.array(z.string()), [], "YooKassa notification source IPs/CIDRs (empty: any)"),
+  webhooks_allow_private_urls: def(
+    z.boolean(),
+    false,
+    "Let webhook urls use http and reach loopback, private and link-local addresses (development only)",
+  ),
+  webhook_max_attempts: def(z.number().int().min(1).max(20), 5, "Attempts of a webhook delivery before it fails"),
+  webhook_retry_base_delay_seconds: def(
+    z.number().int().min(1).max(86400),
+    5400,
+    "Delay before a webhook's first retry; each next one is RETRY_BACKOFF_FACTOR times longer (5 attempts over ~22.5 h by default)",
+  ),
+  webhook_timeout_seconds: def(z.number().int().min(1).max(30), 10, "How long a webhook receiver may take to answer"),
 } satisfies Record<string, SettingDef>;
 
 export type SettingKey = keyof typeof SETTINGS;
