@@ -369,3 +369,29 @@ describe("isActiveExpert()", () => {
     expect(isActiveExpert(t.ctx.db, client.id)).toBe(true);
   });
 });
+
+describe("GET /admin/experts ordering and min_score", () => {
+  test("created_at orders oldest first, -created_at newest first (the default)", async () => {
+    const a = await t.user("expert");
+    const b = await t.user("expert");
+    const ids = async (q: string) =>
+      (await t.call("GET", `${V1}/admin/experts${q}`, { token: admin.token })).body.results.map(
+        (e: { id: number }) => e.id,
+      );
+    expect(await ids("?ordering=created_at")).toEqual([a.id, b.id]);
+    expect(await ids("?ordering=-created_at")).toEqual([b.id, a.id]);
+    expect(await ids("")).toEqual([b.id, a.id]);
+  });
+
+  test.each([
+    ["ordering=-master_score"],
+    ["ordering=master_score"],
+    ["ordering=-rating"],
+    ["min_score=50"],
+    ["ordering=nope"],
+    ["sort=x"],
+  ])("?%s is a documented 400, never silently ignored", async (q) => {
+    const r = await t.call("GET", `/api/admin/masters/?${q}`, { token: admin.token });
+    expectError(r, 400, "validation_failed");
+  });
+});

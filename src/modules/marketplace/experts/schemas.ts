@@ -132,6 +132,26 @@ export const ExpertsQuery = z.object({
   q: z.string().trim().min(1).max(100).optional(),
 });
 
+/** Orderings of the staff list of experts; the score-based ones need the scoring module's figures. */
+export const EXPERT_ORDERINGS = [
+  "-created_at",
+  "created_at",
+  "-master_score",
+  "master_score",
+  "-rating",
+] as const;
+
+export const AdminExpertsQuery = ExpertsQuery.extend({
+  ordering: z.enum(EXPERT_ORDERINGS).default("-created_at").openapi({
+    description:
+      "Sort order. `-master_score`, `master_score` and `-rating` are refused (400) until expert scores are computed; newest first by default.",
+  }),
+  min_score: z.coerce.number().min(0).max(100).optional().openapi({
+    description:
+      "Only experts whose master score is at least this; refused (400) until expert scores are computed.",
+  }),
+}).strict();
+
 export const AdminExpertSchema = z
   .object({
     id: z.number().int(),

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { AppContext } from "../../../context";
 import type { Queryable, Tx } from "../../../db/client";
 import { prepare, preparedPer } from "../../../db/prepared";
@@ -483,13 +483,13 @@ export function ensureExpertProfile(tx: Tx, now: number, userId: number) {
  * One page of experts with their profile, and the specialization and rating aggregates computed
  * by two grouped queries over the page's ids (no query per row).
  */
-function expertPage(db: Queryable, w: SQL | undefined, limit: number, skip: number) {
+function expertPage(db: Queryable, w: SQL | undefined, limit: number, skip: number, oldestFirst = false) {
   const rows = db
     .select({ u: users, p: expertProfiles })
     .from(users)
     .leftJoin(expertProfiles, eq(expertProfiles.userId, users.id))
     .where(w)
-    .orderBy(desc(users.id))
+    .orderBy(oldestFirst ? asc(users.id) : desc(users.id))
     .limit(limit)
     .offset(skip)
     .all();
@@ -553,7 +553,7 @@ function expertPage(db: Queryable, w: SQL | undefined, limit: number, skip: numb
 
 export function listExpertsAdmin(
   ctx: AppContext,
-  q: PageQuery & { is_active?: "true" | "false"; q?: string },
+  q: PageQuery & { is_active?: "true" | "false"; q?: string; ordering?: string },
 ) {
   const conds: SQL[] = [eq(users.role, "expert")];
   const active = boolFilter(q.is_active);
@@ -569,7 +569,7 @@ export function listExpertsAdmin(
     .leftJoin(expertProfiles, eq(expertProfiles.userId, users.id))
     .where(w)
     .get()!.n;
-  return { total, results: expertPage(ctx.db, w, q.page_size, offset(q)) };
+  return { total, results: expertPage(ctx.db, w, q.page_size, offset(q), q.ordering === "created_at") };
 }
 
 /**
