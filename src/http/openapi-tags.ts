@@ -38,6 +38,8 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
   "admin: experts":
     "Review expert applications, documents and specializations; suspend or re-activate experts.",
   "admin: orders": "Staff overrides on orders: confirm manual payments and set statuses (audited).",
+  "admin: rules":
+    "The rule engine: JSON rules that react to platform events (notify, change an order's status through its state machine, tag, flag, ask admins for attention), their dry runs, replays and run log; the attention queue, tags and flags rules leave.",
   "admin: system":
     "Runtime settings, process and queue status, running a scheduled action now, and the audit log.",
   ops: "Health of the service, for load balancers and monitors.",

@@ -23,6 +23,7 @@ import { MARKETPLACE_EVENT_TYPES } from "./marketplace/event-types";
 import { expertRoutes } from "./marketplace/experts/routes";
 import { orderAdminRoutes } from "./marketplace/orders/admin-routes";
 import { orderRoutes } from "./marketplace/orders/routes";
+import { registerOrderRuleSubject } from "./marketplace/orders/rule-subject";
 import { MARKETPLACE_SCHEDULES } from "./marketplace/orders/schedules";
 import { reviewRoutes } from "./marketplace/reviews/routes";
 import { demoPaymentRoutes } from "./payments/demo-routes";
@@ -37,6 +38,10 @@ import type { JobHandler } from "./platform/jobs/queue";
 import { closeStreamsOnBan } from "./platform/notifications/hub";
 import { notificationRoutes } from "./platform/notifications/routes";
 import { notificationStreamRoutes } from "./platform/notifications/stream-routes";
+import { attentionRoutes } from "./platform/rules/attention-routes";
+import { rulesOnEmit } from "./platform/rules/engine";
+import { RULE_EVENT_TYPES } from "./platform/rules/event-types";
+import { ruleRoutes } from "./platform/rules/routes";
 import { platformAdminRoutes } from "./platform/system/admin-routes";
 import { healthRoutes } from "./platform/system/health-routes";
 
@@ -47,9 +52,13 @@ registerEventTypes("ledger", LEDGER_EVENT_TYPES);
 registerEventTypes("marketplace", MARKETPLACE_EVENT_TYPES);
 registerEventTypes("courses", COURSE_EVENT_TYPES);
 registerEventTypes("platform", PLATFORM_EVENT_TYPES);
+registerEventTypes("platform", RULE_EVENT_TYPES);
 
 // A committed ban ends the user's live notification streams.
 onEmit(closeStreamsOnBan);
+// Rules run on each event in its transaction; orders are subjects they can read and move.
+registerOrderRuleSubject();
+onEmit(rulesOnEmit);
 
 /** Every schedule of every module: run by croner, listed in status, runnable by admins. */
 export const SCHEDULES: Schedule[] = [...PLATFORM_SCHEDULES, ...BILLING_SCHEDULES, ...MARKETPLACE_SCHEDULES];
@@ -90,5 +99,7 @@ export const MODULE_ROUTERS = [
   dashboardRoutes,
   reviewRoutes,
   courseRoutes,
+  ruleRoutes,
+  attentionRoutes,
   platformAdminRoutes(SCHEDULES, startedAt),
 ];

@@ -69,6 +69,11 @@ export const SETTINGS = {
   hold_default_ttl_seconds: def(z.number().int().min(10).max(86400), 900, "TTL of a minute hold"),
   order_commission_percent: def(z.number().min(0).max(100), 10, "Platform share of a released escrow"),
   auto_accept_days: def(z.number().int().min(1).max(60), 3, "Days after delivery an order accepts itself"),
+  rules_log_unmatched: def(
+    z.boolean(),
+    true,
+    "Log a run for every rule evaluated, also when its conditions did not match (matched runs and failures are always logged)",
+  ),
   payment_settings: def(
     z.strictObject({
       instructions: z.string().max(2000),
