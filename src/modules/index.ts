@@ -44,6 +44,11 @@ import { RULE_EVENT_TYPES } from "./platform/rules/event-types";
 import { ruleRoutes } from "./platform/rules/routes";
 import { platformAdminRoutes } from "./platform/system/admin-routes";
 import { healthRoutes } from "./platform/system/health-routes";
+import { deliverWebhookJob } from "./platform/webhooks/deliver";
+import { WEBHOOK_DELIVER_JOB } from "./platform/webhooks/deliveries";
+import { WEBHOOK_EVENT_TYPES } from "./platform/webhooks/event-types";
+import { fanOutWebhooks } from "./platform/webhooks/fanout";
+import { webhookRoutes } from "./platform/webhooks/routes";
 
 registerEventTypes("accounts", ACCOUNT_EVENT_TYPES);
 registerEventTypes("billing", BILLING_EVENT_TYPES);
@@ -53,12 +58,15 @@ registerEventTypes("marketplace", MARKETPLACE_EVENT_TYPES);
 registerEventTypes("courses", COURSE_EVENT_TYPES);
 registerEventTypes("platform", PLATFORM_EVENT_TYPES);
 registerEventTypes("platform", RULE_EVENT_TYPES);
+registerEventTypes("webhooks", WEBHOOK_EVENT_TYPES);
 
 // A committed ban ends the user's live notification streams.
 onEmit(closeStreamsOnBan);
 // Rules run on each event in its transaction; orders are subjects they can read and move.
 registerOrderRuleSubject();
 onEmit(rulesOnEmit);
+// Events that match a webhook endpoint's patterns become deliveries (rows + jobs) in their transaction.
+onEmit(fanOutWebhooks);
 
 /** Every schedule of every module: run by croner, listed in status, runnable by admins. */
 export const SCHEDULES: Schedule[] = [...PLATFORM_SCHEDULES, ...BILLING_SCHEDULES, ...MARKETPLACE_SCHEDULES];
@@ -69,6 +77,7 @@ export const JOB_HANDLERS: Record<string, JobHandler> = {
   "email.send": (ctx, p) =>
     sendEmail(ctx, { to: String(p.to), subject: String(p.subject), text: String(p.text) }),
   [EMAIL_TOKEN_JOB]: sendEmailTokenJob,
+  [WEBHOOK_DELIVER_JOB]: deliverWebhookJob,
 };
 
 const startedAt = Date.now();
@@ -101,5 +110,6 @@ export const MODULE_ROUTERS = [
   courseRoutes,
   ruleRoutes,
   attentionRoutes,
+  webhookRoutes,
   platformAdminRoutes(SCHEDULES, startedAt),
 ];

@@ -88,13 +88,21 @@ export const SETTINGS = {
     false,
     "Let webhook urls use http and reach loopback, private and link-local addresses (development only)",
   ),
-  webhook_max_attempts: def(z.number().int().min(1).max(20), 5, "Attempts of a webhook delivery before it fails"),
+  webhook_max_attempts: def(
+    z.number().int().min(1).max(20),
+    5,
+    "Attempts of a webhook delivery before it fails",
+  ),
   webhook_retry_base_delay_seconds: def(
     z.number().int().min(1).max(86400),
     5400,
     "Delay before a webhook's first retry; each next one is RETRY_BACKOFF_FACTOR times longer (5 attempts over ~22.5 h by default)",
   ),
-  webhook_timeout_seconds: def(z.number().int().min(1).max(30), 10, "How long a webhook receiver may take to answer"),
+  webhook_timeout_seconds: def(
+    z.number().int().min(1).max(30),
+    10,
+    "How long a webhook receiver may take to answer",
+  ),
 } satisfies Record<string, SettingDef>;
 
 export type SettingKey = keyof typeof SETTINGS;
