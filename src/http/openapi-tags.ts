@@ -40,6 +40,8 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
   "admin: orders": "Staff overrides on orders: confirm manual payments and set statuses (audited).",
   "admin: rules":
     "The rule engine: JSON rules that react to platform events (notify, change an order's status through its state machine, tag, flag, ask admins for attention), their dry runs, replays and run log; the attention queue, tags and flags rules leave.",
+  "admin: webhooks":
+    "Outgoing webhooks (Standard Webhooks): endpoints that receive platform events by type pattern, signed with a `whsec_` secret shown once; test pings, the delivery log with retries, and redelivery.",
   "admin: system":
     "Runtime settings, process and queue status, running a scheduled action now, and the audit log.",
   ops: "Health of the service, for load balancers and monitors.",
