@@ -21,6 +21,7 @@ import { settingRateLimit } from "./http/rate-limit";
 import type { AppEnv } from "./http/types";
 import { validationHook } from "./lib/openapi";
 import { MODULE_ROUTERS } from "./modules";
+import { ofrepRoutes } from "./modules/platform/flags/ofrep";
 import { health } from "./modules/platform/system/health";
 import { registerBusinessMetrics } from "./modules/platform/system/metrics";
 
@@ -140,6 +141,8 @@ export function createApp(ctx: AppContext) {
   app.use("/api/*", settingRateLimit("RATE_LIMIT_DEFAULT", callerKey, "default"), idempotency());
 
   for (const router of MODULE_ROUTERS) app.route("/api/v1", router);
+  // OpenFeature's remote evaluation protocol lives at /ofrep, with its own auth and error bodies.
+  app.route("/", ofrepRoutes(ctx.env));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -33,6 +33,8 @@ import { PLATFORM_EVENT_TYPES } from "./platform/event-types";
 import { eventRoutes } from "./platform/events/routes";
 import { onEmit } from "./platform/events/service";
 import { registerEventTypes } from "./platform/events/types";
+import { FLAG_EVENT_TYPES } from "./platform/flags/event-types";
+import { flagRoutes } from "./platform/flags/routes";
 import { PLATFORM_SCHEDULES, type Schedule } from "./platform/jobs/cron";
 import type { JobHandler } from "./platform/jobs/queue";
 import { closeStreamsOnBan } from "./platform/notifications/hub";
@@ -59,6 +61,7 @@ registerEventTypes("courses", COURSE_EVENT_TYPES);
 registerEventTypes("platform", PLATFORM_EVENT_TYPES);
 registerEventTypes("platform", RULE_EVENT_TYPES);
 registerEventTypes("webhooks", WEBHOOK_EVENT_TYPES);
+registerEventTypes("flags", FLAG_EVENT_TYPES);
 
 // A committed ban ends the user's live notification streams.
 onEmit(closeStreamsOnBan);
@@ -111,5 +114,6 @@ export const MODULE_ROUTERS = [
   ruleRoutes,
   attentionRoutes,
   webhookRoutes,
+  flagRoutes,
   platformAdminRoutes(SCHEDULES, startedAt),
 ];

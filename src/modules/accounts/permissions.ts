@@ -40,7 +40,15 @@ export const ROLE_PERMISSIONS: Record<Role, readonly string[]> = {
   trader: [...USER_BASE, "gateway:trader:*"],
   teamlead: [...USER_BASE, "gateway:teamlead:*"],
   merchant: [...USER_BASE, "gateway:merchant:*"],
-  support: [...USER_BASE, "users:read", "orders:read_any", "events:read", "audit:read", "system:read"],
+  support: [
+    ...USER_BASE,
+    "users:read",
+    "orders:read_any",
+    "events:read",
+    "audit:read",
+    "system:read",
+    "flags:read",
+  ],
   admin: ["*"],
 };
 

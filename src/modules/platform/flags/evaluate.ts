@@ -10,10 +10,11 @@ export type FlagRule = {
   userIds: readonly number[];
 };
 
-export type FlagUser = { id: number; role: Role | string };
+/** A caller: a user id and role (null role: a user souk does not know, so no role matches). */
+export type FlagUser = { id: number; role: Role | null };
 
-/** Why a flag has its value; the names are OpenFeature's resolution reasons. */
-export type FlagReason = "DISABLED" | "TARGETING_MATCH" | "SPLIT" | "STATIC" | "DEFAULT";
+/** Why a flag has its value, in OpenFeature's (and OFREP's) resolution reasons. */
+export type FlagReason = "DISABLED" | "TARGETING_MATCH" | "SPLIT" | "STATIC";
 
 /**
  * The user's bucket (0-99) for a flag: murmur3 x86 32-bit, seed 0, of the UTF-8 bytes of
@@ -37,7 +38,7 @@ export function evaluateFlag(flag: FlagRule, user: FlagUser | null): { value: bo
     return { value: open, reason: open ? "STATIC" : "TARGETING_MATCH" };
   }
   if (flag.userIds.includes(user.id)) return { value: true, reason: "TARGETING_MATCH" };
-  if (flag.roles.length > 0 && !flag.roles.includes(user.role)) {
+  if (flag.roles.length > 0 && (user.role === null || !flag.roles.includes(user.role))) {
     return { value: false, reason: "TARGETING_MATCH" };
   }
   const value = flagBucket(flag.key, user.id) < flag.rolloutPercent;

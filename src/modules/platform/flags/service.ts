@@ -1,7 +1,9 @@
 import type { Database } from "bun:sqlite";
 import type { AppContext } from "../../../context";
 import { featureFlags, type Role } from "../../../db/schema";
-import { evaluateFlag, type FlagRule } from "./evaluate";
+import { isoOrNull } from "../../../lib/time";
+import { evaluateFlag, type FlagReason, type FlagUser } from "./evaluate";
+import type { FlagView } from "./schemas";
 
 /**
  * Flags the code itself reads, and their value while no row exists for them. An operator sees
@@ -9,6 +11,11 @@ import { evaluateFlag, type FlagRule } from "./evaluate";
  */
 export const FLAG_DEFAULTS: Record<string, boolean> = {
   rules_engine: true,
+};
+
+/** What each built-in flag switches, for the admin list. */
+export const FLAG_DESCRIPTIONS: Record<string, string> = {
+  rules_engine: "Run the automation rules after each platform event",
 };
 
 export type FlagRow = typeof featureFlags.$inferSelect;
@@ -41,14 +48,30 @@ export function invalidateFlagCache(ctx: AppContext) {
   caches.delete(ctx.sqlite);
 }
 
-/** A saved flag, or null (a code flag with no row is not saved). */
+/** A saved flag, or null (a built-in flag with no row is not saved). */
 export function findFlag(ctx: AppContext, key: string): FlagRow | null {
   return flagRows(ctx).get(key) ?? null;
 }
 
-/** Every saved flag, by key. */
-export function allFlagRows(ctx: AppContext): FlagRow[] {
-  return [...flagRows(ctx).values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+/** Every flag key a caller can be answered for: the saved ones and the built-in ones, sorted. */
+export function flagKeys(ctx: AppContext): string[] {
+  const keys = new Set([...flagRows(ctx).keys(), ...Object.keys(FLAG_DEFAULTS)]);
+  return [...keys].sort();
+}
+
+/**
+ * A flag's value and why, or null when souk knows no flag by that key. A built-in flag with no row
+ * answers its code default.
+ */
+export function resolveFlag(
+  ctx: AppContext,
+  key: string,
+  user: FlagUser | null,
+): { value: boolean; reason: FlagReason } | null {
+  const row = flagRows(ctx).get(key);
+  if (row) return evaluateFlag(row, user);
+  const builtIn = FLAG_DEFAULTS[key];
+  return builtIn === undefined ? null : { value: builtIn, reason: "STATIC" };
 }
 
 /**
@@ -58,5 +81,60 @@ export function allFlagRows(ctx: AppContext): FlagRow[] {
 export function isEnabled(ctx: AppContext, key: string, user: { id: number; role: Role } | null): boolean {
   const row = flagRows(ctx).get(key);
   if (!row) return FLAG_DEFAULTS[key] ?? false;
-  return evaluateFlag(row as FlagRule, user).value;
+  return evaluateFlag(row, user).value;
+}
+
+/** Every flag's value for one caller (anonymous: null). */
+export function callerFlags(ctx: AppContext, user: FlagUser | null): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const key of flagKeys(ctx)) out[key] = resolveFlag(ctx, key, user)!.value;
+  return out;
+}
+
+/** The admin view of a flag: its row, or a built-in flag's default; null when neither exists. */
+export function flagView(ctx: AppContext, key: string): FlagView | null {
+  const row = flagRows(ctx).get(key);
+  return row ? viewOf(row) : builtInView(key);
+}
+
+/** A built-in flag as listed while no row overrides it; null for any other key. */
+export function builtInView(key: string): FlagView | null {
+  const builtIn = FLAG_DEFAULTS[key];
+  if (builtIn === undefined) return null;
+  return {
+    key,
+    description: FLAG_DESCRIPTIONS[key] ?? "",
+    enabled: builtIn,
+    rollout_percent: 100,
+    roles: [],
+    user_ids: [],
+    built_in: true,
+    default: builtIn,
+    saved: false,
+    created_at: null,
+    updated_at: null,
+    updated_by: null,
+  };
+}
+
+export function viewOf(row: FlagRow, builtIn = FLAG_DEFAULTS[row.key]): FlagView {
+  return {
+    key: row.key,
+    description: row.description,
+    enabled: row.enabled,
+    rollout_percent: row.rolloutPercent,
+    roles: row.roles,
+    user_ids: row.userIds,
+    built_in: builtIn !== undefined,
+    default: builtIn ?? null,
+    saved: true,
+    created_at: isoOrNull(row.createdAt),
+    updated_at: isoOrNull(row.updatedAt),
+    updated_by: row.updatedBy,
+  };
+}
+
+/** Every flag for the admin list, by key. */
+export function listFlagViews(ctx: AppContext): FlagView[] {
+  return flagKeys(ctx).map((key) => flagView(ctx, key)!);
 }
