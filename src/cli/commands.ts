@@ -31,6 +31,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./check")).check,
   },
   {
+    name: "replay-rules",
+    summary: "evaluate the rules again over the last N events (an action never runs twice per event)",
+    load: async () => (await import("./replay-rules")).replayRulesCommand,
+  },
+  {
     name: "healthcheck",
     summary: "exit 0 if the running server answers /healthz, else 1",
     load: async () => (await import("./healthcheck")).healthcheck,
