@@ -21,7 +21,12 @@ export type FlagReason = "DISABLED" | "TARGETING_MATCH" | "SPLIT" | "STATIC";
  * "<key>:<user_id>" modulo 100. Keyed by the flag, so each flag buckets users independently.
  */
 export function flagBucket(key: string, userId: number): number {
-  return murmurhash.v3(`${key}:${userId}`, 0) % 100;
+  return murmur3_32(`${key}:${userId}`) % 100;
+}
+
+/** MurmurHash3 x86 32-bit of a string's UTF-8 bytes (the package encodes with TextEncoder). */
+export function murmur3_32(text: string, seed = 0): number {
+  return murmurhash.v3(text, seed);
 }
 
 /**
@@ -31,10 +36,9 @@ export function flagBucket(key: string, userId: number): number {
  */
 export function evaluateFlag(flag: FlagRule, user: FlagUser | null): { value: boolean; reason: FlagReason } {
   if (!flag.enabled) return { value: false, reason: "DISABLED" };
-  const untargeted = flag.roles.length === 0 && flag.userIds.length === 0;
   const whole = flag.rolloutPercent >= 100 || flag.rolloutPercent <= 0;
   if (user === null) {
-    const open = untargeted && flag.rolloutPercent >= 100;
+    const open = flag.roles.length === 0 && flag.userIds.length === 0 && flag.rolloutPercent >= 100;
     return { value: open, reason: open ? "STATIC" : "TARGETING_MATCH" };
   }
   if (flag.userIds.includes(user.id)) return { value: true, reason: "TARGETING_MATCH" };
@@ -42,5 +46,7 @@ export function evaluateFlag(flag: FlagRule, user: FlagUser | null): { value: bo
     return { value: false, reason: "TARGETING_MATCH" };
   }
   const value = flagBucket(flag.key, user.id) < flag.rolloutPercent;
-  return { value, reason: whole && untargeted ? "STATIC" : "SPLIT" };
+  // The bucket decides only a partial rollout; at 0 or 100 % the answer is the role's, or everyone's.
+  if (!whole) return { value, reason: "SPLIT" };
+  return { value, reason: flag.roles.length > 0 ? "TARGETING_MATCH" : "STATIC" };
 }

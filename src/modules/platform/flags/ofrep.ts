@@ -12,7 +12,7 @@ import type { AppEnv } from "../../../http/types";
 import { sha256Hex } from "../../../lib/crypto";
 import type { FlagReason, FlagUser } from "./evaluate";
 import { FLAG_KEY_RE } from "./schemas";
-import { findFlag, flagKeys, resolveFlag } from "./service";
+import { FLAG_DESCRIPTIONS, findFlag, flagKeys, resolveFlag } from "./service";
 
 /**
  * The OpenFeature Remote Evaluation Protocol (OFREP): any OpenFeature SDK's OFREP provider can
@@ -145,7 +145,7 @@ type Success = {
 };
 
 function success(c: Context<AppEnv>, key: string, r: { value: boolean; reason: FlagReason }): Success {
-  const description = findFlag(c.get("ctx"), key)?.description;
+  const description = findFlag(c.get("ctx"), key)?.description ?? FLAG_DESCRIPTIONS[key];
   return {
     key,
     value: r.value,
