@@ -24,6 +24,8 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
     "An expert's workspace: statistics, orders to take and in progress, earnings, transfers, reviews and notifications.",
   webhooks:
     "Callbacks from payment providers. Called by Stripe and YooKassa, not by souk's clients; each is verified before anything is credited.",
+  flags:
+    "Every feature flag's value for the caller, signed in or anonymous. Services with an API key can also use souk as an OpenFeature provider at `/ofrep/v1/evaluate/flags`.",
   events:
     "The platform's event log: every change souk makes is recorded as an event (`order.created`, `purchase.succeeded`, …) with its actor, subject and payload. Staff read it; rules and outgoing webhooks subscribe to its types.",
   "demo payments":
@@ -42,6 +44,8 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
     "The rule engine: JSON rules that react to platform events (notify, change an order's status through its state machine, tag, flag, ask admins for attention), their dry runs, replays and run log; the attention queue, tags and flags rules leave.",
   "admin: webhooks":
     "Outgoing webhooks (Standard Webhooks): endpoints that receive platform events by type pattern, signed with a `whsec_` secret shown once; test pings, the delivery log with retries, and redelivery.",
+  "admin: flags":
+    "Feature flags: on or off per flag, for listed users, for roles, and for a stable share of users (rollout percent); built-in flags are listed with their default. Every change is audited with the flag before and after.",
   "admin: system":
     "Runtime settings, process and queue status, running a scheduled action now, and the audit log.",
   ops: "Health of the service, for load balancers and monitors.",

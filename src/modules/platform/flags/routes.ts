@@ -93,7 +93,6 @@ export const flagRoutes = createRouter()
       summary: "Every feature flag's value for the caller (signed in or anonymous)",
       description:
         "Open to anyone. Without credentials the answers are an anonymous caller's: a flag is on only when it is enabled for 100 % of users with no roles and no user ids listed. Credentials that are sent must be valid (401 otherwise).",
-      security: [{ bearerAuth: [] }, {}],
       request: { query: z.strictObject({}) },
       responses: { 200: json(CallerFlagsSchema), ...errors(401) },
     }),
