@@ -37,7 +37,7 @@ import { FLAG_EVENT_TYPES } from "./platform/flags/event-types";
 import { flagRoutes } from "./platform/flags/routes";
 import { PLATFORM_SCHEDULES, type Schedule } from "./platform/jobs/cron";
 import type { JobHandler } from "./platform/jobs/queue";
-import { closeStreamsOnBan } from "./platform/notifications/hub";
+import { closeRevokedStreams } from "./platform/notifications/hub";
 import { notificationRoutes } from "./platform/notifications/routes";
 import { notificationStreamRoutes } from "./platform/notifications/stream-routes";
 import { attentionRoutes } from "./platform/rules/attention-routes";
@@ -63,8 +63,8 @@ registerEventTypes("platform", RULE_EVENT_TYPES);
 registerEventTypes("webhooks", WEBHOOK_EVENT_TYPES);
 registerEventTypes("flags", FLAG_EVENT_TYPES);
 
-// A committed ban ends the user's live notification streams.
-onEmit(closeStreamsOnBan);
+// A committed ban, or a revoked API key, ends the live notification streams it opened.
+onEmit(closeRevokedStreams);
 // Rules run on each event in its transaction; orders are subjects they can read and move.
 registerOrderRuleSubject();
 onEmit(rulesOnEmit);

@@ -336,6 +336,22 @@ describe("streams end on ban and on shutdown", () => {
     expect(json(await a.next(isNote)).id).toBe(id);
   });
 
+  test("revoking an API key ends the streams opened with it, not the user's other streams", async () => {
+    const made = await t.call("POST", "/api/v1/me/api-keys", {
+      token: alice.token,
+      body: { name: "feed", scopes: ["notifications:stream"] },
+    });
+    const byKey = await stream({ token: made.body.key });
+    const byToken = await stream({ token: alice.token });
+    await byKey.next(isCount);
+    await byToken.next(isCount);
+    const r = await t.call("DELETE", `/api/v1/me/api-keys/${made.body.id}`, { token: alice.token });
+    expect(r.status).toBeLessThan(300);
+    expect(await settlesWithin(byKey.ended, 1000)).toBe(true);
+    expect(await settlesWithin(byToken.ended, 100)).toBe(false);
+    expect(streamHub(t.ctx).count(alice.id)).toBe(1);
+  });
+
   test("closeAllStreams ends every stream and reports how many", async () => {
     const a = await stream({ token: alice.token });
     const b = await stream({ token: bob.token });

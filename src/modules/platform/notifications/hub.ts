@@ -13,6 +13,8 @@ import {
 /** One open stream as the hub sees it (the route wraps Hono's SSE stream in it). */
 export type StreamSink = {
   readonly userId: number;
+  /** The API key the stream was opened with, if any: revoking it ends the stream. */
+  readonly keyId?: number;
   /** The highest notification id written to this stream: a replay and the live feed never repeat one. */
   lastId: number;
   write(frame: Uint8Array): void;
@@ -41,6 +43,7 @@ export class StreamHub {
   private created: number[] = [];
   private unread = new Set<number>();
   private banned = new Set<number>();
+  private revokedKeys = new Set<number>();
   private scheduled = false;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private readonly publishNow = () => this.publish();
@@ -103,6 +106,13 @@ export class StreamHub {
     this.schedule();
   }
 
+  /** Called in the revoking transaction: publish() ends the streams opened with the key once committed. */
+  keyRevoked(keyId: number) {
+    if (this.open === 0) return;
+    this.revokedKeys.add(keyId);
+    this.schedule();
+  }
+
   /** Ends every stream of one user; returns how many. */
   closeUser(userId: number): number {
     const sinks = [...(this.streams.get(userId) ?? [])];
@@ -143,12 +153,15 @@ export class StreamHub {
     const created = this.created;
     const unread = this.unread;
     const banned = this.banned;
+    const revokedKeys = this.revokedKeys;
     this.created = [];
     this.unread = new Set();
     this.banned = new Set();
+    this.revokedKeys = new Set();
     try {
       this.deliver(created, unread);
       this.closeBanned(banned);
+      this.closeRevokedKeys(revokedKeys);
     } catch (e) {
       // A read failing here must not become an unhandled error; the next change publishes again.
       this.logger.error({ err: e }, "notification stream publish failed");
@@ -206,6 +219,23 @@ export class StreamHub {
     for (const r of rows) this.closeUser(r.id);
   }
 
+  /** Only a revocation that committed ends streams; revocations are rare, so all streams are scanned. */
+  private closeRevokedKeys(keys: Set<number>) {
+    if (!keys.size || !this.open) return;
+    const revoked = new Set(
+      this.sqlite
+        .query<{ id: number }, [string]>(
+          "SELECT id FROM api_keys WHERE id IN (SELECT value FROM json_each(?)) AND revoked_at IS NOT NULL",
+        )
+        .all(JSON.stringify([...keys]))
+        .map((r) => r.id),
+    );
+    if (!revoked.size) return;
+    for (const sinks of [...this.streams.values()]) {
+      for (const s of [...sinks]) if (s.keyId !== undefined && revoked.has(s.keyId)) s.close();
+    }
+  }
+
   private ping() {
     for (const sinks of this.streams.values()) for (const s of sinks) s.write(PING_FRAME);
   }
@@ -234,9 +264,12 @@ export function closeAllStreams(opts: { refuseNew?: boolean } = {}): number {
   return n;
 }
 
-/** onEmit subscriber: a committed `user.banned` ends that user's streams. O(1) for other events. */
-export const closeStreamsOnBan: EmitSubscriber = (ctx, _tx, event) => {
-  if (event.type === "user.banned" && event.subjectId !== null) {
-    streamHub(ctx).userBanned(Number(event.subjectId));
-  }
+/**
+ * onEmit subscriber: a committed `user.banned` ends that user's streams, a committed
+ * `api_key.revoked` the streams opened with that key. A string comparison for other events.
+ */
+export const closeRevokedStreams: EmitSubscriber = (ctx, _tx, event) => {
+  if (event.subjectId === null) return;
+  if (event.type === "user.banned") streamHub(ctx).userBanned(Number(event.subjectId));
+  else if (event.type === "api_key.revoked") streamHub(ctx).keyRevoked(Number(event.subjectId));
 };

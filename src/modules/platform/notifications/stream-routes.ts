@@ -1,7 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { streamSSE } from "hono/streaming";
 import type { AppContext } from "../../../context";
 import { principalOf, requirePermission } from "../../../http/auth";
 import type { AppEnv } from "../../../http/types";
@@ -27,7 +26,7 @@ const tags = ["notifications"];
 export const STREAM_PERMISSION = "notifications:stream";
 /** Notifications replayed on reconnect at most; more missed than this sends `resync` first. */
 export const REPLAY_LIMIT = 100;
-/** Frames a stream may have waiting for a client that stopped reading before it is closed. */
+/** Frames a stream may have queued for a client that stopped reading before it is closed. */
 const MAX_QUEUED_FRAMES = 256;
 /** Query parameters that would carry a credential in the URL: refused, never read. */
 const URL_CREDENTIALS = ["token", "access_token", "api_key", "key", "authorization", "jwt", "bearer"];
@@ -100,47 +99,71 @@ function keepOpen(c: Context<AppEnv>) {
   if (typeof server?.timeout === "function") server.timeout(c.req.raw, 0);
 }
 
-function openStream(c: Context<AppEnv>, ctx: AppContext, userId: number, after: number) {
+/**
+ * One plain ReadableStream per connection, fed by the hub. Not Hono's streamSSE: it pipes a
+ * TransformStream through a second, pulling ReadableStream and keeps the request's context alive
+ * for the stream's life; measured with 10,000 streams in bench/sse.ts that was ~17 KB of RSS per
+ * stream (172 MB) against ~6.6 KB (65 MB) for this. The frames are preformatted bytes
+ * (serialize.ts), shared by all of a user's streams.
+ */
+function openStream(
+  c: Context<AppEnv>,
+  ctx: AppContext,
+  who: { userId: number; keyId?: number },
+  after: number,
+) {
+  const { userId, keyId } = who;
   const hub = streamHub(ctx);
-  // Read, then attach in the callback, all in one synchronous step (streamSSE calls it at once):
-  // no publish can run in between, so nothing committed is lost, and lastId stops repeats.
   const missed = after > 0 ? missedSince(ctx, userId, after) : { rows: [], truncated: false };
   const unread = unreadCount(ctx.db, userId);
-  return streamSSE(c, async (stream) => {
-    let ended!: () => void;
-    const done = new Promise<void>((resolve) => {
-      ended = resolve;
-    });
-    let closed = false;
-    let queued = 0;
-    const sink: StreamSink = {
-      userId,
-      lastId: after,
-      write(frame) {
-        if (closed) return;
-        if (queued >= MAX_QUEUED_FRAMES) return sink.close();
-        queued++;
-        void stream.write(frame).then(() => {
-          queued--;
-        });
-      },
-      close() {
-        if (closed) return;
-        closed = true;
-        hub.detach(sink);
-        ended();
-      },
-    };
-    stream.onAbort(() => sink.close());
-    if (missed.truncated)
-      sink.write(sseFrame("resync", { reason: "replay_truncated", replayed: REPLAY_LIMIT }));
-    for (const r of missed.rows) {
-      sink.write(notificationFrame(r));
-      sink.lastId = r.id;
-    }
-    sink.write(unreadFrame(unread));
-    hub.attach(sink);
-    await done;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let closed = false;
+  const sink: StreamSink = {
+    userId,
+    keyId,
+    lastId: after,
+    write(frame) {
+      if (closed) return;
+      // desiredSize goes negative by the frames the client has not taken yet.
+      if ((controller.desiredSize ?? 0) < -MAX_QUEUED_FRAMES) return sink.close();
+      controller.enqueue(frame);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      hub.detach(sink);
+      try {
+        controller.close();
+      } catch {
+        // already closed by the client
+      }
+    },
+  };
+  const body = new ReadableStream<Uint8Array>({
+    // start() runs inside the constructor: the rows read above, the frames and attach() happen in
+    // one synchronous step, so no publish runs in between (nothing committed is lost) and lastId
+    // keeps a replayed notification from being sent again live.
+    start(ctrl) {
+      controller = ctrl;
+      if (missed.truncated)
+        sink.write(sseFrame("resync", { reason: "replay_truncated", replayed: REPLAY_LIMIT }));
+      for (const r of missed.rows) {
+        sink.write(notificationFrame(r));
+        sink.lastId = r.id;
+      }
+      sink.write(unreadFrame(unread));
+      hub.attach(sink);
+    },
+    // The client went away.
+    cancel() {
+      closed = true;
+      hub.detach(sink);
+    },
+  });
+  return c.body(body, 200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    "x-accel-buffering": "no",
   });
 }
 
@@ -158,7 +181,7 @@ export const notificationStreamRoutes = createRouter()
         "A `text/event-stream` that stays open: `event: notification` (the notification as in the list, `id:` = its id) for each notification created for the caller after the stream opened, `event: unread_count` (`{unread_count}`) on connect and after every change, and a `: ping` comment every 15 s.",
         "Authenticate with `Authorization: Bearer` or, from a browser's EventSource (which cannot send headers), with `?ticket=` from `POST /notifications/stream-ticket`. An access token or API key in the URL is refused (400).",
         `To resume, send \`Last-Event-ID\` (or \`?last_event_id=\`): the notifications after that id are replayed first, oldest first, at most ${REPLAY_LIMIT}; when more were missed, an \`event: resync\` comes first and the client should reload the list.`,
-        "The stream ends when the account is banned or the server shuts down. A bot acting as a user cannot open one.",
+        "The stream ends when the account is banned, the API key it was opened with is revoked, or the server shuts down. A bot acting as a user cannot open one.",
       ].join("\n\n"),
       request: { query: StreamQuery, headers: StreamHeaders },
       responses: {
@@ -180,10 +203,13 @@ export const notificationStreamRoutes = createRouter()
       const q = c.req.valid("query");
       const header = c.req.valid("header")["last-event-id"];
       const after = Math.max(Number(q.last_event_id || 0), Number(header || 0));
-      const userId = q.ticket === undefined ? principalOf(c).user.id : redeemStreamTicket(ctx, q.ticket);
-      assertStreamable(ctx, userId);
+      const who =
+        q.ticket === undefined
+          ? { userId: principalOf(c).user.id, keyId: principalOf(c).keyId }
+          : { userId: redeemStreamTicket(ctx, q.ticket) };
+      assertStreamable(ctx, who.userId);
       keepOpen(c);
-      return openStream(c, ctx, userId, after);
+      return openStream(c, ctx, who, after);
     },
   )
   .openapi(
