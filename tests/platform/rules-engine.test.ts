@@ -28,10 +28,18 @@ const notes = (userId: number) =>
     data: string;
   }[];
 
+/** Every evaluation logged, matched or not (off by default). */
+const logUnmatched = () =>
+  t.call("PATCH", "/api/v1/admin/system/settings", {
+    token: w.admin.token,
+    body: { rules_log_unmatched: true },
+  });
+
 const budgetOver = (n: number) => ({ all: [{ fact: "payload.budget", operator: "gt", value: n }] });
 
 describe("execution after emit", () => {
   test("a matching rule acts in the event's transaction; every evaluation is logged with the rule's version", async () => {
+    await logUnmatched();
     const rule = await saveRule(t, w.admin, {
       conditions: budgetOver(100_00),
       actions: [
@@ -93,20 +101,20 @@ describe("execution after emit", () => {
     expect(runsOf(t, star.id).length).toBeGreaterThanOrEqual(1);
   });
 
-  test("unmatched runs are not logged when rules_log_unmatched is off; matched ones still are", async () => {
-    await t.call("PATCH", "/api/v1/admin/system/settings", {
-      token: w.admin.token,
-      body: { rules_log_unmatched: false },
-    });
+  test("by default only matched runs are logged; rules_log_unmatched logs every evaluation", async () => {
     const rule = await saveRule(t, w.admin, { conditions: budgetOver(100_00) });
     await newOrder(t, w, { budget: 50_00 });
     await newOrder(t, w, { budget: 500_00 });
     expect(runsOf(t, rule.id).map((r) => r.matched)).toEqual([1]);
+    await logUnmatched();
+    await newOrder(t, w, { budget: 50_00 });
+    expect(runsOf(t, rule.id).map((r) => r.matched)).toEqual([1, 0]);
   });
 });
 
 describe("priority and stop_processing", () => {
   test("higher priority runs first, ties by id; a matched stop_processing rule ends the list", async () => {
+    await logUnmatched();
     const order: number[] = [];
     const low = await saveRule(t, w.admin, {
       priority: 1,

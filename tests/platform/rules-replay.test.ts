@@ -243,6 +243,10 @@ describe("POST /admin/rules/replay", () => {
 
 describe("GET /admin/rules/{id}/runs", () => {
   test("newest first, paginated, filtered; a deleted rule keeps its log", async () => {
+    await t.call("PATCH", "/api/v1/admin/system/settings", {
+      token: w.admin.token,
+      body: { rules_log_unmatched: true },
+    });
     const rule = await saveRule(t, w.admin, {
       conditions: { all: [{ fact: "payload.budget", operator: "gt", value: 100_00 }] },
       actions: [{ type: "assign_tag", params: { tag: "big" } }],

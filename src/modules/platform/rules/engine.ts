@@ -59,7 +59,7 @@ function logRun(
     eventId,
     r.matched ? 1 : 0,
     r.applied ? 1 : 0,
-    JSON.stringify(r.actions),
+    r.actions.length ? JSON.stringify(r.actions) : "[]",
     mode.depth,
     mode.replay ? 1 : 0,
     us,
@@ -80,9 +80,9 @@ function runRule(
   facts: Facts,
   eventId: number,
   mode: RunMode,
+  now: number,
 ): RunOutcome {
   const started = performance.now();
-  const now = ctx.clock.now();
   const outcome: RunOutcome = { matched: false, applied: false, failed: false, alreadyApplied: false };
   try {
     outcome.matched = rule.test(facts);
@@ -212,7 +212,7 @@ export function runRules(
   }
   const facts = new Facts(tx, event);
   for (const rule of rules) {
-    const o = runRule(ctx, tx, rule, facts, event.id, mode);
+    const o = runRule(ctx, tx, rule, facts, event.id, mode, now);
     summary.runs++;
     if (o.matched) summary.matched++;
     if (o.applied) summary.applied++;

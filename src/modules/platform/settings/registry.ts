@@ -71,6 +71,11 @@ export const SETTINGS = {
   auto_accept_days: def(z.number().int().min(1).max(60), 3, "Days after delivery an order accepts itself"),
   rules_log_unmatched: def(
     z.boolean(),
+    false,
+    "Also log a run when a rule's conditions did not match (matched runs, failures and depth-limit stops are always logged); costs a row per rule evaluated on every event",
+  ),
+  rules_log_unmatched: def(
+    z.boolean(),
     true,
     "Log a run for every rule evaluated, also when its conditions did not match (matched runs and failures are always logged)",
   ),
