@@ -74,11 +74,6 @@ export const SETTINGS = {
     false,
     "Also log a run when a rule's conditions did not match (matched runs, failures and depth-limit stops are always logged); costs a row per rule evaluated on every event",
   ),
-  rules_log_unmatched: def(
-    z.boolean(),
-    true,
-    "Log a run for every rule evaluated, also when its conditions did not match (matched runs and failures are always logged)",
-  ),
   payment_settings: def(
     z.strictObject({
       instructions: z.string().max(2000),
