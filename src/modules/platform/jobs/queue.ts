@@ -1,7 +1,8 @@
 import type { Logger } from "pino";
 import type { AppContext } from "../../../context";
 import type { Tx } from "../../../db/client";
-import { jobs } from "../../../db/schema";
+import { prepare, preparedPer } from "../../../db/prepared";
+import type { jobs } from "../../../db/schema";
 import { jobFailures } from "../system/metrics";
 
 export type JobHandler = (ctx: AppContext, payload: Record<string, unknown>) => Promise<void>;
@@ -10,6 +11,15 @@ export type JobHandler = (ctx: AppContext, payload: Record<string, unknown>) => 
 export class PermanentJobError extends Error {}
 
 type JobRow = typeof jobs.$inferSelect;
+
+// Enqueued inside emitting transactions (notifications, webhook fan-out): prepared once per connection.
+const insertJob = preparedPer((db) =>
+  prepare<unknown, [string, string, number, number, string | null, number]>(
+    db,
+    `INSERT INTO jobs (type, payload, status, attempts, max_attempts, run_at, dedupe_key, created_at, updated_at)
+     VALUES (?1, ?2, 'queued', 0, ?3, ?4, ?5, ?6, ?6) ON CONFLICT DO NOTHING`,
+  ),
+);
 
 /**
  * Durable queue in the `jobs` table, run in-process. Enqueue happens inside the caller's
@@ -39,18 +49,14 @@ export class JobQueue {
     job: { type: string; payload: Record<string, unknown>; runAt?: number; dedupeKey?: string },
   ) {
     const now = ctx.clock.now();
-    tx.insert(jobs)
-      .values({
-        type: job.type,
-        payload: job.payload,
-        maxAttempts: ctx.settings.get("MAX_ORDER_RETRIES") + 1,
-        runAt: job.runAt ?? now,
-        dedupeKey: job.dedupeKey ?? null,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .onConflictDoNothing()
-      .run();
+    insertJob(tx).run(
+      job.type,
+      JSON.stringify(job.payload),
+      ctx.settings.get("MAX_ORDER_RETRIES") + 1,
+      job.runAt ?? now,
+      job.dedupeKey ?? null,
+      now,
+    );
     this.kick();
   }
 

@@ -1,13 +1,11 @@
-import { and, eq } from "drizzle-orm";
-import { Webhook } from "standardwebhooks";
 import type { AppContext } from "../../../context";
-import { webhookDeliveries, webhookEndpoints } from "../../../db/schema";
+import { prepare, preparedPer } from "../../../db/prepared";
 import { write } from "../../../db/write";
 import { iso } from "../../../lib/time";
 import { PermanentJobError } from "../jobs/queue";
-import { type DeliverJob, type DeliveryRow, WEBHOOK_DELIVER_JOB } from "./deliveries";
-import { disableEndpointGone, type EndpointRow } from "./endpoints";
-import { openSecret } from "./secrets";
+import { type DeliverJob, WEBHOOK_DELIVER_JOB } from "./deliveries";
+import { disableEndpointGone } from "./endpoints";
+import { signerFor } from "./secrets";
 import { invalidateFanout } from "./subscriptions";
 import { checkWebhookUrl } from "./url-guard";
 
@@ -22,10 +20,6 @@ export function webhookBackoffMs(ctx: Pick<AppContext, "settings">, attempt: num
   const factor = ctx.settings.get("RETRY_BACKOFF_FACTOR");
   return Math.min(MAX_BACKOFF_MS, Math.round(base * factor ** Math.max(0, attempt - 1)));
 }
-
-/** The request body, the same bytes on every attempt: `timestamp` is when the message was created. */
-export const deliveryBody = (d: DeliveryRow) =>
-  JSON.stringify({ type: d.eventType, timestamp: iso(d.createdAt), data: d.payload });
 
 type Outcome = {
   /** Whether an HTTP request (or a refused one) counts as an attempt. */
@@ -58,14 +52,10 @@ async function errorText(res: Response): Promise<string> {
 }
 
 /** One signed POST: never follows redirects (a redirect could lead past the SSRF guard). */
-async function post(ctx: AppContext, ep: EndpointRow, d: DeliveryRow, url: URL): Promise<Outcome> {
+async function post(ctx: AppContext, d: Loaded, url: URL): Promise<Outcome> {
   const body = deliveryBody(d);
   const sentAt = ctx.clock.now();
-  const signature = new Webhook(openSecret(ctx.jwtSecret, ep.secretSealed)).sign(
-    d.messageId,
-    new Date(sentAt),
-    body,
-  );
+  const signature = signerFor(ctx.jwtSecret, d.secret_sealed).sign(d.message_id, new Date(sentAt), body);
   const timeoutS = ctx.settings.get("webhook_timeout_seconds");
   const t0 = performance.now();
   const ms = () => Math.round(performance.now() - t0);
@@ -75,7 +65,7 @@ async function post(ctx: AppContext, ep: EndpointRow, d: DeliveryRow, url: URL):
       headers: {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
-        "webhook-id": d.messageId,
+        "webhook-id": d.message_id,
         "webhook-timestamp": String(Math.floor(sentAt / 1000)),
         "webhook-signature": signature,
       },
@@ -102,14 +92,45 @@ async function post(ctx: AppContext, ep: EndpointRow, d: DeliveryRow, url: URL):
   }
 }
 
-function load(ctx: AppContext, id: number) {
-  return ctx.db
-    .select({ d: webhookDeliveries, ep: webhookEndpoints })
-    .from(webhookDeliveries)
-    .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
-    .where(eq(webhookDeliveries.id, id))
-    .get();
-}
+type Loaded = {
+  id: number;
+  message_id: string;
+  event_type: string;
+  /** The stored JSON of `data`, sent as is: the same bytes on every attempt. */
+  payload: string;
+  status: string;
+  attempts: number;
+  created_at: number;
+  endpoint_id: number;
+  url: string;
+  enabled: number;
+  deleted_at: number | null;
+  secret_sealed: string;
+};
+
+// One job per delivery: prepared once per connection (Drizzle's query building cost more than the HTTP call).
+const stmts = preparedPer((db) => ({
+  load: prepare<Loaded, [number]>(
+    db,
+    `SELECT d.id, d.message_id, d.event_type, d.payload, d.status, d.attempts, d.created_at,
+            e.id AS endpoint_id, e.url, e.enabled, e.deleted_at, e.secret_sealed
+     FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.id = ?`,
+  ),
+  // Guarded on what the job read: a concurrent redelivery or a duplicate job changes nothing.
+  finish: prepare<
+    { id: number },
+    [string, number, number | null, string | null, number | null, number | null, number, number, number]
+  >(
+    db,
+    `UPDATE webhook_deliveries SET status = ?1, attempts = ?2, last_status_code = ?3, last_error = ?4,
+       last_duration_ms = ?5, delivered_at = coalesce(?6, delivered_at), updated_at = ?7
+     WHERE id = ?8 AND status = 'pending' AND attempts = ?9 RETURNING id`,
+  ),
+}));
+
+/** The request body `{type, timestamp, data}`; `timestamp` is when the message was created. */
+export const deliveryBody = (d: Pick<Loaded, "event_type" | "created_at" | "payload">) =>
+  `{"type":${JSON.stringify(d.event_type)},"timestamp":"${iso(d.created_at)}","data":${d.payload}}`;
 
 /**
  * The `webhook.deliver` job: one attempt of one delivery, outside any transaction. The outcome,
@@ -117,24 +138,23 @@ function load(ctx: AppContext, id: number) {
  */
 export async function deliverWebhookJob(ctx: AppContext, payload: Record<string, unknown>): Promise<void> {
   const job = payload as DeliverJob;
-  const row = load(ctx, Number(job.delivery_id));
-  if (!row) throw new PermanentJobError(`webhook delivery ${job.delivery_id} does not exist`);
-  const { d, ep } = row;
+  const d = stmts(ctx.db).load.get(Number(job.delivery_id));
+  if (!d) throw new PermanentJobError(`webhook delivery ${job.delivery_id} does not exist`);
   // Already finished, or another job of it ran: nothing to do.
   if (d.status !== "pending" || d.attempts !== job.attempts) return;
 
   let outcome: Outcome;
-  if (ep.deletedAt !== null || !ep.enabled) {
-    const why = ep.deletedAt !== null ? "the endpoint was deleted" : "the endpoint is disabled";
+  if (d.deleted_at !== null || !d.enabled) {
+    const why = d.deleted_at !== null ? "the endpoint was deleted" : "the endpoint is disabled";
     outcome = { attempted: false, status: "failed", code: null, error: why, durationMs: null };
   } else {
-    const check = await checkWebhookUrl(ctx, ep.url);
-    if (check.ok) outcome = await post(ctx, ep, d, check.url);
+    const check = await checkWebhookUrl(ctx, d.url);
+    if (check.ok) outcome = await post(ctx, d, check.url);
     else if (check.transient)
       outcome = { attempted: true, status: "retry", code: null, error: check.reason, durationMs: null };
     else {
       ctx.logger.warn(
-        { delivery_id: d.id, endpoint_id: ep.id, reason: check.reason },
+        { delivery_id: d.id, endpoint_id: d.endpoint_id, reason: check.reason },
         "webhook delivery refused: the url is not allowed",
       );
       outcome = {
@@ -147,33 +167,28 @@ export async function deliverWebhookJob(ctx: AppContext, payload: Record<string,
     }
   }
 
-  const maxAttempts = ctx.settings.get("webhook_max_attempts");
-  const retry = outcome.status === "retry" && job.try < maxAttempts;
-  const finalStatus = outcome.status === "succeeded" ? "succeeded" : retry ? "pending" : "failed";
+  const retry = outcome.status === "retry" && job.try < ctx.settings.get("webhook_max_attempts");
+  const status = outcome.status === "succeeded" ? "succeeded" : retry ? "pending" : "failed";
+  const attempts = d.attempts + (outcome.attempted ? 1 : 0);
+  const finish = (now: number) =>
+    stmts(ctx.db).finish.get(
+      status,
+      attempts,
+      outcome.code,
+      outcome.error?.slice(0, 1000) ?? null,
+      outcome.durationMs,
+      status === "succeeded" ? now : null,
+      now,
+      d.id,
+      d.attempts,
+    ) !== null;
+  // The common case is one statement; a retry or a disabling writes more, in one transaction.
+  if (!retry && !outcome.gone) {
+    finish(ctx.clock.now());
+    return;
+  }
   write(ctx, (tx, now) => {
-    const attempts = d.attempts + (outcome.attempted ? 1 : 0);
-    const updated = tx
-      .update(webhookDeliveries)
-      .set({
-        status: finalStatus,
-        attempts,
-        lastStatusCode: outcome.code,
-        lastError: outcome.error?.slice(0, 1000) ?? null,
-        lastDurationMs: outcome.durationMs,
-        ...(finalStatus === "succeeded" && { deliveredAt: now }),
-        updatedAt: now,
-      })
-      // Guarded on what this job read: a concurrent redelivery or duplicate job changes nothing here.
-      .where(
-        and(
-          eq(webhookDeliveries.id, d.id),
-          eq(webhookDeliveries.status, "pending"),
-          eq(webhookDeliveries.attempts, d.attempts),
-        ),
-      )
-      .returning({ id: webhookDeliveries.id })
-      .all();
-    if (!updated.length) return;
+    if (!finish(now)) return;
     if (retry) {
       const next: DeliverJob = { delivery_id: d.id, attempts, try: job.try + 1 };
       ctx.jobs.enqueue(ctx, tx, {
@@ -182,7 +197,7 @@ export async function deliverWebhookJob(ctx: AppContext, payload: Record<string,
         runAt: now + webhookBackoffMs(ctx, job.try),
       });
     }
-    if (outcome.gone) disableEndpointGone(ctx, tx, ep, d.id);
+    if (outcome.gone) disableEndpointGone(ctx, tx, { id: d.endpoint_id, url: d.url }, d.id);
   });
   if (outcome.gone) invalidateFanout(ctx);
 }

@@ -46,6 +46,10 @@ const stmts = preparedPer((db) => ({
      VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?6)
      ON CONFLICT (endpoint_id, event_id) DO NOTHING RETURNING id`,
   ),
+  endpoint: prepare<{ enabled: number; deleted_at: number | null }, [number]>(
+    db,
+    "SELECT enabled, deleted_at FROM webhook_endpoints WHERE id = ?",
+  ),
   existing: prepare<{ id: number; message_id: string }, [number, number]>(
     db,
     "SELECT id, message_id FROM webhook_deliveries WHERE endpoint_id = ? AND event_id = ?",
@@ -98,13 +102,9 @@ export function enqueueDelivery(
   endpointId: number,
   d: DeliveryInput,
 ): { id: number; messageId: string } | null {
-  const ep = tx
-    .select({ enabled: webhookEndpoints.enabled, deletedAt: webhookEndpoints.deletedAt })
-    .from(webhookEndpoints)
-    .where(eq(webhookEndpoints.id, endpointId))
-    .get();
+  const ep = stmts(tx).endpoint.get(endpointId);
   if (!ep) throw new Error(`webhook endpoint ${endpointId} does not exist`);
-  if (!ep.enabled || ep.deletedAt !== null) return null;
+  if (!ep.enabled || ep.deleted_at !== null) return null;
   const { id, messageId } = insertDelivery(ctx, tx, endpointId, d);
   return { id, messageId };
 }

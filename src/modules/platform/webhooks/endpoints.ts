@@ -238,7 +238,12 @@ export function deleteEndpoint(
 }
 
 /** A receiver answered 410 Gone: the endpoint is switched off with the reason, and nothing retries. */
-export function disableEndpointGone(ctx: AppContext, tx: Tx, endpoint: EndpointRow, deliveryId: number) {
+export function disableEndpointGone(
+  ctx: AppContext,
+  tx: Tx,
+  endpoint: { id: number; url: string },
+  deliveryId: number,
+) {
   const now = ctx.clock.now();
   const reason = `the receiver answered 410 Gone (delivery ${deliveryId}) at ${iso(now)}`;
   const changed = tx
