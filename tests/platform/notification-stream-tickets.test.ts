@@ -172,6 +172,17 @@ describe("GET /notifications/stream?ticket=", () => {
     expect((await again.next(isNote)).id).toBe(String(missed));
   });
 
+  test("HEAD checks the ticket without spending it or opening a stream", async () => {
+    const ticket = await ticketFor(alice);
+    const head = await fetch(`${base}${STREAM}?ticket=${ticket}`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toStartWith("text/event-stream");
+    expect(ticketRows()[0]!.used_at).toBeNull();
+    expect(streamHub(t.ctx).count()).toBe(0);
+    expect((await fetch(`${base}${STREAM}?ticket=st_nope`, { method: "HEAD" })).status).toBe(401);
+    await streamWith(ticket);
+  });
+
   test("a ticket of a user banned since it was issued is refused (403)", async () => {
     const ticket = await ticketFor(alice);
     const admin = await t.user("admin");

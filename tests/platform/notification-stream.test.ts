@@ -258,6 +258,15 @@ describe("stream auth", () => {
     expect(streamHub(t.ctx).count()).toBe(0);
   });
 
+  test("HEAD answers the headers and opens no stream; without credentials it is 401", async () => {
+    const head = await fetch(`${base}${STREAM}`, { method: "HEAD", headers: bearer(alice.token) });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toStartWith("text/event-stream");
+    await settle();
+    expect(streamHub(t.ctx).count()).toBe(0);
+    expect((await fetch(`${base}${STREAM}`, { method: "HEAD" })).status).toBe(401);
+  });
+
   test("unknown query parameters are 400", async () => {
     expectError(await rawGet("?page=1", bearer(alice.token)), 400, "validation_failed");
   });

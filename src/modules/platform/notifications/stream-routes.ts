@@ -15,7 +15,13 @@ import {
   unreadFrame,
 } from "./serialize";
 import { unreadCount } from "./service";
-import { assertStreamable, issueStreamTicket, redeemStreamTicket, TICKET_TTL_MS } from "./tickets";
+import {
+  assertStreamable,
+  issueStreamTicket,
+  peekStreamTicket,
+  redeemStreamTicket,
+  TICKET_TTL_MS,
+} from "./tickets";
 
 const tags = ["notifications"];
 
@@ -90,6 +96,13 @@ function missedSince(ctx: AppContext, userId: number, after: number) {
   return { rows: rows.reverse(), truncated };
 }
 
+// x-accel-buffering: nginx would otherwise hold frames back until its buffer fills.
+const SSE_HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache",
+  "x-accel-buffering": "no",
+};
+
 /** Bun closes a connection idle for 10 s by default; a stream is idle between heartbeats. */
 function keepOpen(c: Context<AppEnv>) {
   const env = c.env as { server?: unknown; timeout?: unknown } | undefined;
@@ -160,11 +173,7 @@ function openStream(
       hub.detach(sink);
     },
   });
-  return c.body(body, 200, {
-    "content-type": "text/event-stream",
-    "cache-control": "no-cache",
-    "x-accel-buffering": "no",
-  });
+  return c.body(body, 200, SSE_HEADERS);
 }
 
 export const notificationStreamRoutes = createRouter()
@@ -203,6 +212,15 @@ export const notificationStreamRoutes = createRouter()
       const q = c.req.valid("query");
       const header = c.req.valid("header")["last-event-id"];
       const after = Math.max(Number(q.last_event_id || 0), Number(header || 0));
+      // Hono answers HEAD by running this handler and dropping the body unread: open nothing then
+      // (an attached stream nobody reads would linger), and do not spend the ticket.
+      if (c.req.method === "HEAD") {
+        assertStreamable(
+          ctx,
+          q.ticket === undefined ? principalOf(c).user.id : peekStreamTicket(ctx, q.ticket),
+        );
+        return c.body(null, 200, SSE_HEADERS);
+      }
       const who =
         q.ticket === undefined
           ? { userId: principalOf(c).user.id, keyId: principalOf(c).keyId }

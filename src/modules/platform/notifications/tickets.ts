@@ -44,6 +44,17 @@ export function redeemStreamTicket(ctx: AppContext, ticket: string): number {
   return row.user_id;
 }
 
+/** Checks a ticket without spending it (a HEAD request opens no stream). */
+export function peekStreamTicket(ctx: AppContext, ticket: string): number {
+  const row = ctx.sqlite
+    .query<{ user_id: number }, [string, number]>(
+      "SELECT user_id FROM stream_tickets WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+    )
+    .get(sha256Hex(ticket), ctx.clock.now());
+  if (!row) throw new ApiError("unauthenticated", "invalid, expired or already used stream ticket");
+  return row.user_id;
+}
+
 /**
  * The stream's user must exist and not be banned at the moment the stream attaches. Checked in
  * the same synchronous step as attaching, so a ban committing meanwhile either is seen here or
