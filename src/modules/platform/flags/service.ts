@@ -20,7 +20,8 @@ export const FLAG_DESCRIPTIONS: Record<string, string> = {
 
 export type FlagRow = typeof featureFlags.$inferSelect;
 
-type FlagCache = { rows: Map<string, FlagRow>; loadedAt: number };
+type CachedFlag = FlagRow & { userSet: ReadonlySet<number> };
+type FlagCache = { rows: Map<string, CachedFlag>; loadedAt: number };
 
 // One cache per database: contexts sharing a database share it, and a test's :memory: db gets its own.
 const caches = new WeakMap<Database, FlagCache>();
@@ -31,14 +32,16 @@ const caches = new WeakMap<Database, FlagCache>();
  */
 export const FLAG_CACHE_TTL_MS = 5_000;
 
-function flagRows(ctx: AppContext): Map<string, FlagRow> {
+function flagRows(ctx: AppContext): Map<string, CachedFlag> {
   const now = ctx.clock.now();
   const cached = caches.get(ctx.sqlite);
   if (cached && now - cached.loadedAt < FLAG_CACHE_TTL_MS && now >= cached.loadedAt) {
     return cached.rows;
   }
-  const rows = new Map<string, FlagRow>();
-  for (const row of ctx.db.select().from(featureFlags).all()) rows.set(row.key, row);
+  const rows = new Map<string, CachedFlag>();
+  for (const row of ctx.db.select().from(featureFlags).all()) {
+    rows.set(row.key, { ...row, userSet: new Set(row.userIds) });
+  }
   caches.set(ctx.sqlite, { rows, loadedAt: now });
   return rows;
 }
