@@ -191,6 +191,11 @@ describe("POST /admin/rules", () => {
       "json.actions.0.params.to",
     ],
     [
+      "a status only payments reach (a rule never moves money)",
+      { actions: [{ type: "change_status", params: { to: "paid" } }] },
+      "json.actions.0.params.to",
+    ],
+    [
       "a tag with spaces",
       { actions: [{ type: "assign_tag", params: { tag: "big spender" } }] },
       "json.actions.0.params.tag",

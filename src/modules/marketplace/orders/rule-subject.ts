@@ -1,8 +1,8 @@
-import { ORDER_STATUSES, type OrderStatus, type orders } from "../../../db/schema";
+import type { OrderStatus, orders } from "../../../db/schema";
 import { ApiError, notFound } from "../../../lib/errors";
 import { registerSubjectHandler } from "../../platform/rules/subjects";
 import { findOrder, type OrderRow } from "./access";
-import { ACTIONS, type ActionName } from "./machine";
+import { ACTIONS, type ActionName, TARGETS } from "./machine";
 import { transition } from "./transition";
 
 /**
@@ -15,6 +15,9 @@ const RULE_MOVES = ["cancel", "decline", "dispute", "start", "complete", "reques
 /** Where an edge leads from this order: `complete` delivers an escrow order and completes a manual one. */
 const targetOf = (a: ActionName, o: OrderRow): OrderStatus =>
   a === "complete" ? (o.escrowAmount > 0 ? "delivered" : "completed") : ACTIONS[a].to;
+
+/** The statuses a rule can move an order to (a rule naming another is refused when saved). */
+const RULE_TARGETS = [...new Set(RULE_MOVES.flatMap((a) => TARGETS[a]))];
 
 type OrderSet = Partial<typeof orders.$inferInsert>;
 
@@ -41,7 +44,7 @@ function setFor(
 export function registerOrderRuleSubject() {
   registerSubjectHandler("order", {
     fields: ["status", "price", "client_id", "expert_id", "kind"],
-    statuses: ORDER_STATUSES,
+    statuses: RULE_TARGETS,
     load(db, id) {
       const o = /^\d{1,15}$/.test(id) ? findOrder(db, Number(id)) : undefined;
       return (
