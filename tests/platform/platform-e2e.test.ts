@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { closeAllStreams } from "../../src/modules/platform/notifications/hub";
 import { makeTestApp } from "../helpers/app";
+import { grantSeconds } from "../helpers/billing";
 import { makeExpert, makeSubject } from "../helpers/marketplace";
 import { openSse } from "../helpers/sse";
 import { startWebhookReceiver, verifyAt } from "../helpers/webhook-receiver";
@@ -87,5 +88,48 @@ describe("platform end to end: an order event fires a rule, the client sees it l
     } finally {
       await server.stop(true);
     }
+  });
+
+  test("usage recorded on the group-commit hot path reaches rules and webhooks too (single and batch)", async () => {
+    receiver.reset();
+    const t = makeTestApp();
+    t.ctx.settings.setNow({ webhooks_allow_private_urls: true }, t.clock.now());
+    const admin = await t.user("admin");
+    const u = await t.user("client");
+    grantSeconds(t, u.id, 3600);
+    const hook = await t.call("POST", "/api/v1/admin/webhooks", {
+      token: admin.token,
+      body: { url: `${receiver.url}/usage`, event_types: ["usage.*"] },
+    });
+    const rule = await t.call("POST", "/api/v1/admin/rules", {
+      token: admin.token,
+      body: {
+        name: "Long sessions",
+        event_type: "usage.recorded",
+        conditions: { fact: "payload.billed_seconds", operator: "gte", value: 600 },
+        actions: [
+          { type: "create_notification", params: { to: "actor", title: "Long session", message: "10 min+" } },
+        ],
+      },
+    });
+    expect(rule.status).toBe(201);
+    const rec = (id: string, seconds: number) =>
+      t.call("POST", "/api/v1/usage/record", { token: u.token, body: { id, seconds } });
+    expect((await rec("short", 30)).status).toBe(201);
+    expect((await rec("long", 700)).status).toBe(201);
+    const batch = await t.call("POST", "/api/v1/usage/batch", {
+      token: u.token,
+      body: { events: [{ id: "b1", seconds: 20 }] },
+    });
+    expect(batch.status).toBe(200);
+    const titles = (
+      t.ctx.sqlite.query("SELECT title FROM notifications WHERE user_id = ?").all(u.id) as { title: string }[]
+    ).map((n) => n.title);
+    expect(titles.filter((x) => x === "Long session")).toHaveLength(1);
+    await t.ctx.jobs.drain(t.ctx);
+    const types = receiver.received.map(
+      (r) => (verifyAt(hook.body.secret, r, t.clock.now()) as { type: string }).type,
+    );
+    expect(types.sort()).toEqual(["usage.batch_recorded", "usage.recorded", "usage.recorded"]);
   });
 });

@@ -89,8 +89,8 @@ function build(db: Database) {
     debitHold: q<never, [number, number]>(
       "UPDATE holds SET remaining_seconds = remaining_seconds - ? WHERE id = ?",
     ),
-    insertEvent: q<never, [string, number, string, string, string, number]>(
-      "INSERT INTO events (type, actor_id, subject_type, subject_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    insertEvent: q<{ id: number }, [string, number, string, string, string, number]>(
+      "INSERT INTO events (type, actor_id, subject_type, subject_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
     ),
   };
 }

@@ -1,6 +1,8 @@
+import type { Database } from "bun:sqlite";
 import type { AppContext } from "../../context";
 import { groupCommit } from "../../db/group-commit";
 import { ApiError, notFound } from "../../lib/errors";
+import { emitted } from "../platform/events/service";
 import { type Statements, statements } from "./statements";
 
 export type UsageInput = {
@@ -48,6 +50,8 @@ export class UsageBook {
   /** In a batch the usages share one `usage.batch_recorded` event (written by flush). */
   private readonly batched: { id: string; billed_seconds: number }[] | null;
 
+  private readonly sqlite: Database;
+
   constructor(
     ctx: AppContext,
     private readonly s: Statements,
@@ -55,6 +59,7 @@ export class UsageBook {
     private readonly now: number,
     batch = false,
   ) {
+    this.sqlite = ctx.sqlite;
     this.batched = batch ? [] : null;
     this.grants = s.fifo
       .all(userId, now)
@@ -144,13 +149,8 @@ export class UsageBook {
     else {
       // Filed under the user, like a batch: usage ids are client-chosen (random UUIDs from Screph),
       // and an events_subject_idx key on them would dirty one random index page per record.
-      const payload = JSON.stringify({
-        id: u.id,
-        seconds: u.seconds,
-        billed_seconds: billed,
-        hold_id: u.hold_id ?? null,
-      });
-      s.insertEvent.run("usage.recorded", userId, "user", String(userId), payload, now);
+      const payload = { id: u.id, seconds: u.seconds, billed_seconds: billed, hold_id: u.hold_id ?? null };
+      this.writeEvent("usage.recorded", payload);
     }
     return {
       status: 201,
@@ -162,6 +162,28 @@ export class UsageBook {
         allocations,
       },
     };
+  }
+
+  /** The event row of a usage, handed to the platform's subscribers (rules, webhooks) like any emit. */
+  private writeEvent(type: string, payload: Record<string, unknown>) {
+    const subject = String(this.userId);
+    const row = this.s.insertEvent.get(
+      type,
+      this.userId,
+      "user",
+      subject,
+      JSON.stringify(payload),
+      this.now,
+    )!;
+    emitted(this.sqlite, {
+      id: row.id,
+      type,
+      actorId: this.userId,
+      subjectType: "user",
+      subjectId: subject,
+      payload,
+      createdAt: this.now,
+    });
   }
 
   /** Writes the debits of every touched grant and hold (once each). */
@@ -176,19 +198,11 @@ export class UsageBook {
     }
     if (this.batched?.length) {
       const billed = this.batched.reduce((sum, u) => sum + u.billed_seconds, 0);
-      const payload = JSON.stringify({
+      this.writeEvent("usage.batch_recorded", {
         count: this.batched.length,
         billed_seconds: billed,
-        usages: this.batched,
+        usages: [...this.batched],
       });
-      this.s.insertEvent.run(
-        "usage.batch_recorded",
-        this.userId,
-        "user",
-        String(this.userId),
-        payload,
-        this.now,
-      );
       this.batched.length = 0;
     }
   }

@@ -68,7 +68,7 @@ export function emit(tx: Tx, now: number, e: EventInput): number {
   if (subscribers.length) {
     const ctx = contexts.get(sqliteOf(tx));
     if (ctx) {
-      const event: EmittedEvent = {
+      dispatch(ctx, tx, {
         id,
         type: e.type,
         actorId: e.actorId ?? null,
@@ -76,9 +76,26 @@ export function emit(tx: Tx, now: number, e: EventInput): number {
         subjectId,
         payload,
         createdAt: now,
-      };
-      for (const s of subscribers) s(ctx, tx, event);
+      });
     }
   }
   return id;
+}
+
+function dispatch(ctx: AppContext, tx: Tx, event: EmittedEvent) {
+  for (const s of subscribers) s(ctx, tx, event);
+}
+
+/**
+ * For hot paths that write their event row with a prepared statement of their own, inside a
+ * bun:sqlite transaction rather than a Drizzle one (usage recording): hands the written event to
+ * the subscribers like `emit` does. The Drizzle handle they get runs on the same connection, so
+ * inside that open transaction; subscribers take their savepoints on the connection
+ * (`sqliteOf(tx).transaction`), which works under either kind.
+ */
+export function emitted(sqlite: Database, event: EmittedEvent) {
+  if (!subscribers.length) return;
+  assertDeclared(event.type);
+  const ctx = contexts.get(sqlite);
+  if (ctx) dispatch(ctx, ctx.db as unknown as Tx, event);
 }

@@ -1,5 +1,6 @@
 import type { AppContext } from "../../../context";
 import type { Tx } from "../../../db/client";
+import { sqliteOf } from "../../../db/prepared";
 import { iso } from "../../../lib/time";
 import type { EmittedEvent } from "../events/service";
 import { insertDelivery } from "./deliveries";
@@ -28,9 +29,11 @@ export function fanOutWebhooks(ctx: AppContext, tx: Tx, e: EmittedEvent) {
   if (ids.length === 0) return;
   try {
     const data = eventData(e);
-    tx.transaction((sp) => {
-      for (const id of ids) insertDelivery(ctx, sp, id, { type: e.type, payload: data, eventId: e.id });
-    });
+    // A savepoint on the connection: it works under a Drizzle transaction and under the raw one of
+    // the usage hot path (see `emitted`).
+    sqliteOf(tx).transaction(() => {
+      for (const id of ids) insertDelivery(ctx, tx, id, { type: e.type, payload: data, eventId: e.id });
+    })();
   } catch (err) {
     ctx.logger.error(
       { err, event_id: e.id, type: e.type },
