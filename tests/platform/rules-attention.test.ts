@@ -108,26 +108,27 @@ describe("attention items", () => {
     expect(count(t, "attention_items", "status = 'open'")).toBe(1);
   });
 
-  test("no auth 401; client, expert and support 403; staff granted attention permissions may", async () => {
+  test("no auth 401; client, expert and arbitrator 403; support works the queue; staff granted attention permissions may", async () => {
     await newOrder(t, w);
     const id = (await t.call("GET", ATTENTION, { token: w.admin.token })).body.results[0].id;
-    const support = await t.user("support");
+    const arbitrator = await t.user("arbitrator");
     for (const [m, p] of [
       ["GET", ATTENTION],
       ["POST", `${ATTENTION}/${id}/resolve`],
     ] as const) {
       expectError(await t.call(m, p), 401, "unauthenticated");
-      for (const u of [w.client, w.expert, support])
+      for (const u of [w.client, w.expert, arbitrator])
         expectError(await t.call(m, p, { token: u.token }), 403, "forbidden");
     }
-    const reader = await t.user("support", { grantedPermissions: ["attention:read"] });
+    expect((await t.call("GET", ATTENTION, { token: (await t.user("support")).token })).status).toBe(200);
+    const reader = await t.user("arbitrator", { grantedPermissions: ["attention:read"] });
     expect((await t.call("GET", ATTENTION, { token: reader.token })).status).toBe(200);
     expectError(
       await t.call("POST", `${ATTENTION}/${id}/resolve`, { token: reader.token }),
       403,
       "forbidden",
     );
-    const resolver = await t.user("support", { grantedPermissions: ["attention:write"] });
+    const resolver = await t.user("arbitrator", { grantedPermissions: ["attention:write"] });
     expect((await t.call("POST", `${ATTENTION}/${id}/resolve`, { token: resolver.token })).status).toBe(200);
   });
 });
@@ -194,6 +195,8 @@ describe("tags and user flags", () => {
       expectError(await t.call("GET", p, { token: w.expert.token }), 403, "forbidden");
     }
     const support = await t.user("support");
-    expectError(await t.call("GET", "/api/v1/admin/tags", { token: support.token }), 403, "forbidden");
+    expect((await t.call("GET", "/api/v1/admin/tags", { token: support.token })).status).toBe(200);
+    const arbitrator = await t.user("arbitrator");
+    expectError(await t.call("GET", "/api/v1/admin/tags", { token: arbitrator.token }), 403, "forbidden");
   });
 });

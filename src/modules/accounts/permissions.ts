@@ -48,6 +48,10 @@ export const ROLE_PERMISSIONS: Record<Role, readonly string[]> = {
     "audit:read",
     "system:read",
     "flags:read",
+    // Support works the queue that rules raise, and sees the tags and flags rules put on things.
+    "attention:read",
+    "attention:write",
+    "tags:read",
   ],
   admin: ["*"],
 };
