@@ -574,6 +574,26 @@ describe("redeliver, test ping, rotate-secret", () => {
       404,
       "not_found",
     );
+    expectError(
+      await t.call("POST", `/api/v1/admin/webhooks/${all.id}/test`, {
+        token: admin.token,
+        body: { event: "x" },
+      }),
+      400,
+      "validation_failed",
+    );
+    const store = t.ctx.db.transaction(
+      (tx) =>
+        createEndpoint(t.ctx, tx, { url: `${rx.url}/store`, eventTypes: [], owner: { type: "store", id: 1 } })
+          .endpoint,
+      { behavior: "immediate" },
+    );
+    expectError(
+      await t.call("POST", `/api/v1/admin/webhooks/${store.id}/test`, { token: admin.token }),
+      404,
+      "not_found",
+    );
+    expect(deliveries()).toHaveLength(1);
     const client = await t.user("client");
     expectError(
       await t.call("POST", `/api/v1/admin/webhooks/${all.id}/test`, { token: client.token }),
