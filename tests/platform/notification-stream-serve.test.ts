@@ -28,13 +28,14 @@ describe("notification streams in a real server", () => {
       expect(s.status).toBe(200);
       expect(JSON.parse((await s.next()).data)).toEqual({ unread_count: 0 });
       srv.proc.kill("SIGTERM");
-      expect(await settlesWithin(s.ended, 5000)).toBe(true);
-      expect(await settlesWithin(srv.proc.exited, 5000)).toBe(true);
+      // Generous: on a loaded CI machine the child's shutdown can take seconds.
+      expect(await settlesWithin(s.ended, 15_000)).toBe(true);
+      expect(await settlesWithin(srv.proc.exited, 15_000)).toBe(true);
       expect(srv.proc.exitCode).toBe(0);
     } finally {
       srv.proc.kill("SIGKILL");
     }
-  }, 30_000);
+  }, 60_000);
 
   test("a stream outlives Bun's idle timeout between heartbeats", async () => {
     const t = makeTestApp();

@@ -1,9 +1,8 @@
+import { Database } from "bun:sqlite";
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createContext } from "../../src/boot";
-import { parseEnv } from "../../src/env";
 import { expectError, makeTestApp, type TestApp } from "../helpers/app";
 import { count, newOrder, RULES, rulesWorld, runsOf, saveRule } from "../helpers/rules";
 
@@ -320,7 +319,10 @@ describe("souk replay-rules", () => {
   test("evaluates the last N events again, once per rule and event; bad --last is a usage error", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "souk-replay-"));
     dirs.push(dataDir);
-    const ctx = createContext(parseEnv({ DATA_DIR: dataDir, LOG_LEVEL: "silent", CRON_ENABLED: "false" }));
+    // Migrated by the CLI itself, then filled over a plain connection that closes for good: a
+    // context's cached statements would keep its connection alive while the child process writes.
+    expect((await run(["migrate"], dataDir)).code).toBe(0);
+    const ctx = { sqlite: new Database(join(dataDir, "souk.db")) };
     const now = Date.now();
     ctx.sqlite
       .query(
@@ -352,7 +354,6 @@ describe("souk replay-rules", () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toContain("--last must be a whole number");
     }
-    const { Database } = await import("bun:sqlite");
     const db = new Database(join(dataDir, "souk.db"));
     expect(db.query("SELECT count(*) AS n FROM attention_items").get()).toEqual({ n: 1 });
     expect(db.query("SELECT count(*) AS n FROM rule_runs WHERE replay = 1").get()).toEqual({ n: 2 });
