@@ -200,3 +200,38 @@ describe("tags and user flags", () => {
     expectError(await t.call("GET", "/api/v1/admin/tags", { token: arbitrator.token }), 403, "forbidden");
   });
 });
+
+describe("DELETE /admin/tags/{id}", () => {
+  test("an admin takes a flag off a user (audited); it is gone from the lists; again is 404", async () => {
+    await newOrder(t, w);
+    const flags = await t.call("GET", `/api/v1/admin/users/${w.client.id}/flags`, { token: w.admin.token });
+    const id = flags.body.results[0].id as number;
+    const r = await t.call("DELETE", `/api/v1/admin/tags/${id}`, { token: w.admin.token });
+    expect(r.status).toBe(204);
+    const after = await t.call("GET", `/api/v1/admin/users/${w.client.id}/flags`, { token: w.admin.token });
+    expect(after.body.results).toEqual([]);
+    expect(count(t, "audit_log", "action = 'tag.removed'")).toBe(1);
+    expect(count(t, "events", "type = 'tag.removed'")).toBe(1);
+    expectError(
+      await t.call("DELETE", `/api/v1/admin/tags/${id}`, { token: w.admin.token }),
+      404,
+      "not_found",
+    );
+  });
+
+  test("no auth 401; support (reads tags) and end users 403; a bad id 400; nothing removed", async () => {
+    await newOrder(t, w);
+    const before = count(t, "subject_tags");
+    const id = (await t.call("GET", "/api/v1/admin/tags", { token: w.admin.token })).body.results[0].id;
+    expectError(await t.call("DELETE", `/api/v1/admin/tags/${id}`), 401, "unauthenticated");
+    for (const u of [w.client, w.expert, await t.user("support")]) {
+      expectError(await t.call("DELETE", `/api/v1/admin/tags/${id}`, { token: u.token }), 403, "forbidden");
+    }
+    expectError(
+      await t.call("DELETE", "/api/v1/admin/tags/abc", { token: w.admin.token }),
+      400,
+      "validation_failed",
+    );
+    expect(count(t, "subject_tags")).toBe(before);
+  });
+});

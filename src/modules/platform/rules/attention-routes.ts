@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter, errors, IdParam, json, optionalJsonBody, secured, z } from "../../../lib/openapi";
 import { page, pageSchema } from "../../../lib/pagination";
-import { listAttention, listTags, resolveAttention, userFlags } from "./attention";
+import { listAttention, listTags, removeTag, resolveAttention, userFlags } from "./attention";
 import { RULE_PERMISSIONS as P } from "./permissions";
 import { ruleActorOf } from "./routes";
 import { AttentionQuery, AttentionSchema, ResolveBody, TagSchema, TagsQuery } from "./schemas";
@@ -56,6 +56,21 @@ export const attentionRoutes = createRouter()
       const q = c.req.valid("query");
       const { total, results } = listTags(c.get("ctx"), q);
       return c.json(page(c.req.url, q, total, results), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/admin/tags/{id}",
+      tags,
+      summary: "Take a tag or a user flag off its subject (audited; a rule may give it again later)",
+      ...secured(P.tagsWrite),
+      request: { params: IdParam },
+      responses: { 204: { description: "Removed" }, ...errors(401, 403, 404) },
+    }),
+    (c) => {
+      removeTag(c.get("ctx"), ruleActorOf(c), c.req.valid("param").id);
+      return c.body(null, 204);
     },
   )
   .openapi(

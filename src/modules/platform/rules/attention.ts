@@ -97,3 +97,19 @@ export function userFlags(ctx: AppContext, userId: number) {
     .all();
   return { results: rows.map(serializeTag) };
 }
+
+/** Takes a tag or a user flag off its subject (a rule may give it again on a later event), audited. */
+export function removeTag(ctx: AppContext, actor: ActionActor, id: number) {
+  return write(ctx, (tx, now) => {
+    const tag = tx.select().from(subjectTags).where(eq(subjectTags.id, id)).get();
+    if (!tag) throw notFound("tag");
+    tx.delete(subjectTags).where(eq(subjectTags.id, id)).run();
+    recordAdminAction(tx, now, actor, {
+      action: "tag.removed",
+      targetType: "tag",
+      targetId: id,
+      details: serializeTag(tag),
+      changed: true,
+    });
+  });
+}

@@ -6,6 +6,7 @@ export const RULE_EVENT_TYPES: Record<string, string> = {
   "rule.replayed": "Rules were evaluated again over recent events (admin route or CLI)",
   "tag.assigned": "A rule tagged the event's subject",
   "user.flagged": "A rule put a flag on a user for staff to see",
+  "tag.removed": "Staff took a tag or a user flag off its subject",
   "attention.created": "A rule asked admins to look at something",
   "attention.resolved": "Staff resolved an attention item",
 };

@@ -5,6 +5,7 @@ export const RULE_PERMISSIONS = {
   attentionRead: "attention:read",
   attentionWrite: "attention:write",
   tagsRead: "tags:read",
+  tagsWrite: "tags:write",
   /** Flags on a user are part of the user's staff view. */
   usersRead: "users:read",
 } as const;
