@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createRouter, errors, IdParam, json, optionalJsonBody, secured, z } from "../../../lib/openapi";
 import { page, pageSchema } from "../../../lib/pagination";
+import { actorOf } from "../../accounts/admin-routes";
 import { listAttention, listTags, removeTag, resolveAttention, userFlags } from "./attention";
 import { RULE_PERMISSIONS as P } from "./permissions";
-import { ruleActorOf } from "./routes";
 import { AttentionQuery, AttentionSchema, ResolveBody, TagSchema, TagsQuery } from "./schemas";
 
 const tags = ["admin: rules"];
@@ -38,7 +38,7 @@ export const attentionRoutes = createRouter()
     }),
     (c) =>
       c.json(
-        resolveAttention(c.get("ctx"), ruleActorOf(c), c.req.valid("param").id, c.req.valid("json")?.note),
+        resolveAttention(c.get("ctx"), actorOf(c), c.req.valid("param").id, c.req.valid("json")?.note),
         200,
       ),
   )
@@ -69,7 +69,7 @@ export const attentionRoutes = createRouter()
       responses: { 204: { description: "Removed" }, ...errors(401, 403, 404) },
     }),
     (c) => {
-      removeTag(c.get("ctx"), ruleActorOf(c), c.req.valid("param").id);
+      removeTag(c.get("ctx"), actorOf(c), c.req.valid("param").id);
       return c.body(null, 204);
     },
   )

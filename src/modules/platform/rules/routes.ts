@@ -1,11 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { principalOf } from "../../../http/auth";
-import { clientIpOf } from "../../../http/client-ip";
-import type { AppEnv } from "../../../http/types";
 import { createRouter, errors, IdParam, json, jsonBody, secured } from "../../../lib/openapi";
 import { page, pageSchema } from "../../../lib/pagination";
-import type { ActionActor } from "../audit";
+import { actorOf } from "../../accounts/admin-routes";
 import { RULE_PERMISSIONS as P } from "./permissions";
 import { replayRules } from "./replay";
 import {
@@ -23,12 +19,6 @@ import {
 import { createRule, deleteRule, getRule, listRules, listRuns, testRule, updateRule } from "./service";
 
 const tags = ["admin: rules"];
-
-export const ruleActorOf = (c: Context<AppEnv>): ActionActor => ({
-  id: principalOf(c).user.id,
-  ip: clientIpOf(c),
-  requestId: c.get("requestId"),
-});
 
 /** Admin CRUD of rules, their dry run, replay and run log. */
 export const ruleRoutes = createRouter()
@@ -59,7 +49,7 @@ export const ruleRoutes = createRouter()
       request: jsonBody(RuleCreateBody),
       responses: { 201: json(RuleSchema, "Created"), ...errors(401, 403) },
     }),
-    (c) => c.json(createRule(c.get("ctx"), ruleActorOf(c), c.req.valid("json")), 201),
+    (c) => c.json(createRule(c.get("ctx"), actorOf(c), c.req.valid("json")), 201),
   )
   // Before /admin/rules/{id}: "replay" is not an id.
   .openapi(
@@ -73,7 +63,7 @@ export const ruleRoutes = createRouter()
       request: jsonBody(ReplayBody),
       responses: { 200: json(ReplayResultSchema), ...errors(401, 403, 409) },
     }),
-    (c) => c.json(replayRules(c.get("ctx"), c.req.valid("json").last, ruleActorOf(c)), 200),
+    (c) => c.json(replayRules(c.get("ctx"), c.req.valid("json").last, actorOf(c)), 200),
   )
   .openapi(
     createRoute({
@@ -97,8 +87,7 @@ export const ruleRoutes = createRouter()
       request: { params: IdParam, ...jsonBody(RulePatchBody) },
       responses: { 200: json(RuleSchema), ...errors(401, 403, 404) },
     }),
-    (c) =>
-      c.json(updateRule(c.get("ctx"), ruleActorOf(c), c.req.valid("param").id, c.req.valid("json")), 200),
+    (c) => c.json(updateRule(c.get("ctx"), actorOf(c), c.req.valid("param").id, c.req.valid("json")), 200),
   )
   .openapi(
     createRoute({
@@ -110,7 +99,7 @@ export const ruleRoutes = createRouter()
       request: { params: IdParam },
       responses: { 200: json(RuleSchema), ...errors(401, 403, 404) },
     }),
-    (c) => c.json(deleteRule(c.get("ctx"), ruleActorOf(c), c.req.valid("param").id), 200),
+    (c) => c.json(deleteRule(c.get("ctx"), actorOf(c), c.req.valid("param").id), 200),
   )
   .openapi(
     createRoute({
