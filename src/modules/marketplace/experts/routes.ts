@@ -29,7 +29,6 @@ import {
   DocumentSchema,
   DocumentTitle,
   EmptyBody,
-  ExpertsQuery,
   ReasonBody,
   RejectBody,
   SpecializationBody,
