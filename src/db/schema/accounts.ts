@@ -50,6 +50,8 @@ export const users = sqliteTable(
     uniqueIndex("users_telegram_id_uq").on(t.telegramId),
     // Admin lists filter by role, newest first.
     index("users_role_created_idx").on(t.role, t.createdAt),
+    // Sign-ups per day (daily metrics, user growth).
+    index("users_created_idx").on(t.createdAt),
   ],
 );
 

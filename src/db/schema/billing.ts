@@ -72,6 +72,8 @@ export const purchases = sqliteTable(
     // Webhooks find the purchase by the provider's session/payment id.
     uniqueIndex("purchases_provider_ref_uq").on(t.provider, t.providerRef),
     index("purchases_status_idx").on(t.status, t.createdAt),
+    // Daily metrics: purchases by the day they were paid.
+    index("purchases_paid_idx").on(t.paidAt).where(sql`paid_at IS NOT NULL`),
   ],
 );
 
@@ -100,6 +102,8 @@ export const grants = sqliteTable(
     // The spend order and the balance sum both read a user's active grants by expiry.
     index("grants_user_spend_idx").on(t.userId, t.status, t.expiresAt, t.purchasedAt, t.id),
     index("grants_expiry_idx").on(t.status, t.expiresAt),
+    // Daily metrics: minutes granted per day.
+    index("grants_created_idx").on(t.createdAt),
     check(
       "grants_remaining_range",
       sql`${t.remainingSeconds} >= 0 AND ${t.remainingSeconds} <= ${t.totalSeconds}`,

@@ -62,6 +62,9 @@ export const ledgerTransfers = sqliteTable(
     index("ledger_transfers_debit_idx").on(t.debitAccountId, t.id),
     index("ledger_transfers_credit_idx").on(t.creditAccountId, t.id),
     index("ledger_transfers_ref_idx").on(t.referenceType, t.referenceId),
+    // Revenue per day: what reached (or left) the platform's revenue account in a period.
+    index("ledger_transfers_credit_created_idx").on(t.creditAccountId, t.createdAt),
+    index("ledger_transfers_debit_created_idx").on(t.debitAccountId, t.createdAt),
     check("ledger_amount_positive", sql`${t.amount} > 0`),
   ],
 );

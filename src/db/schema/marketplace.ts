@@ -190,6 +190,13 @@ export const orders = sqliteTable(
     index("orders_status_delivered_idx").on(t.status, t.deliveredAt),
     // The SLA schedule only looks at orders whose breach is not yet recorded.
     index("orders_sla_due_idx").on(t.slaDueAt).where(sql`sla_breached_at IS NULL AND sla_due_at IS NOT NULL`),
+    // Daily metrics and analytics count orders by the day they were created, completed, cancelled or breached.
+    index("orders_created_idx").on(t.createdAt),
+    index("orders_completed_idx").on(t.completedAt).where(sql`completed_at IS NOT NULL`),
+    index("orders_cancelled_idx").on(t.cancelledAt).where(sql`cancelled_at IS NOT NULL`),
+    index("orders_sla_breached_idx").on(t.slaBreachedAt).where(sql`sla_breached_at IS NOT NULL`),
+    // Session analytics read one kind over a period.
+    index("orders_kind_created_idx").on(t.kind, t.createdAt),
     check("orders_price_non_negative", sql`${t.price} IS NULL OR ${t.price} >= 0`),
     check("orders_escrow_non_negative", sql`${t.escrowAmount} >= 0`),
   ],
@@ -256,6 +263,9 @@ export const reviews = sqliteTable(
     uniqueIndex("reviews_order_direction_uq").on(t.orderId, t.direction),
     // An expert's published reviews, newest first, and their rating aggregate.
     index("reviews_target_idx").on(t.targetId, t.direction, t.isPublished, t.createdAt),
+    // Engagement counts the reviews a user wrote; daily metrics the day's ratings.
+    index("reviews_author_idx").on(t.authorId),
+    index("reviews_created_idx").on(t.createdAt),
     check("reviews_rating_range", sql`${t.rating} BETWEEN 1 AND 5`),
   ],
 );

@@ -1,0 +1,43 @@
+import { stringify } from "csv-stringify/sync";
+import type { Context } from "hono";
+import { z } from "../lib/openapi";
+
+/** `?format=` of every analytics and metrics endpoint; anything else is a 400 like any bad query. */
+export const FormatQuery = z.object({
+  format: z
+    .enum(["json", "csv"])
+    .optional()
+    .openapi({ description: "`csv` for a download (header row first)" }),
+});
+
+export type CsvCell = string | number | boolean | null | undefined;
+
+/**
+ * A CSV download: a header row, then the rows, written by csv-stringify so that names with
+ * commas, quotes and line breaks round-trip. Nulls become empty cells.
+ */
+export function csvResponse(c: Context, filename: string, header: string[], rows: CsvCell[][]): Response {
+  const body = stringify([header, ...rows.map((r) => r.map((v) => (v == null ? "" : v)))], {
+    record_delimiter: "\r\n",
+  });
+  return c.body(body, 200, {
+    "content-type": "text/csv; charset=utf-8",
+    "content-disposition": `attachment; filename="${filename.replace(/[^\w.-]/g, "_")}"`,
+  });
+}
+
+/** A `metric,value` table for figures that are not a series (nested keys joined with dots). */
+export function metricRows(value: unknown, prefix = ""): CsvCell[][] {
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    return [[prefix, Array.isArray(value) ? JSON.stringify(value) : (value as CsvCell)]];
+  return Object.entries(value).flatMap(([k, v]) => metricRows(v, prefix ? `${prefix}.${k}` : k));
+}
+
+/** OpenAPI content for a route that answers JSON or, with `?format=csv`, a CSV file. */
+export const jsonOrCsv = <T extends z.ZodType>(schema: T, description = "OK") => ({
+  description,
+  content: {
+    "application/json": { schema },
+    "text/csv": { schema: z.string().openapi({ description: "with `?format=csv`" }) },
+  },
+});
