@@ -6,6 +6,8 @@ import { emailRoutes } from "./accounts/email-routes";
 import { EMAIL_TOKEN_JOB, sendEmailTokenJob } from "./accounts/email-tokens";
 import { ACCOUNT_EVENT_TYPES } from "./accounts/event-types";
 import { meRoutes } from "./accounts/me-routes";
+import { DAILY_METRICS_MODULE } from "./analytics/daily/module";
+import { ANALYTICS_MODULE } from "./analytics/module";
 import { billingAdminRoutes } from "./billing/admin-routes";
 import { BILLING_EVENT_TYPES } from "./billing/event-types";
 import { BILLING_SCHEDULES } from "./billing/notices";
@@ -51,6 +53,7 @@ import { WEBHOOK_DELIVER_JOB } from "./platform/webhooks/deliveries";
 import { WEBHOOK_EVENT_TYPES } from "./platform/webhooks/event-types";
 import { fanOutWebhooks } from "./platform/webhooks/fanout";
 import { webhookRoutes } from "./platform/webhooks/routes";
+import { SCORING_MODULE } from "./scoring/module";
 
 registerEventTypes("accounts", ACCOUNT_EVENT_TYPES);
 registerEventTypes("billing", BILLING_EVENT_TYPES);
@@ -63,6 +66,13 @@ registerEventTypes("platform", RULE_EVENT_TYPES);
 registerEventTypes("webhooks", WEBHOOK_EVENT_TYPES);
 registerEventTypes("flags", FLAG_EVENT_TYPES);
 
+// Scoring and analytics declare their parts in one object each (module.ts).
+const LATER_MODULES = { scoring: SCORING_MODULE, analytics: ANALYTICS_MODULE, metrics: DAILY_METRICS_MODULE };
+for (const [name, m] of Object.entries(LATER_MODULES)) {
+  registerEventTypes(name, m.eventTypes);
+  m.register();
+}
+
 // A committed ban, or a revoked API key, ends the live notification streams it opened.
 onEmit(closeRevokedStreams);
 // Rules run on each event in its transaction; orders are subjects they can read and move.
@@ -72,7 +82,12 @@ onEmit(rulesOnEmit);
 onEmit(fanOutWebhooks);
 
 /** Every schedule of every module: run by croner, listed in status, runnable by admins. */
-export const SCHEDULES: Schedule[] = [...PLATFORM_SCHEDULES, ...BILLING_SCHEDULES, ...MARKETPLACE_SCHEDULES];
+export const SCHEDULES: Schedule[] = [
+  ...PLATFORM_SCHEDULES,
+  ...BILLING_SCHEDULES,
+  ...MARKETPLACE_SCHEDULES,
+  ...Object.values(LATER_MODULES).flatMap((m) => m.schedules),
+];
 
 /** Every background job type and its handler. */
 export const JOB_HANDLERS: Record<string, JobHandler> = {
@@ -115,5 +130,6 @@ export const MODULE_ROUTERS = [
   attentionRoutes,
   webhookRoutes,
   flagRoutes,
+  ...Object.values(LATER_MODULES).flatMap((m) => m.routers),
   platformAdminRoutes(SCHEDULES, startedAt),
 ];
