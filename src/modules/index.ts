@@ -38,7 +38,7 @@ import { registerEventTypes } from "./platform/events/types";
 import { FLAG_EVENT_TYPES } from "./platform/flags/event-types";
 import { flagRoutes } from "./platform/flags/routes";
 import { PLATFORM_SCHEDULES, type Schedule } from "./platform/jobs/cron";
-import type { JobHandler } from "./platform/jobs/queue";
+import type { JobHandler, JobSpec } from "./platform/jobs/queue";
 import { closeRevokedStreams } from "./platform/notifications/hub";
 import { notificationRoutes } from "./platform/notifications/routes";
 import { notificationStreamRoutes } from "./platform/notifications/stream-routes";
@@ -49,7 +49,7 @@ import { ruleRoutes } from "./platform/rules/routes";
 import { platformAdminRoutes } from "./platform/system/admin-routes";
 import { healthRoutes } from "./platform/system/health-routes";
 import { deliverWebhookJob } from "./platform/webhooks/deliver";
-import { WEBHOOK_DELIVER_JOB } from "./platform/webhooks/deliveries";
+import { WEBHOOK_CONCURRENCY, WEBHOOK_DELIVER_JOB } from "./platform/webhooks/deliveries";
 import { WEBHOOK_EVENT_TYPES } from "./platform/webhooks/event-types";
 import { fanOutWebhooks } from "./platform/webhooks/fanout";
 import { webhookRoutes } from "./platform/webhooks/routes";
@@ -90,12 +90,12 @@ export const SCHEDULES: Schedule[] = [
 ];
 
 /** Every background job type and its handler. */
-export const JOB_HANDLERS: Record<string, JobHandler> = {
+export const JOB_HANDLERS: Record<string, JobHandler | JobSpec> = {
   "telegram.send": (ctx, p) => sendTelegramMessage(ctx, Number(p.chat_id), String(p.text)),
   "email.send": (ctx, p) =>
     sendEmail(ctx, { to: String(p.to), subject: String(p.subject), text: String(p.text) }),
   [EMAIL_TOKEN_JOB]: sendEmailTokenJob,
-  [WEBHOOK_DELIVER_JOB]: deliverWebhookJob,
+  [WEBHOOK_DELIVER_JOB]: { run: deliverWebhookJob, concurrency: WEBHOOK_CONCURRENCY },
 };
 
 const startedAt = Date.now();

@@ -303,6 +303,91 @@ describe("the in-process worker", () => {
   });
 });
 
+describe("batched job types (concurrency > 1)", () => {
+  const enqueueN = (type: string, n: number) =>
+    t.ctx.db.transaction((tx) => {
+      for (let i = 0; i < n; i++) t.ctx.jobs.enqueue(t.ctx, tx, { type, payload: { i } });
+    });
+  const noteTable = () => t.ctx.sqlite.exec("CREATE TABLE IF NOT EXISTS job_notes (i INTEGER PRIMARY KEY)");
+  const notes = () => (t.ctx.sqlite.query("SELECT i FROM job_notes ORDER BY i").all() as { i: number }[]).map((r) => r.i);
+
+  test("claims up to `concurrency` due jobs of the type together and runs them at the same time", async () => {
+    let started = 0;
+    let maxInFlight = 0;
+    let inFlight = 0;
+    t.ctx.jobs.register("batch.test", {
+      concurrency: 4,
+      run: async () => {
+        started++;
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        await Bun.sleep(5);
+        inFlight--;
+      },
+    });
+    enqueueN("batch.test", 10);
+    expect(await t.ctx.jobs.drain(t.ctx)).toBe(10);
+    expect(started).toBe(10);
+    expect(maxInFlight).toBe(4);
+    expect(jobsOf().every((j) => j.status === "done" && j.attempts === 1)).toBe(true);
+  });
+
+  test("a job's outcome writes commit with its completion; one failing write fails only that job", async () => {
+    noteTable();
+    const after: number[] = [];
+    t.ctx.jobs.register("batch.write", {
+      concurrency: 8,
+      run: async (_ctx, p) => {
+        const i = Number(p.i);
+        if (i === 2) throw new Error("receiver said no");
+        return {
+          commit: () => {
+            // Job 4's write breaks a constraint: its savepoint rolls back, the others stand.
+            t.ctx.sqlite.query("INSERT INTO job_notes (i) VALUES (?)").run(i === 4 ? 1 : i);
+          },
+          afterCommit: () => after.push(i),
+        };
+      },
+    });
+    enqueueN("batch.write", 6);
+    expect(await t.ctx.jobs.drain(t.ctx)).toBe(6);
+    expect(notes()).toEqual([0, 1, 3, 5]);
+    expect(jobsOf().map((j) => j.status)).toEqual(["done", "done", "queued", "done", "queued", "done"]);
+    expect(jobsOf()[2]!.last_error).toBe("receiver said no");
+    expect(jobsOf()[4]!.last_error).toContain("UNIQUE");
+    expect(after.sort()).toEqual([0, 1, 3, 5]);
+  });
+
+  test("a batch whose commit fails is requeued, not left running", async () => {
+    t.ctx.jobs.register("batch.broken", {
+      concurrency: 3,
+      run: async () => ({
+        commit: () => {
+          // Drop the queue's own table mid-batch: the done updates of the batch cannot be written.
+          t.ctx.sqlite.exec("ALTER TABLE jobs RENAME TO jobs_away");
+        },
+      }),
+    });
+    enqueueN("batch.broken", 3);
+    expect(await t.ctx.jobs.drain(t.ctx, 3)).toBe(3);
+    // The transaction rolled back (the rename with it): the jobs are queued again for a retry.
+    expect(jobsOf().map((j) => j.status)).toEqual(["queued", "queued", "queued"]);
+  });
+
+  test("jobs of other types keep their one-at-a-time order around a batch", async () => {
+    const seen: string[] = [];
+    t.ctx.jobs.register("one.at.a.time", async (_c, p) => {
+      seen.push(`one${p.i}`);
+    });
+    t.ctx.jobs.register("many", { concurrency: 5, run: async (_c, p) => void seen.push(`many${p.i}`) });
+    enqueueN("one.at.a.time", 1);
+    enqueueN("many", 3);
+    t.clock.advance(1);
+    enqueueN("one.at.a.time", 1);
+    expect(await t.ctx.jobs.drain(t.ctx)).toBe(5);
+    expect(seen).toEqual(["one0", "many0", "many1", "many2", "one0"]);
+  });
+});
+
 describe("worker resilience", () => {
   test("a database error in the worker is logged, not an unhandled rejection, and polling resumes", async () => {
     const u = await t.user("client", { telegramId: 77 });

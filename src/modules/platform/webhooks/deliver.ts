@@ -1,8 +1,7 @@
 import type { AppContext } from "../../../context";
 import { prepare, preparedPer } from "../../../db/prepared";
-import { write } from "../../../db/write";
 import { iso } from "../../../lib/time";
-import { PermanentJobError } from "../jobs/queue";
+import { type JobCommit, PermanentJobError } from "../jobs/queue";
 import { type DeliverJob, WEBHOOK_DELIVER_JOB } from "./deliveries";
 import { disableEndpointGone } from "./endpoints";
 import { signerFor } from "./secrets";
@@ -134,14 +133,18 @@ export const deliveryBody = (d: Pick<Loaded, "event_type" | "created_at" | "payl
 
 /**
  * The `webhook.deliver` job: one attempt of one delivery, outside any transaction. The outcome,
- * the next attempt (a new job at the backoff) or the endpoint's disabling commit together.
+ * the next attempt (a new job at the backoff) and the endpoint's disabling commit together, with
+ * the job's completion (deliveries run and commit in batches: WEBHOOK_CONCURRENCY).
  */
-export async function deliverWebhookJob(ctx: AppContext, payload: Record<string, unknown>): Promise<void> {
+export async function deliverWebhookJob(
+  ctx: AppContext,
+  payload: Record<string, unknown>,
+): Promise<JobCommit | undefined> {
   const job = payload as DeliverJob;
   const d = stmts(ctx.db).load.get(Number(job.delivery_id));
   if (!d) throw new PermanentJobError(`webhook delivery ${job.delivery_id} does not exist`);
   // Already finished, or another job of it ran: nothing to do.
-  if (d.status !== "pending" || d.attempts !== job.attempts) return;
+  if (d.status !== "pending" || d.attempts !== job.attempts) return undefined;
 
   let outcome: Outcome;
   if (d.deleted_at !== null || !d.enabled) {
@@ -170,34 +173,32 @@ export async function deliverWebhookJob(ctx: AppContext, payload: Record<string,
   const retry = outcome.status === "retry" && job.try < ctx.settings.get("webhook_max_attempts");
   const status = outcome.status === "succeeded" ? "succeeded" : retry ? "pending" : "failed";
   const attempts = d.attempts + (outcome.attempted ? 1 : 0);
-  const finish = (now: number) =>
-    stmts(ctx.db).finish.get(
-      status,
-      attempts,
-      outcome.code,
-      outcome.error?.slice(0, 1000) ?? null,
-      outcome.durationMs,
-      status === "succeeded" ? now : null,
-      now,
-      d.id,
-      d.attempts,
-    ) !== null;
-  // The common case is one statement; a retry or a disabling writes more, in one transaction.
-  if (!retry && !outcome.gone) {
-    finish(ctx.clock.now());
-    return;
-  }
-  write(ctx, (tx, now) => {
-    if (!finish(now)) return;
-    if (retry) {
-      const next: DeliverJob = { delivery_id: d.id, attempts, try: job.try + 1 };
-      ctx.jobs.enqueue(ctx, tx, {
-        type: WEBHOOK_DELIVER_JOB,
-        payload: next,
-        runAt: now + webhookBackoffMs(ctx, job.try),
-      });
-    }
-    if (outcome.gone) disableEndpointGone(ctx, tx, { id: d.endpoint_id, url: d.url }, d.id);
-  });
-  if (outcome.gone) invalidateFanout(ctx);
+  // Written with the job's own completion, in the queue's batch commit.
+  return {
+    commit(tx, now) {
+      const finished =
+        stmts(ctx.db).finish.get(
+          status,
+          attempts,
+          outcome.code,
+          outcome.error?.slice(0, 1000) ?? null,
+          outcome.durationMs,
+          status === "succeeded" ? now : null,
+          now,
+          d.id,
+          d.attempts,
+        ) !== null;
+      if (!finished) return;
+      if (retry) {
+        const next: DeliverJob = { delivery_id: d.id, attempts, try: job.try + 1 };
+        ctx.jobs.enqueue(ctx, tx, {
+          type: WEBHOOK_DELIVER_JOB,
+          payload: next,
+          runAt: now + webhookBackoffMs(ctx, job.try),
+        });
+      }
+      if (outcome.gone) disableEndpointGone(ctx, tx, { id: d.endpoint_id, url: d.url }, d.id);
+    },
+    afterCommit: outcome.gone ? () => invalidateFanout(ctx) : undefined,
+  };
 }

@@ -11,6 +11,11 @@ import { type EndpointOwner, loadEndpoint, ownerFilter } from "./endpoints";
 import { newMessageId } from "./secrets";
 
 export const WEBHOOK_DELIVER_JOB = "webhook.deliver";
+/**
+ * Deliveries sent at once (and committed together) by the job worker. One slow receiver holds its
+ * batch up to webhook_timeout_seconds, so a batch is small enough not to starve other jobs long.
+ */
+export const WEBHOOK_CONCURRENCY = 32;
 
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;
