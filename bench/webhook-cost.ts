@@ -1,0 +1,86 @@
+/**
+ * What one webhook delivery costs souk, in CPU time of its process (all threads), split by part:
+ * M deliveries queued, then drained by the job queue against (a) a stubbed fetch that answers at
+ * once, (b) a real receiver in another process on loopback. Run on an otherwise idle machine:
+ *
+ *   bun bench/webhook-cost.ts [--n 5000]
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createContext } from "../src/boot";
+import { write } from "../src/db/write";
+import { parseEnv } from "../src/env";
+import { enqueueDelivery } from "../src/modules/platform/webhooks/deliveries";
+import { createEndpoint } from "../src/modules/platform/webhooks/endpoints";
+
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: { n: { type: "string", default: "5000" } },
+});
+const N = Number(values.n);
+
+const port = 20000 + Math.floor(Math.random() * 20000);
+const rx = Bun.spawn([
+  process.execPath,
+  "-e",
+  `Bun.serve({port:${port},hostname:"127.0.0.1",async fetch(r){await r.text();return new Response(null,{status:204})}});`,
+]);
+await Bun.sleep(300);
+
+const dir = mkdtempSync(join(tmpdir(), "souk-whcost-"));
+const env = parseEnv({
+  NODE_ENV: "production",
+  DATA_DIR: dir,
+  LOG_LEVEL: "silent",
+  JWT_SECRET: "x".repeat(40),
+  CRON_ENABLED: "false",
+});
+const real = createContext(env, {});
+real.settings.setNow({ webhooks_allow_private_urls: true }, real.clock.now());
+const ep = write(real, (tx) =>
+  createEndpoint(real, tx, {
+    url: `http://127.0.0.1:${port}/hook`,
+    eventTypes: ["*"],
+    description: null,
+    enabled: true,
+  } as never),
+).endpoint;
+
+function queue(ctx: typeof real, n: number) {
+  write(ctx, (tx) => {
+    for (let i = 0; i < n; i++)
+      enqueueDelivery(ctx, tx, ep.id, {
+        type: "user.profile_updated",
+        payload: { id: i, first_name: `n${i}`, x: "y".repeat(200) },
+      } as never);
+  });
+}
+
+async function measure(label: string, ctx: typeof real) {
+  queue(ctx, N);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let done = 0;
+  while (done < N) done += await ctx.jobs.drain(ctx, N - done);
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const us = (c.user + c.system) / N;
+  console.log(
+    JSON.stringify({
+      label,
+      n: N,
+      per_second: Math.round(N / (wall / 1000)),
+      cpu_us_per_delivery: Math.round(us),
+    }),
+  );
+}
+
+await measure("real receiver (warm-up)", real);
+await measure("real receiver", real);
+const stub = { ...real, fetch: (async () => new Response(null, { status: 204 })) as unknown as typeof fetch };
+Object.setPrototypeOf(stub, Object.getPrototypeOf(real));
+await measure("stubbed fetch", stub as typeof real);
+rx.kill();
+process.exit(0);
