@@ -48,5 +48,7 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
     "Feature flags: on or off per flag, for listed users, for roles, and for a stable share of users (rollout percent); built-in flags are listed with their default. Every change is audited with the flag before and after.",
   "admin: system":
     "Runtime settings, process and queue status, running a scheduled action now, and the audit log.",
+  analytics:
+    "Figures about the platform for staff (users, sessions, courses, revenue; daily series over 1-365 days) and each user's engagement score. Cached for minutes and cleared by the changes that affect them; every one downloads as CSV with `?format=csv`.",
   ops: "Health of the service, for load balancers and monitors.",
 };
