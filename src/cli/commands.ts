@@ -36,6 +36,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./replay-rules")).replayRulesCommand,
   },
   {
+    name: "compute-daily-metrics",
+    summary: "compute the daily metrics of a day (--date) or a range (--from, --to); default yesterday",
+    load: async () => (await import("./compute-daily-metrics")).computeDailyMetricsCommand,
+  },
+  {
     name: "healthcheck",
     summary: "exit 0 if the running server answers /healthz, else 1",
     load: async () => (await import("./healthcheck")).healthcheck,
