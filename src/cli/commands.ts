@@ -41,6 +41,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./compute-daily-metrics")).computeDailyMetricsCommand,
   },
   {
+    name: "recompute-scores",
+    summary: "rebuild every client risk and expert score from orders and reviews (progress per batch)",
+    load: async () => (await import("./recompute-scores")).recomputeScoresCommand,
+  },
+  {
     name: "healthcheck",
     summary: "exit 0 if the running server answers /healthz, else 1",
     load: async () => (await import("./healthcheck")).healthcheck,

@@ -22,6 +22,7 @@ import {
   userHeld,
 } from "../../src/modules/ledger/service";
 import { type NotificationType, notify } from "../../src/modules/platform/notifications/service";
+import { recomputeScores } from "../../src/modules/scoring/recompute";
 import { expectError, makeTestApp, type TestApp } from "../helpers/app";
 import { makeExpert, makeOrder, makeSubject } from "../helpers/marketplace";
 
@@ -229,6 +230,9 @@ describe("access", () => {
 describe("GET statistics", () => {
   test("real numbers from orders, the ledger, reviews and specializations", async () => {
     const { e } = await story();
+    // The story wrote its rows directly, so no score was kept for it: the rebuild counts them.
+    expect((await get("statistics", e)).body).toMatchObject({ master_score: null, score_components: null });
+    recomputeScores(t.ctx);
     const r = await get("statistics", e);
     expect(r.status).toBe(200);
     expect(r.body).toEqual({
@@ -245,6 +249,11 @@ describe("GET statistics", () => {
       total_orders: 8,
       // taken 1..8 minutes after creation: mean 4.5 min
       response_time_avg_seconds: 270,
+      // rating 40 * (4.5 - 1) / 4 = 35; success 30 * 4 / (4 + 1 cancelled) = 24; no breach: 15;
+      // taken within the hour: 15
+      master_score: 89,
+      score_components: { rating: 35, success: 24, timeliness: 15, response: 15 },
+      score_updated_at: new Date(t.clock.now()).toISOString(),
     });
   });
 
@@ -274,6 +283,9 @@ describe("GET statistics", () => {
       success_rate: 0,
       total_orders: 0,
       response_time_avg_seconds: null,
+      master_score: null,
+      score_components: null,
+      score_updated_at: null,
     });
     expect((await get("statistics", f)).body).toMatchObject({
       total_earnings: 4_500,

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { expertProfiles, expertSpecializations, reviews, users } from "../../src/db/schema";
 import { isActiveExpert } from "../../src/modules/marketplace/experts/service";
+import { recomputeScores } from "../../src/modules/scoring/recompute";
 import { expectError, makeTestApp, type TestApp } from "../helpers/app";
 import { makeExpert, makeOrder, makeSubject } from "../helpers/marketplace";
 
@@ -102,6 +103,10 @@ describe("GET /admin/experts (seed 001 masters)", () => {
       average_rating: 4.33,
       reviews_count: 3,
       created_at: at,
+      // Written straight into the tables: no score was kept (the nightly rebuild would count one).
+      master_score: null,
+      score_components: null,
+      score_updated_at: null,
     });
     expect(r.body.results[1]).toMatchObject({
       id: b.id,
@@ -383,12 +388,75 @@ describe("GET /admin/experts ordering and min_score", () => {
     expect(await ids("")).toEqual([b.id, a.id]);
   });
 
+  /**
+   * Five experts with stored scores from the rebuild (reviews on completed orders taken at once, so
+   * success 30, timeliness 15 and response 15 for each expert with orders):
+   * a: 5, 5 -> 40 + 60 = 100; b: 3 -> 20 + 60 = 80; d: 1 -> 0 + 60 = 60; c: nothing -> 20 + 15 +
+   * 7.5 + 7.5 = 50; f: made an expert after the rebuild, no score yet.
+   */
+  async function scored() {
+    const a = await makeExpert(t);
+    review(a.id, 5);
+    review(a.id, 5);
+    const b = await makeExpert(t);
+    review(b.id, 3);
+    const c = await makeExpert(t);
+    const d = await makeExpert(t);
+    review(d.id, 1);
+    recomputeScores(t.ctx);
+    const f = await t.user("expert");
+    return { a, b, c, d, f };
+  }
+  const ids = async (q: string) => {
+    const r = await t.call("GET", `/api/admin/masters/?${q}`, { token: admin.token });
+    expect(r.status).toBe(200);
+    return r.body.results.map((e: { id: number }) => e.id);
+  };
+
+  test("each expert carries the stored master score and its components; none before the first computation", async () => {
+    const { a, c, f } = await scored();
+    const r = await get("/admin/experts?page_size=100");
+    const of = (id: number) => r.body.results.find((x: any) => x.id === id);
+    const at = new Date(t.clock.now()).toISOString();
+    expect(of(a.id)).toMatchObject({
+      master_score: 100,
+      score_components: { rating: 40, success: 30, timeliness: 15, response: 15 },
+      score_updated_at: at,
+    });
+    expect(of(c.id)).toMatchObject({
+      master_score: 50,
+      score_components: { rating: 20, success: 15, timeliness: 7.5, response: 7.5 },
+    });
+    expect(of(f.id)).toMatchObject({ master_score: null, score_components: null, score_updated_at: null });
+  });
+
+  test("-master_score and master_score sort by the stored score, experts without one last", async () => {
+    const { a, b, c, d, f } = await scored();
+    expect(await ids("ordering=-master_score")).toEqual([a.id, b.id, d.id, c.id, f.id]);
+    expect(await ids("ordering=master_score")).toEqual([c.id, d.id, b.id, a.id, f.id]);
+  });
+
+  test("-rating sorts by average rating; experts without reviews last, newest first", async () => {
+    const { a, b, c, d, f } = await scored();
+    expect(await ids("ordering=-rating")).toEqual([a.id, b.id, d.id, f.id, c.id]);
+  });
+
+  test("min_score keeps experts at or above it (count included); unscored experts are left out", async () => {
+    const { a, b, d } = await scored();
+    expect(await ids("min_score=60")).toEqual([d.id, b.id, a.id]);
+    expect(await ids("min_score=80&ordering=-master_score")).toEqual([a.id, b.id]);
+    expect(await ids("min_score=100")).toEqual([a.id]);
+    const r = await t.call("GET", "/api/admin/masters/?min_score=60.5&page_size=1", { token: admin.token });
+    expect(r.body).toMatchObject({ count: 2, results: [{ id: b.id }] });
+    expect(await ids("min_score=0")).toHaveLength(4);
+  });
+
   test.each([
-    ["ordering=-master_score"],
-    ["ordering=master_score"],
-    ["ordering=-rating"],
-    ["min_score=50"],
     ["ordering=nope"],
+    ["ordering=-updated_at"],
+    ["min_score=101"],
+    ["min_score=-1"],
+    ["min_score=high"],
     ["sort=x"],
   ])("?%s is a documented 400, never silently ignored", async (q) => {
     const r = await t.call("GET", `/api/admin/masters/?${q}`, { token: admin.token });

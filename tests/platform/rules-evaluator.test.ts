@@ -142,7 +142,7 @@ describe("facts", () => {
     expect(holds(leaf("actor_id", "exists"), event())).toBe(false);
   });
 
-  test("actor facts from the user row; risk fields are missing until something computes them", async () => {
+  test("actor facts from the user row; risk fields are missing for an actor without a computed risk", async () => {
     const u = await t.user("expert", { telegramId: 777 });
     const e = event({ actorId: u.id });
     expect(holds(leaf("actor.role", "eq", "expert"), e)).toBe(true);

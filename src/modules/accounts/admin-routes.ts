@@ -14,7 +14,7 @@ import {
   z,
 } from "../../lib/openapi";
 import { PageQuery, page, pageSchema } from "../../lib/pagination";
-import { type AdminActor, allUsers, banUser, listUsers, setRole, unbanUser } from "./admin";
+import { type AdminActor, adminUser, allUsers, banUser, listUsers, setRole, unbanUser } from "./admin";
 import { AdminUserSchema, BanBody, RoleBody, UsersQuery } from "./schemas";
 
 const tags = ["admin: users"];
@@ -79,6 +79,18 @@ export const adminUserRoutes = createRouter()
       },
     }),
     (c) => c.json({ results: allUsers(c.get("ctx")) }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/admin/users/{id}",
+      tags,
+      summary: "One user, with their client risk",
+      ...secured("users:read"),
+      request: { params: IdParam },
+      responses: { 200: json(AdminUserSchema), ...errors(401, 403, 404) },
+    }),
+    (c) => c.json(adminUser(c.get("ctx"), c.req.valid("param").id), 200),
   )
   .openapi(
     userAction(

@@ -9,6 +9,7 @@ import { ensureExpertProfile } from "../marketplace/experts/service";
 import { audit } from "../platform/audit";
 import { emit } from "../platform/events/service";
 import { notify } from "../platform/notifications/service";
+import { clientRiskOf, clientRisksOf, NO_RISK } from "../scoring/read";
 import { END_USER_PERMISSIONS, hasPermission, permissionsFor } from "./permissions";
 import { serializeAdminUser } from "./serialize";
 import { revokeAllSessions } from "./sessions";
@@ -50,7 +51,18 @@ export function listUsers(
   }
   const where = conds.length ? and(...conds) : undefined;
   const { total, rows } = pageOf(ctx.db, users, where, q, desc(users.id));
-  return { total, results: rows.map(serializeAdminUser) };
+  const risks = clientRisksOf(
+    ctx.db,
+    rows.map((u) => u.id),
+  );
+  return { total, results: rows.map((u) => serializeAdminUser(u, risks.get(u.id) ?? NO_RISK)) };
+}
+
+/** One user as staff see it (404 when there is none). */
+export function adminUser(ctx: AppContext, id: number) {
+  const u = ctx.db.select().from(users).where(eq(users.id, id)).get();
+  if (!u) throw notFound("user");
+  return serializeAdminUser(u, clientRiskOf(ctx.db, id));
 }
 
 /** Compact list of every user for pickers (seed 001 /admin/users/all). */
@@ -109,7 +121,8 @@ function adminChange(
         payload: details,
       });
       after?.(tx, updated);
-      return serializeAdminUser(updated);
+      // Read after the event: a ban refreshes the risk in this transaction.
+      return serializeAdminUser(updated, clientRiskOf(tx, targetId));
     },
     { behavior: "immediate" },
   );

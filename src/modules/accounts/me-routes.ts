@@ -3,6 +3,7 @@ import type { AppContext } from "../../context";
 import { principalOf } from "../../http/auth";
 import { forbidden } from "../../lib/errors";
 import { createRouter, errors, IdParam, json, jsonBody, secured, z } from "../../lib/openapi";
+import { clientRiskOf } from "../scoring/read";
 import { createApiKey, listApiKeys, revokeApiKey } from "./api-keys";
 import { permissionsFor } from "./permissions";
 import {
@@ -24,6 +25,7 @@ const me = (ctx: AppContext, user: ReturnType<typeof getUser>) => ({
   ...serializeUser(user),
   permissions: permissionsFor(user.role, user.grantedPermissions),
   payment_settings: ctx.settings.get("payment_settings"),
+  ...(user.role === "client" ? clientRiskOf(ctx.db, user.id) : {}),
 });
 
 export const meRoutes = createRouter()

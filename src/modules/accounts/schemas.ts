@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ROLES } from "../../db/schema";
+import { RiskFields } from "../scoring/schemas";
 import { PERMISSION_RE } from "./permissions";
 
 export const Email = z
@@ -42,6 +43,7 @@ export const AdminUserSchema = UserSchema.extend({
   granted_permissions: z.array(z.string()),
   ban_reason: z.string().nullable(),
   banned_at: z.string().nullable(),
+  ...RiskFields,
 }).openapi("AdminUser");
 
 export const MeSchema = UserSchema.extend({
@@ -49,6 +51,10 @@ export const MeSchema = UserSchema.extend({
   payment_settings: z
     .object({ instructions: z.string(), fields: z.record(z.string(), z.string()) })
     .openapi({ description: "How to pay an order by manual transfer (set by admins in settings)" }),
+  // A client sees their own risk; other roles have none to show.
+  risk_score: RiskFields.risk_score.optional(),
+  risk_level: RiskFields.risk_level.optional(),
+  risk_updated_at: RiskFields.risk_updated_at.optional(),
 }).openapi("Me");
 
 export const AuthResult = z

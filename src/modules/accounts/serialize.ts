@@ -1,5 +1,6 @@
 import type { users } from "../../db/schema";
 import { iso, isoOrNull } from "../../lib/time";
+import type { ClientRisk } from "../scoring/read";
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -22,9 +23,11 @@ export const serializeUser = (u: UserRow) => ({
   last_login_at: isoOrNull(u.lastLoginAt),
 });
 
-export const serializeAdminUser = (u: UserRow) => ({
+/** Staff see every user's client risk (null for an account that has none). */
+export const serializeAdminUser = (u: UserRow, risk: ClientRisk) => ({
   ...serializeUser(u),
   granted_permissions: u.grantedPermissions,
   ban_reason: u.banReason,
   banned_at: isoOrNull(u.bannedAt),
+  ...risk,
 });

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { ROLES, TRANSFER_KINDS } from "../../../db/schema";
 import { Currency } from "../../../lib/currency";
 import { PageQuery, pageSchema } from "../../../lib/pagination";
+import { MasterScoreFields } from "../../scoring/schemas";
 import { OrderSchema } from "../orders/schemas";
 
 // ---------- shared pieces ----------
@@ -30,6 +31,7 @@ export const ExpertStatisticsSchema = z
     success_rate: z.number().openapi({ description: "Percent, two decimals" }),
     total_orders: z.number().int(),
     response_time_avg_seconds: z.number().int().nullable(),
+    ...MasterScoreFields,
   })
   .openapi("ExpertStatistics");
 

@@ -35,6 +35,7 @@ import {
 import { offset, type PageQuery, pageOf } from "../../../lib/pagination";
 import { DAY, iso, isoOrNull } from "../../../lib/time";
 import { unreadCount } from "../../platform/notifications/service";
+import { expertScoreOf } from "../../scoring/read";
 import { activeExpertExists } from "../experts/service";
 import { ACTIVE_STATUSES, ESCROW_STATUSES, FINAL_STATUSES, serializeOrder } from "../orders/access";
 import { ratingSummary } from "../reviews/service";
@@ -152,6 +153,7 @@ export function expertStatistics(ctx: AppContext, expertId: number, currency: st
     success_rate: ended ? round2((o.completed * 100) / ended) : 0,
     total_orders: o.total,
     response_time_avg_seconds: o.responseMs == null ? null : Math.round(o.responseMs / 1000),
+    ...expertScoreOf(db, expertId),
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { APPLICATION_STATUSES } from "../../../db/schema";
+import { MasterScoreFields } from "../../scoring/schemas";
 
 const Text = (max: number) => z.string().trim().max(max);
 const BoolQuery = z.enum(["true", "false"]).optional();
@@ -132,7 +133,7 @@ export const ExpertsQuery = z.object({
   q: z.string().trim().min(1).max(100).optional(),
 });
 
-/** Orderings of the staff list of experts; the score-based ones need the scoring module's figures. */
+/** Orderings of the staff list of experts (seed 001 masters). */
 export const EXPERT_ORDERINGS = [
   "-created_at",
   "created_at",
@@ -140,15 +141,16 @@ export const EXPERT_ORDERINGS = [
   "master_score",
   "-rating",
 ] as const;
+export type ExpertOrdering = (typeof EXPERT_ORDERINGS)[number];
 
 export const AdminExpertsQuery = ExpertsQuery.extend({
   ordering: z.enum(EXPERT_ORDERINGS).default("-created_at").openapi({
     description:
-      "Sort order. `-master_score`, `master_score` and `-rating` are refused (400) until expert scores are computed; newest first by default.",
+      "Sort order: newest (`-created_at`, the default) or oldest first, highest (`-master_score`) or lowest master score first, or best average rating first (`-rating`). Experts without a score or a review sort last; ties newest first.",
   }),
   min_score: z.coerce.number().min(0).max(100).optional().openapi({
     description:
-      "Only experts whose master score is at least this; refused (400) until expert scores are computed.",
+      "Only experts whose master score is at least this (0-100); experts without a score are left out.",
   }),
 }).strict();
 
@@ -170,6 +172,7 @@ export const AdminExpertSchema = z
     average_rating: z.number().nullable(),
     reviews_count: z.number().int(),
     created_at: z.string(),
+    ...MasterScoreFields,
   })
   .openapi("AdminExpert");
 

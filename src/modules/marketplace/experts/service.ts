@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { AppContext } from "../../../context";
 import type { Queryable, Tx } from "../../../db/client";
 import { prepare, preparedPer } from "../../../db/prepared";
@@ -7,6 +7,7 @@ import {
   expertDocuments,
   expertProfiles,
   expertSpecializations,
+  expertStats,
   files,
   reviews,
   subjects,
@@ -23,9 +24,10 @@ import { type AdminActor, userMatches } from "../../accounts/admin";
 import { recordAdminAction } from "../../platform/audit";
 import { emit } from "../../platform/events/service";
 import { notify } from "../../platform/notifications/service";
+import { masterScoreOf } from "../../scoring/read";
 import { findActiveCatalogEntry } from "../catalog/service";
 import { MP } from "../permissions";
-import type { ApplicationInput } from "./schemas";
+import type { ApplicationInput, ExpertOrdering } from "./schemas";
 
 /** The user a self-service verb acts for. */
 export type Actor = { id: number };
@@ -479,17 +481,41 @@ export function ensureExpertProfile(tx: Tx, now: number, userId: number) {
     .run();
 }
 
+const es = expertStats;
 /**
- * One page of experts with their profile, and the specialization and rating aggregates computed
- * by two grouped queries over the page's ids (no query per row).
+ * Sort orders of the staff list. Scores come from the stored expert_stats row (joined by primary
+ * key); experts without one (never computed) sort last. Newest first breaks ties.
  */
-function expertPage(db: Queryable, w: SQL | undefined, limit: number, skip: number, oldestFirst = false) {
+const EXPERT_ORDER: Record<ExpertOrdering, SQL[]> = {
+  "-created_at": [desc(users.id)],
+  created_at: [asc(users.id)],
+  "-master_score": [sql`${es.masterScore} DESC NULLS LAST`, desc(users.id)],
+  master_score: [sql`${es.masterScore} ASC NULLS LAST`, desc(users.id)],
+  "-rating": [
+    sql`CASE WHEN ${es.reviewsCount} > 0 THEN ${es.ratingSum} * 1.0 / ${es.reviewsCount} END DESC NULLS LAST`,
+    sql`coalesce(${es.reviewsCount}, 0) DESC`,
+    desc(users.id),
+  ],
+};
+
+/**
+ * One page of experts with their profile and stored score, and the specialization and rating
+ * aggregates computed by two grouped queries over the page's ids (no query per row).
+ */
+function expertPage(
+  db: Queryable,
+  w: SQL | undefined,
+  limit: number,
+  skip: number,
+  ordering: ExpertOrdering = "-created_at",
+) {
   const rows = db
-    .select({ u: users, p: expertProfiles })
+    .select({ u: users, p: expertProfiles, s: expertStats })
     .from(users)
     .leftJoin(expertProfiles, eq(expertProfiles.userId, users.id))
+    .leftJoin(expertStats, eq(expertStats.userId, users.id))
     .where(w)
-    .orderBy(oldestFirst ? asc(users.id) : desc(users.id))
+    .orderBy(...EXPERT_ORDER[ordering])
     .limit(limit)
     .offset(skip)
     .all();
@@ -528,7 +554,7 @@ function expertPage(db: Queryable, w: SQL | undefined, limit: number, skip: numb
       ratings.set(r.targetId, { avg: r.avg, n: r.n });
     }
   }
-  return rows.map(({ u, p }) => {
+  return rows.map(({ u, p, s: score }) => {
     const s = specs.get(u.id);
     const r = ratings.get(u.id);
     return {
@@ -547,13 +573,23 @@ function expertPage(db: Queryable, w: SQL | undefined, limit: number, skip: numb
       average_rating: r ? Math.round(r.avg * 100) / 100 : null,
       reviews_count: r?.n ?? 0,
       created_at: iso(u.createdAt),
+      ...masterScoreOf(
+        score && {
+          master_score: score.masterScore,
+          rating_score: score.ratingScore,
+          success_score: score.successScore,
+          timeliness_score: score.timelinessScore,
+          response_score: score.responseScore,
+          updated_at: score.updatedAt,
+        },
+      ),
     };
   });
 }
 
 export function listExpertsAdmin(
   ctx: AppContext,
-  q: PageQuery & { is_active?: "true" | "false"; q?: string; ordering?: string },
+  q: PageQuery & { is_active?: "true" | "false"; q?: string; ordering?: ExpertOrdering; min_score?: number },
 ) {
   const conds: SQL[] = [eq(users.role, "expert")];
   const active = boolFilter(q.is_active);
@@ -562,14 +598,17 @@ export function listExpertsAdmin(
   if (q.q) {
     conds.push(userMatches(q.q));
   }
+  // Experts whose score was never computed have none to compare: min_score leaves them out.
+  if (q.min_score !== undefined) conds.push(gte(expertStats.masterScore, q.min_score));
   const w = and(...conds);
   const total = ctx.db
     .select({ n: count() })
     .from(users)
     .leftJoin(expertProfiles, eq(expertProfiles.userId, users.id))
+    .leftJoin(expertStats, eq(expertStats.userId, users.id))
     .where(w)
     .get()!.n;
-  return { total, results: expertPage(ctx.db, w, q.page_size, offset(q), q.ordering === "created_at") };
+  return { total, results: expertPage(ctx.db, w, q.page_size, offset(q), q.ordering) };
 }
 
 /**

@@ -41,6 +41,7 @@ import {
   DisputeBody,
   MarkPaidBody,
   OrderCreateBody,
+  OrderDetailSchema,
   OrderListQuery,
   OrderSchema,
   ReasonBody,
@@ -49,7 +50,14 @@ import {
   TakeBody,
   TimelineSchema,
 } from "./schemas";
-import { createOrder, listActiveOrders, listMyOrders, orderTimeline, takeOrder, viewOrder } from "./service";
+import {
+  createOrder,
+  listActiveOrders,
+  listMyOrders,
+  orderDetail,
+  orderTimeline,
+  takeOrder,
+} from "./service";
 import { actorOrder } from "./transition";
 
 const tags = ["orders"];
@@ -164,9 +172,9 @@ export const orderRoutes = createRouter()
       summary: "One order: its client, its expert, staff, or an expert who may take it",
       ...secured(MP.ordersRead),
       request: { params: IdParam },
-      responses: { 200: json(OrderSchema), ...errors(401, 403, 404) },
+      responses: { 200: json(OrderDetailSchema), ...errors(401, 403, 404) },
     }),
-    (c) => ok(c, viewOrder(c.get("ctx"), principalOf(c), c.req.valid("param").id)),
+    (c) => c.json(orderDetail(c.get("ctx"), principalOf(c), c.req.valid("param").id), 200),
   )
   .openapi(
     createRoute({

@@ -2,6 +2,7 @@ import { ORDER_KINDS, ORDER_STATUSES, PAYMENT_METHODS } from "../../../db/schema
 import { Currency } from "../../../lib/currency";
 import { z } from "../../../lib/openapi";
 import { PageQuery } from "../../../lib/pagination";
+import { ClientRiskSchema } from "../../scoring/schemas";
 
 const Money = z.number().int().min(0).max(1_000_000_000_00);
 const Reason = z.string().trim().min(1).max(2000);
@@ -110,6 +111,13 @@ export const OrderSchema = z
     updated_at: z.string(),
   })
   .openapi("Order");
+
+export const OrderDetailSchema = OrderSchema.extend({
+  client_risk: ClientRiskSchema.optional().openapi({
+    description:
+      "The client's risk score: shown to the order's expert and to staff who may read users, to no one else",
+  }),
+}).openapi("OrderDetail");
 
 export const TimelineSchema = z.object({
   results: z.array(

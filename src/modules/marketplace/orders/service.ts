@@ -10,10 +10,11 @@ import { pageOf } from "../../../lib/pagination";
 import { iso } from "../../../lib/time";
 import { emit } from "../../platform/events/service";
 import { notify } from "../../platform/notifications/service";
+import { clientRiskOf } from "../../scoring/read";
 import { type CatalogKind, findActiveCatalogEntry } from "../catalog/service";
 import { ACTIVE_EXPERT_SQL, isActiveExpert } from "../experts/service";
 import { MP } from "../permissions";
-import { ACTIVE_STATUSES, findOrder, ORDER_COLUMNS, type OrderRow, roleIn } from "./access";
+import { ACTIVE_STATUSES, findOrder, ORDER_COLUMNS, type OrderRow, roleIn, serializeOrder } from "./access";
 import { assertTransition } from "./machine";
 import type { OrderCreate, OrderListQuery } from "./schemas";
 import { transition } from "./transition";
@@ -176,6 +177,17 @@ export function viewOrder(ctx: AppContext, p: Principal, id: number): OrderRow {
   if (o && roleIn(p, o)) return o;
   if (o && o.status === "new" && can(p, MP.expertOrders) && !whyNotTaker(ctx.db, p.user.id, o)) return o;
   throw notFound("order");
+}
+
+/**
+ * The order's detail: `viewOrder` plus, for its expert and for staff who may read users, the
+ * client's risk (seed 001: the assigned master sees whom they work for; other clients never do).
+ */
+export function orderDetail(ctx: AppContext, p: Principal, id: number) {
+  const o = viewOrder(ctx, p, id);
+  const body = serializeOrder(o);
+  const seesRisk = (o.expertId != null && o.expertId === p.user.id) || can(p, "users:read");
+  return seesRisk ? { ...body, client_risk: clientRiskOf(ctx.db, o.clientId) } : body;
 }
 
 /** The order's timeline: every platform event recorded on it, oldest first. */

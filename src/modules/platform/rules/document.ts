@@ -38,8 +38,9 @@ export type RuleAction = { type: ActionType; params: Record<string, unknown> };
 export const EVENT_FACTS = ["type", "actor_id", "subject_type", "subject_id"] as const;
 
 /**
- * `actor.<field>`: the user who caused the event. The risk fields are offered before anything
- * computes them; until then they are missing (false for every operator but `exists`).
+ * `actor.<field>`: the user who caused the event. The risk fields are the actor's stored client
+ * risk (kept by the scoring module); missing for an actor who has none (false for every operator
+ * but `exists`).
  */
 export const ACTOR_FIELDS = ["role", "created_at", "telegram_id", "risk_score", "risk_level"] as const;
 
