@@ -26,7 +26,6 @@ let t: TestApp;
 let admin: User;
 let client1: User;
 let client2: User;
-let client3: User;
 let expert: User;
 let subjectId: number;
 
@@ -114,7 +113,8 @@ beforeAll(async () => {
 
   // Day B: one sign-up, two completions, three client reviews, a dispute, an SLA breach, a refund.
   at(`${B}T10:00:00.000Z`);
-  client3 = await t.user("client");
+  // client3 signs up and does nothing else.
+  await t.user("client");
   await act(o1, "accept", client1.token);
   const o6 = await priced(client2, 200_00);
   await manualComplete(o6, client2);
@@ -182,7 +182,7 @@ describe("computeDailyMetrics over three days of real flows", () => {
       date: B,
       currency: "RUB",
       new_users: 1,
-      // client1, client2, the expert and the admin (refund); client3 only signed up.
+      // client1, client2, the expert and the admin (refund); the new client only signed up.
       active_users: 4,
       orders_created: 1,
       orders_completed: 2,
