@@ -63,7 +63,7 @@ const stmts = preparedPer((db) => ({
     db,
     `SELECT expert_id AS id, count(*) AS taken,
        sum(status = 'completed') AS completed, sum(status = 'cancelled') AS failed,
-       sum(sla_breached_at IS NOT NULL AND sla_breached_at >= taken_at) AS breached,
+       sum(sla_breached_at IS NOT NULL AND sla_breached_at > taken_at) AS breached,
        coalesce(sum(taken_at - created_at), 0) AS take_ms
      FROM orders WHERE expert_id BETWEEN ? AND ? GROUP BY expert_id`,
   ),

@@ -126,7 +126,8 @@ const HANDLERS: Record<string, Handler> = {
   "order.take": (tx, e) => {
     const o = orderOf(tx, e);
     if (!o || o.expert_id == null || o.taken_at == null) return;
-    const breached = o.sla_breached_at != null && o.sla_breached_at >= o.taken_at ? 1 : 0;
+    // Like the rebuild: a breach counts only after the take (sla_breached_at > taken_at).
+    const breached = o.sla_breached_at != null && o.sla_breached_at > o.taken_at ? 1 : 0;
     bumpExpert(tx, o.expert_id, e.createdAt, {
       ordersTaken: 1,
       slaBreaches: breached,
@@ -135,7 +136,8 @@ const HANDLERS: Record<string, Handler> = {
   },
   "order.sla_breached": (tx, e) => {
     const o = orderOf(tx, e);
-    if (o?.expert_id != null) bumpExpert(tx, o.expert_id, e.createdAt, { slaBreaches: 1 });
+    if (o?.expert_id == null || o.taken_at == null || o.sla_breached_at == null) return;
+    if (o.sla_breached_at > o.taken_at) bumpExpert(tx, o.expert_id, e.createdAt, { slaBreaches: 1 });
   },
   "order.review_created": (tx, e) => {
     const p = e.payload;
