@@ -47,7 +47,7 @@ export function riskLevel(score: number): RiskLevel {
 }
 
 /** The five terms of a client's risk, unrounded (the score is their clamped, rounded sum). */
-export function riskTerms(i: ClientInputs, ageDays: number) {
+function riskTerms(i: ClientInputs, ageDays: number) {
   const avgRating = i.reviewsReceived ? i.ratingSum / i.reviewsReceived : 5;
   return {
     cancellation: i.ordersTotal ? (i.ordersCancelled / i.ordersTotal) * 45 : 0,

@@ -78,25 +78,6 @@ const stmts = preparedPer((db) => ({
 
 const byId = <T extends { id: number }>(rows: T[]) => new Map(rows.map((r) => [r.id, r]));
 
-export const NO_CLIENT_INPUTS: ClientInputs = {
-  ordersTotal: 0,
-  ordersCancelled: 0,
-  ordersCompleted: 0,
-  negativeFlags: 0,
-  reviewsReceived: 0,
-  ratingSum: 0,
-};
-
-export const NO_EXPERT_INPUTS: ExpertInputs = {
-  reviewsCount: 0,
-  ratingSum: 0,
-  ordersTaken: 0,
-  ordersCompleted: 0,
-  ordersFailed: 0,
-  slaBreaches: 0,
-  takeHoursSum: 0,
-};
-
 /** Everything the rebuild needs about the users in [lo, hi]. */
 export function sourcesIn(db: Queryable, lo: number, hi: number) {
   const s = stmts(db);
