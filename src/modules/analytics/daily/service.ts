@@ -1,3 +1,4 @@
+import type { Database } from "bun:sqlite";
 import { and, asc, eq, gte, lte } from "drizzle-orm";
 import type { AppContext } from "../../../context";
 import type { Queryable } from "../../../db/client";
@@ -33,37 +34,35 @@ export type DaySummary = {
 /** Ratings are shown with 2 decimals, like the scores. */
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-/**
- * Computes the figures of one UTC date and writes its `daily_metrics` row, replacing any earlier
- * one, in one transaction with its `metrics.daily_computed` event. Reads and write share the
- * transaction, so the row is one consistent snapshot. A date after today is refused: its row would
- * claim a day that has not happened. A day without activity is a row of zeros (avg_rating null).
- */
-export function computeDailyMetrics(ctx: AppContext, date: string): DaySummary {
+type DayFigures = {
+  row: Omit<DailyMetricsRow, "computedAt">;
+  other: DaySummary["other_currency"];
+};
+
+/** The figures of one date, read on one connection (DAY_QUERIES, docs/daily-metrics.md). */
+function readDay(db: Database, date: string): DayFigures {
   const { start, end } = dayBounds(date);
-  const started = performance.now();
-  return write(ctx, (tx, now) => {
-    if (start > now) throw new Error(`${date} has not started yet (today is ${dateOf(now)})`);
-    const db = sqliteOf(tx);
-    const currency = metricsCurrency();
-    const events = idRange(db, "events", start, end);
-    const usage = idRange(db, "usage_events", start, end);
-    const p = {
-      $start: start,
-      $end: end,
-      $currency: currency,
-      $events_from: events.from,
-      $events_to: events.to,
-      $usage_from: usage.from,
-      $usage_to: usage.to,
-    };
-    const q = dayStatements(db);
-    const n = (name: Exclude<keyof typeof q, "ordersCompleted" | "purchases" | "avgRating">) =>
-      q[name].get(p)?.n ?? 0;
-    const completed = q.ordersCompleted.get(p)!;
-    const purchases = q.purchases.get(p)!;
-    const avg = q.avgRating.get(p)!.avg;
-    const row: DailyMetricsRow = {
+  const currency = metricsCurrency();
+  const events = idRange(db, "events", start, end);
+  const usage = idRange(db, "usage_events", start, end);
+  const p = {
+    $start: start,
+    $end: end,
+    $currency: currency,
+    $events_from: events.from,
+    $events_to: events.to,
+    $usage_from: usage.from,
+    $usage_to: usage.to,
+  };
+  const q = dayStatements(db);
+  // Plain counts and sums; a missing revenue account (nothing ever reached it) reads as 0.
+  const n = (name: Exclude<keyof typeof q, "ordersCompleted" | "purchases" | "avgRating">) =>
+    q[name].get(p)?.n ?? 0;
+  const completed = q.ordersCompleted.get(p)!;
+  const purchases = q.purchases.get(p)!;
+  const avg = q.avgRating.get(p)!.avg;
+  return {
+    row: {
       date,
       currency,
       newUsers: n("newUsers"),
@@ -73,7 +72,6 @@ export function computeDailyMetrics(ctx: AppContext, date: string): DaySummary {
       ordersCancelled: n("ordersCancelled"),
       disputesOpened: n("disputesOpened"),
       gmv: completed.gmv,
-      // No revenue account in this currency yet: nothing reached it.
       platformRevenue: n("platformRevenue"),
       purchasesCount: purchases.n,
       purchasesAmount: purchases.amount,
@@ -81,33 +79,52 @@ export function computeDailyMetrics(ctx: AppContext, date: string): DaySummary {
       minutesUsedSeconds: n("minutesUsed"),
       avgRating: avg == null ? null : round2(avg),
       slaBreaches: n("slaBreaches"),
-      computedAt: now,
-    };
-    const replaced = tx
-      .select({ date: dailyMetrics.date })
-      .from(dailyMetrics)
-      .where(eq(dailyMetrics.date, date))
-      .get();
+    },
+    other: { orders_completed: completed.other, purchases: purchases.other },
+  };
+}
+
+/**
+ * Computes the figures of one UTC date and writes its `daily_metrics` row, replacing any earlier
+ * one, in one transaction with its `metrics.daily_computed` event. A date after today is refused:
+ * its row would claim a day that has not happened. A day without activity is a row of zeros
+ * (avg_rating null).
+ *
+ * The figures are read in a read transaction (one snapshot of every table) and written in a short
+ * write transaction after it: under WAL a reader never blocks the writer, so a backfill run by the
+ * CLI beside the server holds the server's writes up for the upsert only, not for the reads.
+ */
+export function computeDailyMetrics(ctx: AppContext, date: string): DaySummary {
+  const { start } = dayBounds(date);
+  const today = ctx.clock.now();
+  if (start > today) throw new Error(`${date} has not started yet (today is ${dateOf(today)})`);
+  const started = performance.now();
+  const day = ctx.db.transaction((tx) => readDay(sqliteOf(tx), date), { behavior: "deferred" });
+  return write(ctx, (tx, now) => {
+    const row: DailyMetricsRow = { ...day.row, computedAt: now };
+    const replaced =
+      tx.select({ date: dailyMetrics.date }).from(dailyMetrics).where(eq(dailyMetrics.date, date)).get() !==
+      undefined;
     const { date: _key, ...rest } = row;
     tx.insert(dailyMetrics).values(row).onConflictDoUpdate({ target: dailyMetrics.date, set: rest }).run();
     emit(tx, now, {
       type: "metrics.daily_computed",
       subjectType: "daily_metrics",
       subjectId: date,
-      payload: { date, currency, replaced: replaced !== undefined },
+      payload: { date, currency: row.currency, replaced },
     });
     return {
       metrics: row,
-      replaced: replaced !== undefined,
-      other_currency: { orders_completed: completed.other, purchases: purchases.other },
+      replaced,
+      other_currency: day.other,
       duration_ms: Math.round(performance.now() - started),
     };
   });
 }
 
 /**
- * Every date from `from` to `to` (oldest first), one transaction per day so a long backfill never
- * holds the write lock for more than a day's work. `onDay` sees each day as it is written.
+ * Every date from `from` to `to` (oldest first), each day on its own (a read, then a short write),
+ * so a long backfill never holds the write lock for long. `onDay` sees each day as it is written.
  */
 export function computeDailyMetricsRange(
   ctx: AppContext,
