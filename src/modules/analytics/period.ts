@@ -14,17 +14,20 @@ export function periodOf(now: number, days: number): Period {
 
 export const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-/** Rows grouped by `d` (days since the period's first date) spread over every date, zeros between. */
+/**
+ * One value per date of the period, oldest first, zeros included. Each date is its own range
+ * query on a (…, created_at) index: SQLite sums a range in index order, where grouping by a
+ * computed day would sort every row of the period first (measured 4-5x slower at 100k rows).
+ */
 export function dailySeries<K extends string>(
   p: Period,
-  rows: { d: number; v: number }[],
-  valueKey: K,
+  key: K,
+  value: (start: number, end: number) => number,
 ): ({ date: string } & Record<K, number>)[] {
-  const values = new Array<number>(p.days).fill(0);
-  for (const r of rows) if (r.d >= 0 && r.d < p.days) values[r.d]! += r.v;
-  return values.map(
-    (v, i) => ({ date: utcDate(p.from + i * DAY), [valueKey]: v }) as { date: string } & Record<K, number>,
-  );
+  return Array.from({ length: p.days }, (_, i) => {
+    const start = p.from + i * DAY;
+    return { date: utcDate(start), [key]: value(start, start + DAY) } as { date: string } & Record<K, number>;
+  });
 }
 
 /** `part` of `whole` in percent with 2 decimals, half up (0 when there is no whole). */
@@ -37,6 +40,3 @@ export const percent = (part: number, whole: number) =>
  */
 export const mean2 = <E>(sum: number, n: number, empty: E) =>
   n > 0 ? Math.round((sum * 100) / n) / 100 : empty;
-
-/** Days since `p.from` of a column holding epoch ms, as SQL (integer division). */
-export const DAY_OF = (col: string) => `(${col} - ?1) / ${DAY}`;

@@ -1,20 +1,20 @@
 import type { AppContext } from "../../context";
 import { prepare, preparedPer } from "../../db/prepared";
 import { accountOf, platformRevenue } from "../ledger/service";
-import { DAY_OF, dailySeries, type Period } from "./period";
+import { dailySeries, type Period } from "./period";
 
-const perDay = (side: "credit" | "debit") =>
-  `SELECT ${DAY_OF("created_at")} AS d, coalesce(sum(amount), 0) AS v, count(*) AS n FROM ledger_transfers
-    WHERE ${side}_account_id = ?3 AND created_at >= ?1 AND created_at < ?2 GROUP BY d`;
+const oneDay = (side: "credit" | "debit") =>
+  `SELECT coalesce(sum(amount), 0) AS amount, count(*) AS n FROM ledger_transfers
+    WHERE ${side}_account_id = ?1 AND created_at >= ?2 AND created_at < ?3`;
 
 export const REVENUE_SQL = {
-  // What reached the revenue account per day: package sales, order and course commissions.
-  earned: perDay("credit"),
+  // What reached the revenue account in a day: package sales, order and course commissions.
+  earned: oneDay("credit"),
   // What left it: refunds of package purchases.
-  refunded: perDay("debit"),
+  refunded: oneDay("debit"),
 } as const;
 
-type Day = { d: number; v: number; n: number };
+type Day = { amount: number; n: number };
 const stmts = preparedPer((db) => ({
   earned: prepare<Day, [number, number, number]>(db, REVENUE_SQL.earned),
   refunded: prepare<Day, [number, number, number]>(db, REVENUE_SQL.refunded),
@@ -28,11 +28,16 @@ const stmts = preparedPer((db) => ({
 export function revenueAnalytics(ctx: AppContext, p: Period, currency: string) {
   const account = accountOf(ctx.db, platformRevenue(currency));
   const s = stmts(ctx.db);
-  const earned = account ? s.earned.all(p.from, p.end, account.id) : [];
-  const refunded = account ? s.refunded.all(p.from, p.end, account.id) : [];
-  const days = [...earned, ...refunded.map((r) => ({ ...r, v: -r.v }))];
-  const total = days.reduce((a, r) => a + r.v, 0);
-  const count = days.reduce((a, r) => a + r.n, 0);
+  let total = 0;
+  let count = 0;
+  const daily_revenue = dailySeries(p, "revenue", (from, to) => {
+    if (!account) return 0;
+    const inn = s.earned.get(account.id, from, to)!;
+    const out = s.refunded.get(account.id, from, to)!;
+    total += inn.amount - out.amount;
+    count += inn.n + out.n;
+    return inn.amount - out.amount;
+  });
   return {
     period_days: p.days,
     analytics: {
@@ -40,7 +45,7 @@ export function revenueAnalytics(ctx: AppContext, p: Period, currency: string) {
       transaction_count: count,
       avg_transaction: count > 0 ? Math.round(total / count) : null,
       currency,
-      daily_revenue: dailySeries(p, days, "revenue"),
+      daily_revenue,
     },
   };
 }

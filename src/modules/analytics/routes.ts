@@ -122,7 +122,9 @@ export const analyticsRoutes = createRouter()
       const q = c.req.valid("query");
       const p = periodOf(ctx.clock.now(), q.days);
       const r = cached(ctx, "sessions", periodKey(p), () => sessionAnalytics(ctx, p));
-      return answer(c, r, q.format, (v) => metricTable(`sessions-${q.days}d.csv`, v));
+      return answer(c, r, q.format, (v) =>
+        metricTable(`sessions-${q.days}d.csv`, { period_days: v.period_days, ...v.analytics }),
+      );
     },
   )
   .openapi(

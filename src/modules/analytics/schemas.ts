@@ -132,7 +132,9 @@ export const EngagementSchema = z
     courses_enrolled: Count,
     avg_progress: z.number(),
     reviews_written: Count,
-    last_activity: z.string().nullable().openapi({ description: "ISO-8601 UTC; null when never active" }),
+    last_activity: z.string().openapi({
+      description: "ISO-8601 UTC: the latest of sign-up, sign-in, order, enrollment change, review",
+    }),
     engagement_score: z.number().int().min(0).max(100),
   })
   .openapi("Engagement");
