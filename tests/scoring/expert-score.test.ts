@@ -136,6 +136,37 @@ describe("an expert's score, kept by the flows that change it", () => {
     expect((await runAction(t, w.admin, "scores-recompute")).corrected).toBe(0);
   });
 
+  test("an order staff set back to new and taken again counts once, with the new take time", async () => {
+    const c = await signUp(t);
+    const o = await placeOrder(t, c, w.subject.id, {
+      deadline: new Date(t.clock.now() + 3 * HOUR).toISOString(),
+    });
+    t.clock.advance(2 * HOUR);
+    await act(t, o, "take", w.expert);
+    t.clock.advance(2 * HOUR);
+    expect(await runAction(t, w.admin, "orders-sla-breach")).toEqual({ breached: 1 });
+    // Breached while theirs: timeliness 0.
+    expect(expertRow(t, w.expert.id)).toMatchObject({ orders_taken: 1, sla_breaches: 1, take_hours_sum: 2 });
+    const back = await t.call("POST", `${V1}/admin/orders/${o}/set-status`, {
+      token: w.admin.token,
+      body: { status: "new", reason: "the client changed the brief" },
+    });
+    expect(back.status).toBe(200);
+    t.clock.advance(HOUR);
+    await act(t, o, "take", w.expert);
+    // One order, taken 5 h after creation, the breach before this take no longer theirs:
+    // response 15 * 19 / 23 = 12.39, timeliness 15.
+    expect(expertRow(t, w.expert.id)).toMatchObject({
+      orders_taken: 1,
+      sla_breaches: 0,
+      take_hours_sum: 5,
+      timeliness_score: 15,
+      response_score: 12.39,
+      master_score: 62.39,
+    });
+    expect((await runAction(t, w.admin, "scores-recompute")).corrected).toBe(0);
+  });
+
   test("slow takes: response falls to 0 from 24 hours; the expert's decline ends no order of theirs as failed", async () => {
     const c = await signUp(t);
     const o = await placeOrder(t, c, w.subject.id);

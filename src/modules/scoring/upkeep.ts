@@ -28,6 +28,12 @@ const stmts = preparedPer((db) => ({
     db,
     "SELECT client_id, expert_id, created_at, taken_at, sla_breached_at FROM orders WHERE id = ?",
   ),
+  // A few rows per order on events_subject_idx.
+  earlierTake: prepare<{ id: number }, [string, number]>(
+    db,
+    `SELECT id FROM events WHERE subject_type = 'order' AND subject_id = ? AND type = 'order.take' AND id < ?
+     LIMIT 1`,
+  ),
 }));
 
 type ClientDelta = Partial<ClientInputs>;
@@ -60,8 +66,9 @@ export function bumpClient(
   writeClient(tx, userId, inputs, found.createdAt, now);
 }
 
-export function bumpExpert(tx: Tx, userId: number, now: number, delta: ExpertDelta = {}) {
-  const row = readExpert(tx, userId);
+/** Moves the expert's row by `delta`; `recount` (or a missing row) counts it from the tables instead. */
+export function bumpExpert(tx: Tx, userId: number, now: number, delta: ExpertDelta = {}, recount = false) {
+  const row = recount ? undefined : readExpert(tx, userId);
   let inputs: ExpertInputs;
   if (row) {
     const { takeMs = 0, ...counts } = delta;
@@ -126,6 +133,12 @@ const HANDLERS: Record<string, Handler> = {
   "order.take": (tx, e) => {
     const o = orderOf(tx, e);
     if (!o || o.expert_id == null || o.taken_at == null) return;
+    // Staff set the order back to new and its expert took it again: the take time (and so the
+    // breaches that count) changed, and the earlier take is already counted. Rare: recount.
+    if (stmts(tx).earlierTake.get(String(e.subjectId), e.id)) {
+      bumpExpert(tx, o.expert_id, e.createdAt, {}, true);
+      return;
+    }
     // Like the rebuild: a breach counts only after the take (sla_breached_at > taken_at).
     const breached = o.sla_breached_at != null && o.sla_breached_at > o.taken_at ? 1 : 0;
     bumpExpert(tx, o.expert_id, e.createdAt, {
