@@ -275,7 +275,7 @@ describe("live upkeep and rebuild agree", () => {
         for (const row of live.experts) expect(rebuilt.experts).toContainEqual(row);
         t.ctx.sqlite.close();
       }),
-      { numRuns: 20 },
+      { numRuns: 15 },
     );
   }, 120_000);
 });
