@@ -17,7 +17,7 @@ const USER_FIGURE_EVENTS = new Set([
 const CHAT_EVENTS = new Set(["order.message_sent", "order.message_deleted", "order.messages_read"]);
 
 const stmts = preparedPer((db) => ({
-  order: prepare<{ kind: string; client_id: number }, [number]>(
+  order: prepare<{ kind: string; client_id: number | null }, [number]>(
     db,
     "SELECT kind, client_id FROM orders WHERE id = ?",
   ),
@@ -39,13 +39,14 @@ function onOrderEvent(tx: Tx, cache: FigureCache, e: EmittedEvent) {
     cache.drop("platform");
     return;
   }
-  if (e.subjectId == null) return;
-  const o = stmts(tx).order.get(Number(e.subjectId));
+  const id = e.subjectId ? Number(e.subjectId) : Number.NaN;
+  // An order event always names its order; should one not, sessions are recomputed rather than missed.
+  const o = Number.isSafeInteger(id) ? stmts(tx).order.get(id) : { kind: "session", client_id: null };
   if (o?.kind !== "session") return;
   cache.drop("sessions");
   cache.drop("platform");
   // Completing (or un-completing) a session changes its client's sessions_attended.
-  cache.drop("engagement", String(o.client_id));
+  if (o.client_id != null) cache.drop("engagement", String(o.client_id));
 }
 
 /**

@@ -198,7 +198,7 @@ export const analyticsRoutes = createRouter()
       summary: "The caller's engagement score (0-100) and what it is made of",
       ...guard(
         "me:read",
-        "Score = min(sessions_attended × 3, 30) + min(courses_enrolled × 5, 25) + min(0.3 × avg_progress, 30) + min(reviews_written × 5, 15), rounded. Sessions attended are completed sessions booked as a client; reviews written count order reviews and course ratings.",
+        "Score = min(sessions_attended × 3, 30) + min(courses_enrolled × 5, 25) + min(0.3 × avg_progress, 30) + min(reviews_written × 5, 15), rounded half up. Sessions attended are completed sessions booked as a client; reviews written count order reviews and course ratings.",
       ),
       request: { query: PlainQuery },
       responses: { 200: ok(EngagementSchema), ...errors(401, 403) },
