@@ -116,6 +116,18 @@ describe("GET /analytics/courses", () => {
     ]);
   });
 
+  test("CSV: a title a spreadsheet would run as a formula is written as text", async () => {
+    const e = await makeExpert(t);
+    const id = await course(t, e, '=HYPERLINK("http://evil.example","click")');
+    const res = await t.app.request(`${V}/analytics/courses?course_id=${id}&format=csv`, {
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
+    expect(parseCsv(await res.text())[1]![1]).toBe(`'=HYPERLINK("http://evil.example","click")`);
+    expect((await get(`?course_id=${id}`)).body.course_title).toBe(
+      '=HYPERLINK("http://evil.example","click")',
+    );
+  });
+
   test("staff only: a learner 403, nobody 401", async () => {
     expectError(await get("", client.token), 403, "forbidden");
     expectError(await t.call("GET", `${V}/analytics/courses`), 401, "unauthenticated");

@@ -139,6 +139,19 @@ describe("GET /analytics/platform", () => {
     }
   });
 
+  test("every staff endpoint: no credentials 401, a client or an expert 403", async () => {
+    const expert = await t.user("expert");
+    for (const path of ["platform", "user-growth", "sessions", "courses", "revenue"]) {
+      expectError(await t.call("GET", `${V}/analytics/${path}`), 401, "unauthenticated");
+      expectError(await t.call("GET", `${V}/analytics/${path}`, { token: client.token }), 403, "forbidden");
+      expectError(
+        await t.call("GET", `${V}/analytics/${path}?format=csv`, { token: expert.token }),
+        403,
+        "forbidden",
+      );
+    }
+  });
+
   test("permissions: none 401, a client or support 403, staff granted analytics:read 200", async () => {
     expectError(await platform(), 401, "unauthenticated");
     expectError(await platform("not-a-token"), 401, "unauthenticated");

@@ -16,7 +16,7 @@ export function metricTable(filename: string, value: object): CsvTable {
   return { filename, header: ["metric", "value"], rows: metricRows(numbered(value)) };
 }
 
-/** A series (or list) of flat objects as a table: one column per key of the first row. */
+/** A series (or list) of flat objects as a table, one column per header key. */
 export function seriesTable<T extends Record<string, CsvCell>>(
   filename: string,
   header: (keyof T & string)[],
@@ -24,6 +24,12 @@ export function seriesTable<T extends Record<string, CsvCell>>(
 ): CsvTable {
   return { filename, header, rows: rows.map((r) => header.map((k) => r[k])) };
 }
+
+/**
+ * Text a spreadsheet would run as a formula (a course titled `=HYPERLINK(…)`) gets a leading
+ * apostrophe, as OWASP advises for CSV exports; numbers, negative ones included, stay numbers.
+ */
+const inert = (v: CsvCell): CsvCell => (typeof v === "string" && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
 
 /**
  * Answers a cached figure as JSON, or as a CSV download with `?format=csv`; `X-Cache` says
@@ -38,7 +44,12 @@ export function answer<T>(
   c.header("X-Cache", r.hit ? "hit" : "miss");
   if (format === "csv") {
     const t = csv(r.value);
-    return csvResponse(c, t.filename, t.header, t.rows);
+    return csvResponse(
+      c,
+      t.filename,
+      t.header,
+      t.rows.map((row) => row.map(inert)),
+    );
   }
   return c.body(jsonOf(r.entry), 200, { "content-type": "application/json" });
 }
