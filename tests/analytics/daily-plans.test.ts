@@ -28,7 +28,9 @@ const PARAMS = {
 const EXPECTED: Record<keyof typeof DAY_QUERIES, string[]> = {
   newUsers: ["SEARCH users USING COVERING INDEX users_created_idx (created_at>? AND created_at<?)"],
   ordersCreated: ["SEARCH orders USING COVERING INDEX orders_created_idx (created_at>? AND created_at<?)"],
-  ordersCompleted: ["SEARCH orders USING INDEX orders_completed_idx (completed_at>? AND completed_at<?)"],
+  ordersCompleted: [
+    "SEARCH orders USING COVERING INDEX orders_completed_idx (completed_at>? AND completed_at<?)",
+  ],
   ordersCancelled: [
     "SEARCH orders USING COVERING INDEX orders_cancelled_idx (cancelled_at>? AND cancelled_at<?)",
   ],
@@ -43,9 +45,9 @@ const EXPECTED: Record<keyof typeof DAY_QUERIES, string[]> = {
   platformRevenue: [
     "SEARCH a USING COVERING INDEX ledger_accounts_owner_uq (owner_type=? AND owner_id=? AND kind=? AND currency=?)",
     "CORRELATED SCALAR SUBQUERY 1",
-    "SEARCH ledger_transfers USING INDEX ledger_transfers_credit_created_idx (credit_account_id=? AND created_at>? AND created_at<?)",
+    "SEARCH ledger_transfers USING COVERING INDEX ledger_transfers_credit_created_idx (credit_account_id=? AND created_at>? AND created_at<?)",
     "CORRELATED SCALAR SUBQUERY 2",
-    "SEARCH ledger_transfers USING INDEX ledger_transfers_debit_created_idx (debit_account_id=? AND created_at>? AND created_at<?)",
+    "SEARCH ledger_transfers USING COVERING INDEX ledger_transfers_debit_created_idx (debit_account_id=? AND created_at>? AND created_at<?)",
   ],
   purchases: ["SEARCH purchases USING INDEX purchases_paid_idx (paid_at>? AND paid_at<?)"],
   minutesPurchased: ["SEARCH grants USING INDEX grants_created_idx (created_at>? AND created_at<?)"],

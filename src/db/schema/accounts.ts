@@ -52,6 +52,8 @@ export const users = sqliteTable(
     index("users_role_created_idx").on(t.role, t.createdAt),
     // Sign-ups per day (daily metrics, user growth).
     index("users_created_idx").on(t.createdAt),
+    // Platform analytics count verified users (a confirmed email or a Telegram identity).
+    index("users_verified_idx").on(t.id).where(sql`email_verified_at IS NOT NULL OR telegram_id IS NOT NULL`),
   ],
 );
 

@@ -57,6 +57,8 @@ export const courseEnrollments = sqliteTable(
   (t) => [
     uniqueIndex("course_enrollments_course_user_uq").on(t.courseId, t.userId),
     index("course_enrollments_user_idx").on(t.userId, t.createdAt),
+    // Course analytics aggregate each course's enrollments from the index alone.
+    index("course_enrollments_course_stats_idx").on(t.courseId, t.status, t.progress, t.rating),
     check("course_enrollments_progress_range", sql`${t.progress} BETWEEN 0 AND 100`),
     check("course_enrollments_rating_range", sql`${t.rating} IS NULL OR ${t.rating} BETWEEN 1 AND 5`),
   ],

@@ -63,8 +63,9 @@ export const ledgerTransfers = sqliteTable(
     index("ledger_transfers_credit_idx").on(t.creditAccountId, t.id),
     index("ledger_transfers_ref_idx").on(t.referenceType, t.referenceId),
     // Revenue per day: what reached (or left) the platform's revenue account in a period.
-    index("ledger_transfers_credit_created_idx").on(t.creditAccountId, t.createdAt),
-    index("ledger_transfers_debit_created_idx").on(t.debitAccountId, t.createdAt),
+    // Covering the amount, so a period's revenue sums from the index alone.
+    index("ledger_transfers_credit_created_idx").on(t.creditAccountId, t.createdAt, t.amount),
+    index("ledger_transfers_debit_created_idx").on(t.debitAccountId, t.createdAt, t.amount),
     check("ledger_amount_positive", sql`${t.amount} > 0`),
   ],
 );

@@ -192,11 +192,13 @@ export const orders = sqliteTable(
     index("orders_sla_due_idx").on(t.slaDueAt).where(sql`sla_breached_at IS NULL AND sla_due_at IS NOT NULL`),
     // Daily metrics and analytics count orders by the day they were created, completed, cancelled or breached.
     index("orders_created_idx").on(t.createdAt),
-    index("orders_completed_idx").on(t.completedAt).where(sql`completed_at IS NOT NULL`),
+    // Covering (currency, price): a day's GMV is read from the index alone.
+    index("orders_completed_idx").on(t.completedAt, t.currency, t.price).where(sql`completed_at IS NOT NULL`),
     index("orders_cancelled_idx").on(t.cancelledAt).where(sql`cancelled_at IS NOT NULL`),
     index("orders_sla_breached_idx").on(t.slaBreachedAt).where(sql`sla_breached_at IS NOT NULL`),
-    // Session analytics read one kind over a period.
-    index("orders_kind_created_idx").on(t.kind, t.createdAt),
+    // Session analytics count one kind by status (over a period), with each one's expert and length,
+    // from the index alone: a cache miss reads no order row.
+    index("orders_kind_status_created_idx").on(t.kind, t.status, t.createdAt, t.expertId, t.durationMinutes),
     check("orders_price_non_negative", sql`${t.price} IS NULL OR ${t.price} >= 0`),
     check("orders_escrow_non_negative", sql`${t.escrowAmount} >= 0`),
   ],
@@ -265,7 +267,7 @@ export const reviews = sqliteTable(
     index("reviews_target_idx").on(t.targetId, t.direction, t.isPublished, t.createdAt),
     // Engagement counts the reviews a user wrote; daily metrics the day's ratings.
     index("reviews_author_idx").on(t.authorId),
-    index("reviews_created_idx").on(t.createdAt),
+    index("reviews_created_idx").on(t.createdAt, t.rating),
     check("reviews_rating_range", sql`${t.rating} BETWEEN 1 AND 5`),
   ],
 );

@@ -1,31 +1,16 @@
-import type { Database } from "bun:sqlite";
 import type { AppContext } from "../../context";
-import { prepare, preparedPer, sqliteOf } from "../../db/prepared";
+import { prepare, preparedPer } from "../../db/prepared";
 import { ORDER_STATUSES, type OrderStatus } from "../../db/schema";
 import { mean2, type Period } from "./period";
 
 export const TOP_MENTORS = 5;
 
-/**
- * The index that makes session figures index-only: each status of a period is then one tight
- * range. It is not in the schema yet; until it is, the figures are read through
- * orders_kind_created_idx and the table rows.
- */
-export const SESSIONS_INDEX = {
-  name: "orders_kind_status_created_idx",
-  sql: "CREATE INDEX orders_kind_status_created_idx ON orders (kind, status, created_at, expert_id, duration_minutes)",
-} as const;
-
 const IN_PERIOD = "kind = 'session' AND created_at >= ?1 AND created_at < ?2";
 
 export const SESSIONS_SQL = {
-  // With SESSIONS_INDEX: one range per status, durations read from the index.
+  // One range of orders_kind_status_created_idx per status; durations, experts read from the index.
   oneStatus: `SELECT count(*) AS n, coalesce(sum(duration_minutes), 0) AS minutes, count(duration_minutes) AS timed
     FROM orders WHERE ${IN_PERIOD} AND status = ?3`,
-  // Without it: one pass over the period's sessions, grouped by status.
-  byStatus: `SELECT status, count(*) AS n, coalesce(sum(duration_minutes), 0) AS minutes,
-      count(duration_minutes) AS timed
-    FROM orders WHERE ${IN_PERIOD} GROUP BY status`,
   topMentors: `SELECT expert_id, count(*) AS n FROM orders
     WHERE ${IN_PERIOD} AND status = 'completed' AND expert_id IS NOT NULL
     GROUP BY expert_id ORDER BY n DESC, expert_id LIMIT ${TOP_MENTORS}`,
@@ -34,17 +19,11 @@ export const SESSIONS_SQL = {
 type StatusRow = { n: number; minutes: number; timed: number };
 const stmts = preparedPer((db) => ({
   oneStatus: prepare<StatusRow, [number, number, string]>(db, SESSIONS_SQL.oneStatus),
-  byStatus: prepare<StatusRow & { status: OrderStatus }, [number, number]>(db, SESSIONS_SQL.byStatus),
   topMentors: prepare<{ expert_id: number; n: number }, [number, number]>(db, SESSIONS_SQL.topMentors),
 }));
 
-/** Looked up on each computation (a few microseconds): a database gains the index when migrated. */
-export const hasSessionsIndex = (db: Database) =>
-  db.query("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?").get(SESSIONS_INDEX.name) != null;
-
 function statusRows(ctx: AppContext, p: Period): (StatusRow & { status: OrderStatus })[] {
   const s = stmts(ctx.db);
-  if (!hasSessionsIndex(sqliteOf(ctx.db))) return s.byStatus.all(p.from, p.end);
   return ORDER_STATUSES.map((status) => ({ status, ...s.oneStatus.get(p.from, p.end, status)! }));
 }
 
