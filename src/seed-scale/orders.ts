@@ -1,8 +1,8 @@
 import type { OrderStatus } from "../db/schema";
+import { NEGATIVE_REVIEW_FLAGS, POSITIVE_REVIEW_FLAGS } from "../db/schema";
 import { DAY, HOUR, iso, MINUTE } from "../lib/time";
 import { platformRevenue, userAvailable, userHeld } from "../modules/ledger/service";
 import type { ActionName } from "../modules/marketplace/orders/machine";
-import { NEGATIVE_REVIEW_FLAGS, POSITIVE_REVIEW_FLAGS } from "../modules/marketplace/reviews/schemas";
 import { fundWallet, fundWalletNow } from "./payments";
 import {
   CANCEL_REASONS,
