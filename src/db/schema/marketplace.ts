@@ -240,6 +240,25 @@ export const orderReads = sqliteTable(
 
 export const REVIEW_DIRECTIONS = ["client_to_expert", "expert_to_client"] as const;
 
+/**
+ * The closed list of behaviour flags an expert may put on a client (seed 001). The negative ones
+ * feed the client risk score (`negative_behavior_flags`); the positive ones only describe. Kept
+ * with the table: reviews validate them, scoring counts them.
+ */
+export const NEGATIVE_REVIEW_FLAGS = [
+  "no_show",
+  "late_payment",
+  "rude",
+  "unclear_requirements",
+  "scope_creep",
+  "excessive_revisions",
+] as const;
+export const POSITIVE_REVIEW_FLAGS = [
+  "excellent_communication",
+  "clear_requirements",
+  "prompt_payment",
+] as const;
+
 export const reviews = sqliteTable(
   "reviews",
   {

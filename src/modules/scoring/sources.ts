@@ -1,7 +1,7 @@
 import type { Queryable } from "../../db/client";
 import { prepare, preparedPer } from "../../db/prepared";
+import { NEGATIVE_REVIEW_FLAGS } from "../../db/schema";
 import { HOUR } from "../../lib/time";
-import { NEGATIVE_REVIEW_FLAGS } from "../marketplace/reviews/schemas";
 import type { ClientInputs, ExpertInputs } from "./formulas";
 
 /**

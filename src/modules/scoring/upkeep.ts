@@ -1,8 +1,8 @@
 import type { AppContext } from "../../context";
 import type { Tx } from "../../db/client";
 import { prepare, preparedPer } from "../../db/prepared";
+import { NEGATIVE_REVIEW_FLAGS } from "../../db/schema";
 import { HOUR } from "../../lib/time";
-import { NEGATIVE_REVIEW_FLAGS } from "../marketplace/reviews/schemas";
 import type { EmittedEvent } from "../platform/events/service";
 import type { ClientInputs, ExpertInputs } from "./formulas";
 import { sourcesIn } from "./sources";

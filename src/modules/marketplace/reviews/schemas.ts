@@ -1,24 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { REVIEW_DIRECTIONS } from "../../../db/schema";
+import { NEGATIVE_REVIEW_FLAGS, POSITIVE_REVIEW_FLAGS, REVIEW_DIRECTIONS } from "../../../db/schema";
 import { PageQuery } from "../../../lib/pagination";
 
-/**
- * The closed list of behaviour flags an expert may put on a client (seed 001). The negative ones
- * feed the client risk score (`negative_behavior_flags`); the positive ones only describe.
- */
-export const NEGATIVE_REVIEW_FLAGS = [
-  "no_show",
-  "late_payment",
-  "rude",
-  "unclear_requirements",
-  "scope_creep",
-  "excessive_revisions",
-] as const;
-export const POSITIVE_REVIEW_FLAGS = [
-  "excellent_communication",
-  "clear_requirements",
-  "prompt_payment",
-] as const;
 export const REVIEW_FLAGS = [...NEGATIVE_REVIEW_FLAGS, ...POSITIVE_REVIEW_FLAGS] as const;
 export type ReviewFlag = (typeof REVIEW_FLAGS)[number];
 
