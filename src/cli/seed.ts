@@ -152,14 +152,16 @@ async function runScale(scale: number, seedValue: number) {
     });
     const started = performance.now();
     const derived = rebuildDerived(ctx, r, (s) => {
-      if (s.done === s.total || s.done % 30 === 0) bar.note(`${s.label}: ${s.done}/${s.total}`);
+      if (s.label === "scores" ? s.done === s.total : s.done === s.total || s.done % 30 === 0)
+        bar.note(`${s.label}: ${s.done}/${s.total}`);
     });
     ctx.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     const path = databaseLabel(env);
     const size = path === ":memory:" ? 0 : statSync(path).size;
     console.log(
       `demo history from ${iso(r.from)} to ${iso(r.to)} (seed ${seedValue}) built in ${(r.generateMs / 1000).toFixed(1)} s, ` +
-        `derived tables in ${((performance.now() - started) / 1000).toFixed(1)} s: ${derived.metricsDays} days of daily metrics`,
+        `derived tables in ${((performance.now() - started) / 1000).toFixed(1)} s: ${thousands(derived.clients)} client risks, ` +
+        `${thousands(derived.experts)} expert scores, ${derived.metricsDays} days of daily metrics`,
     );
     console.log(
       Object.entries(r.rows)

@@ -478,7 +478,9 @@ function work(plan: OrderPlan, expert: Person, shape: Shape, manual: boolean) {
     if (disputeAt === plan.status) return dispute(plan, expert, manual);
     const startDelay = shape.session
       ? Math.max(10 * MINUTE, shape.scheduledAt! - rng.uniform(0, 20) * MINUTE - plan.t)
-      : rng.exp(6 * HOUR) + 10 * MINUTE;
+      : round > 0
+        ? rng.exp(14 * HOUR) + 30 * MINUTE
+        : rng.exp(6 * HOUR) + 10 * MINUTE;
     if (
       !plan.go(startDelay, "start", "in_progress", expert.id, {
         set: (r, t) => Object.assign(r, { startedAt: r.startedAt ?? t }),

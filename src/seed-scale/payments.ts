@@ -291,7 +291,7 @@ export function fundWalletNow(w: World, p: Person, currency: string, amount: num
  * unpaid. `onGrant` runs once the minutes are granted.
  */
 export function buyPackage(w: World, p: Person, pkg: PackageRow, t: number, onGrant?: (t: number) => void) {
-  const refundAt = w.rng.chance(0.006) ? t + HOUR + w.rng.exp(3 * DAY) : undefined;
+  const refundAt = w.rng.chance(0.015) ? t + HOUR + w.rng.exp(3 * DAY) : undefined;
   const wallet = w.rng.chance(0.1) && w.books.balance(userAvailable(p.id, pkg.currency)) >= pkg.price;
   if (wallet) {
     purchase(w, p, {

@@ -80,12 +80,18 @@ describe("seed --demo --scale 1", () => {
     expect(purchases).toBeGreaterThan(grants!);
     expect(course_enrollments).toBeGreaterThan(100);
     // The summary's counts are the tables'.
-    const derived = one("SELECT count(*) AS n FROM events WHERE type = 'metrics.daily_computed'").n;
-    expect(derived).toBe(180);
+    // Rebuilding the scores and the 180 days of metrics recorded their own events.
+    const derived = rows(
+      "SELECT type, count(*) AS n FROM events WHERE type IN ('metrics.daily_computed', 'scores.recomputed') GROUP BY type ORDER BY type",
+    );
+    expect(derived).toEqual([
+      { type: "metrics.daily_computed", n: 180 },
+      { type: "scores.recomputed", n: 1 },
+    ]);
     for (const [table, n] of Object.entries(r.rows)) {
       expect({ table, n: one(`SELECT count(*) AS n FROM ${table}`).n }).toEqual({
         table,
-        n: table === "events" ? n + derived : n,
+        n: table === "events" ? n + 181 : n,
       });
     }
     expect(Object.values(r.ordersByStatus).reduce((a, b) => a + b, 0)).toBe(orders!);
@@ -318,6 +324,36 @@ describe("seed --demo --scale 1", () => {
     });
     // Someone acted every day.
     expect(one("SELECT min(active_users) AS n FROM daily_metrics").n).toBeGreaterThan(0);
+  });
+
+  test("scores are rebuilt from the history: a risk for every client, a score for every expert", () => {
+    expect(one("SELECT count(*) AS n FROM client_stats").n).toBe(
+      one("SELECT count(*) AS n FROM users WHERE role = 'client'").n,
+    );
+    expect(one("SELECT count(*) AS n FROM expert_stats").n).toBe(
+      one("SELECT count(*) AS n FROM users WHERE role = 'expert'").n,
+    );
+    // Their inputs are the generated orders and reviews.
+    expect(
+      one(`SELECT count(*) AS n FROM client_stats c WHERE c.orders_total != (SELECT count(*) FROM orders WHERE client_id = c.user_id)
+             OR c.orders_cancelled != (SELECT count(*) FROM orders WHERE client_id = c.user_id AND status = 'cancelled')`)
+        .n,
+    ).toBe(0);
+    expect(
+      one(`SELECT count(*) AS n FROM expert_stats e WHERE e.orders_taken != (SELECT count(*) FROM orders WHERE expert_id = e.user_id)
+             OR e.reviews_count != (SELECT count(*) FROM reviews WHERE target_id = e.user_id AND direction = 'client_to_expert')`)
+        .n,
+    ).toBe(0);
+    expect(one("SELECT count(DISTINCT risk_level) AS n FROM client_stats").n).toBeGreaterThanOrEqual(3);
+    expect(one("SELECT count(*) AS n FROM client_stats WHERE negative_flags > 0").n).toBeGreaterThan(0);
+    expect(one("SELECT min(master_score) AS lo, max(master_score) AS hi FROM expert_stats")).toEqual({
+      lo: expect.any(Number),
+      hi: expect.any(Number),
+    });
+    const { lo, hi } = one("SELECT min(master_score) AS lo, max(master_score) AS hi FROM expert_stats");
+    expect(lo).toBeGreaterThan(0);
+    expect(hi).toBeLessThanOrEqual(100);
+    expect(hi).toBeGreaterThan(lo);
   });
 
   test("grants: remaining = total - allocated usage (refunds revoke the rest), allocations sum to the billed seconds", () => {
