@@ -135,14 +135,22 @@ const thousands = (n: number) => n.toLocaleString("en-US");
 /** `seed --demo --scale N`: the history, then the derived tables, with a progress bar on stderr. */
 async function runScale(scale: number, seedValue: number) {
   const env = cliEnv();
-  const { seedScale } = await import("../seed-scale/generate");
+  const { DatabaseNotEmpty, seedScale } = await import("../seed-scale/generate");
   const { rebuildDerived } = await import("../seed-scale/derived");
   const { ProgressBar } = await import("../seed-scale/progress");
   const { demoLogins } = await import("../seed");
   const ctx = openContext(env);
   try {
     const bar = new ProgressBar("history");
-    const r = await seedScale(ctx, { scale, seed: seedValue, onProgress: (p) => bar.update(p) });
+    const r = await seedScale(ctx, { scale, seed: seedValue, onProgress: (p) => bar.update(p) }).catch(
+      (e: Error) => {
+        if (e instanceof DatabaseNotEmpty) throw e;
+        // Earlier batches are committed: say so rather than leave a half-built history unexplained.
+        throw new Error(
+          `${e.message} (the history is incomplete: delete ${databaseLabel(env)} and run again)`,
+        );
+      },
+    );
     bar.done({
       fraction: 1,
       day: iso(r.to).slice(0, 10),
