@@ -169,8 +169,10 @@ export class World {
     return t < p.bannedAt && t < p.churnAt;
   }
 
-  noteLogin(p: Person, t: number) {
+  /** A password or Telegram login (accounts/service.ts): the event, and the user's last login. */
+  login(p: Person, t: number) {
     if (t > p.lastLogin) p.lastLogin = t;
+    this.w.event(t, "user.logged_in", p.id, "user", p.id, { via: p.telegram ? "telegram" : "password" });
   }
 
   countStatus(status: string) {
