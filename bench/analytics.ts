@@ -33,7 +33,7 @@ const N = Number(values.iterations);
 const env = parseEnv({
   NODE_ENV: "production",
   DATA_DIR: dirname(values.db),
-  DATABASE_URL: values.db,
+  DATABASE_URL: `file:${values.db}`,
   LOG_LEVEL: "silent",
   JWT_SECRET: "bench-secret-bench-secret-bench-secret-0",
   CRON_ENABLED: "false",

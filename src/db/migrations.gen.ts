@@ -27,5 +27,9 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   {
     "tag": "0006_analytics_covering_indexes",
     "sql": "DROP INDEX `orders_kind_created_idx`;--> statement-breakpoint\nDROP INDEX `orders_completed_idx`;--> statement-breakpoint\nCREATE INDEX `orders_kind_status_created_idx` ON `orders` (`kind`,`status`,`created_at`,`expert_id`,`duration_minutes`);--> statement-breakpoint\nCREATE INDEX `orders_completed_idx` ON `orders` (`completed_at`,`currency`,`price`) WHERE completed_at IS NOT NULL;--> statement-breakpoint\nDROP INDEX `ledger_transfers_credit_created_idx`;--> statement-breakpoint\nDROP INDEX `ledger_transfers_debit_created_idx`;--> statement-breakpoint\nCREATE INDEX `ledger_transfers_credit_created_idx` ON `ledger_transfers` (`credit_account_id`,`created_at`,`amount`);--> statement-breakpoint\nCREATE INDEX `ledger_transfers_debit_created_idx` ON `ledger_transfers` (`debit_account_id`,`created_at`,`amount`);--> statement-breakpoint\nDROP INDEX `reviews_created_idx`;--> statement-breakpoint\nCREATE INDEX `reviews_created_idx` ON `reviews` (`created_at`,`rating`);--> statement-breakpoint\nCREATE INDEX `users_verified_idx` ON `users` (`id`) WHERE email_verified_at IS NOT NULL OR telegram_id IS NOT NULL;--> statement-breakpoint\nCREATE INDEX `course_enrollments_course_stats_idx` ON `course_enrollments` (`course_id`,`status`,`progress`,`rating`);"
+  },
+  {
+    "tag": "0007_sessions_expert_index",
+    "sql": "DROP INDEX `orders_kind_status_created_idx`;--> statement-breakpoint\nCREATE INDEX `orders_kind_status_expert_idx` ON `orders` (`kind`,`status`,`expert_id`,`created_at`,`duration_minutes`);"
   }
 ];

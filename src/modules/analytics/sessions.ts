@@ -8,7 +8,7 @@ export const TOP_MENTORS = 5;
 const IN_PERIOD = "kind = 'session' AND created_at >= ?1 AND created_at < ?2";
 
 export const SESSIONS_SQL = {
-  // One range of orders_kind_status_created_idx per status; durations, experts read from the index.
+  // One range of orders_kind_status_expert_idx per status; durations, experts read from the index.
   oneStatus: `SELECT count(*) AS n, coalesce(sum(duration_minutes), 0) AS minutes, count(duration_minutes) AS timed
     FROM orders WHERE ${IN_PERIOD} AND status = ?3`,
   topMentors: `SELECT expert_id, count(*) AS n FROM orders
