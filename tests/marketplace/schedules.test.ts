@@ -121,6 +121,40 @@ describe("SLA", () => {
     ).toBe(1);
   });
 
+  test("a session started on time does not breach while it runs; one not started by its time does", async () => {
+    const at = t.clock.now() + DAY;
+    const session = async () => {
+      fundWallet(t, client.id, 300_00);
+      const o = (
+        await t.call("POST", "/api/v1/orders", {
+          token: client.token,
+          body: {
+            title: "Consultation",
+            subject_id: subjectId,
+            kind: "session",
+            scheduled_at: new Date(at).toISOString(),
+            duration_minutes: 60,
+          },
+        })
+      ).body;
+      await act(`${o.id}/take`, expert.token);
+      await act(`${o.id}/set-price`, expert.token, { price: 300_00 });
+      await act(`${o.id}/pay`, client.token);
+      return o.id as number;
+    };
+    const started = await session();
+    const missed = await session();
+    t.clock.advance(DAY - 60_000);
+    expect((await act(`${started}/start`, expert.token)).status).toBe(200);
+    // Twenty minutes into the hour: the one that started is on time, the other is late.
+    t.clock.advance(21 * 60_000);
+    await runAction("orders-sla-breach");
+    const breached = async (id: number) =>
+      (await t.call("GET", `/api/v1/orders/${id}`, { token: client.token })).body.sla_breached_at;
+    expect(await breached(started)).toBeNull();
+    expect(await breached(missed)).toBe(new Date(t.clock.now()).toISOString());
+  });
+
   test("delivered or finished orders do not breach", async () => {
     const deadline = new Date(t.clock.now() + DAY).toISOString();
     const o = (

@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, isNull, lte, notInArray } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, lte, ne, notInArray, or } from "drizzle-orm";
 import type { AppContext } from "../../../context";
 import { type OrderStatus, orders } from "../../../db/schema";
 import { DAY, iso } from "../../../lib/time";
@@ -38,6 +38,8 @@ export function runSlaSweep(ctx: AppContext) {
             isNotNull(orders.slaDueAt),
             lte(orders.slaDueAt, now),
             notInArray(orders.status, SLA_DONE),
+            // A session's time is when it must start: one that started is on time while it runs.
+            or(ne(orders.kind, "session"), isNull(orders.startedAt)),
           ),
         )
         .all();
@@ -67,7 +69,8 @@ export const MARKETPLACE_SCHEDULES: Schedule[] = [
   {
     name: "orders-sla-breach",
     pattern: "*/5 * * * *",
-    description: "Record and notify orders whose deadline or session time passed before delivery",
+    description:
+      "Record and notify work past its deadline before delivery, and sessions not started by their time",
     run: runSlaSweep,
   },
 ];
