@@ -309,7 +309,8 @@ describe("batched job types (concurrency > 1)", () => {
       for (let i = 0; i < n; i++) t.ctx.jobs.enqueue(t.ctx, tx, { type, payload: { i } });
     });
   const noteTable = () => t.ctx.sqlite.exec("CREATE TABLE IF NOT EXISTS job_notes (i INTEGER PRIMARY KEY)");
-  const notes = () => (t.ctx.sqlite.query("SELECT i FROM job_notes ORDER BY i").all() as { i: number }[]).map((r) => r.i);
+  const notes = () =>
+    (t.ctx.sqlite.query("SELECT i FROM job_notes ORDER BY i").all() as { i: number }[]).map((r) => r.i);
 
   test("claims up to `concurrency` due jobs of the type together and runs them at the same time", async () => {
     let started = 0;
