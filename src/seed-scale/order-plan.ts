@@ -160,14 +160,21 @@ export function escrowSplit(w: World, held: number, toClient: number): Money {
 
 /**
  * When the five-minute SLA sweep first finds the order past its due time and not yet delivered
- * (nor over): at the first run after the due time, or after a later step reopened it.
+ * (nor over): at the first run after the due time, or after a later step reopened it. A session
+ * that has started is on time (the sweep's rule).
  */
-export function slaBreach(plan: OrderPlan, due: number): { t: number; status: OrderStatus } | null {
+export function slaBreach(
+  plan: OrderPlan,
+  due: number,
+  session = false,
+): { t: number; status: OrderStatus } | null {
+  const started = session ? plan.transitions.find((x) => x.to === "in_progress")?.t : undefined;
   const runs = [nextRun(due, 5)];
   for (const x of plan.transitions) if (x.t > due && !SLA_DONE.includes(x.to)) runs.push(nextRun(x.t, 5));
   runs.sort((a, b) => a - b);
   for (const t of runs) {
     if (t > plan.w.end) return null;
+    if (started !== undefined && t >= started) return null;
     const status = plan.statusAt(t);
     if (!SLA_DONE.includes(status)) return { t, status };
   }

@@ -85,7 +85,7 @@ function placeOrder(w: World, client: Person, c: number) {
   lifecycle(plan, expert, { session, deadline, scheduledAt, duration });
   const r = plan.row;
 
-  const breach = slaBreach(plan, slaDue);
+  const breach = slaBreach(plan, slaDue, session);
   if (breach) {
     r.slaBreachedAt = breach.t;
     plan.also(breach.t, () =>
