@@ -17,7 +17,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: "seed",
-    summary: "add demo data: users of every role, packages, a catalog, experts (--demo)",
+    summary: "add demo logins, packages and a catalog (--demo); --scale N: 180 days of N x 1,000 users",
     load: async () => (await import("./seed")).seed,
   },
   {

@@ -3,6 +3,7 @@ import { ROLES } from "../db/schema";
 import { iso } from "../lib/time";
 import type { DemoLogin } from "../seed";
 import { MAX_SCALE } from "../seed-scale/limits";
+import type { ProgressInfo } from "../seed-scale/progress";
 import { cliEnv, defineCommand, FROM_SOURCE, UsageError } from "./command";
 import { databaseLabel, openContext } from "./context";
 
@@ -142,22 +143,30 @@ async function runScale(scale: number, seedValue: number) {
   const ctx = openContext(env);
   try {
     const bar = new ProgressBar("history");
-    const r = await seedScale(ctx, { scale, seed: seedValue, onProgress: (p) => bar.update(p) }).catch(
-      (e: Error) => {
-        if (e instanceof DatabaseNotEmpty) throw e;
-        // Earlier batches are committed: say so rather than leave a half-built history unexplained.
-        throw new Error(
-          `${e.message} (the history is incomplete: delete ${databaseLabel(env)} and run again)`,
+    let last: ProgressInfo | undefined;
+    // The bar's 100 % line is drawn once the load is over, with its final counts.
+    const loaded = () => last && bar.done({ ...last, fraction: 1 });
+    const r = await seedScale(ctx, {
+      scale,
+      seed: seedValue,
+      onProgress: (p) => {
+        last = p;
+        if (p.fraction < 1) bar.update(p);
+      },
+      onIndexes: (s) => {
+        if (s.done === 0) loaded();
+        bar.note(
+          s.done === 0
+            ? `indexes: rebuilding ${s.indexes} indexes of ${s.total} tables`
+            : `indexes: ${s.done}/${s.total} ${s.table} (${s.indexes}) ${(s.elapsedMs / 1000).toFixed(1)}s`,
         );
       },
-    );
-    bar.done({
-      fraction: 1,
-      day: iso(r.to).slice(0, 10),
-      orders: r.rows.orders!,
-      usage: r.rows.usage_events!,
-      elapsedMs: r.generateMs,
+    }).catch((e: Error) => {
+      if (e instanceof DatabaseNotEmpty) throw e;
+      // Earlier batches are committed: say so rather than leave a half-built history unexplained.
+      throw new Error(`${e.message} (the history is incomplete: delete ${databaseLabel(env)} and run again)`);
     });
+    loaded();
     const started = performance.now();
     const derived = rebuildDerived(ctx, r, (s) => {
       if (s.label === "scores" ? s.done === s.total : s.done === s.total || s.done % 30 === 0)
@@ -167,7 +176,8 @@ async function runScale(scale: number, seedValue: number) {
     const path = databaseLabel(env);
     const size = path === ":memory:" ? 0 : statSync(path).size;
     console.log(
-      `demo history from ${iso(r.from)} to ${iso(r.to)} (seed ${seedValue}) built in ${(r.generateMs / 1000).toFixed(1)} s, ` +
+      `demo history from ${iso(r.from)} to ${iso(r.to)} (seed ${seedValue}) built in ${(r.generateMs / 1000).toFixed(1)} s ` +
+        `(${(r.indexMs / 1000).toFixed(1)} s of it rebuilding indexes), ` +
         `derived tables in ${((performance.now() - started) / 1000).toFixed(1)} s: ${thousands(derived.clients)} client risks, ` +
         `${thousands(derived.experts)} expert scores, ${derived.metricsDays} days of daily metrics`,
     );

@@ -19,6 +19,7 @@ const fmt = (n: number) =>
 export class ProgressBar {
   private lastDraw = 0;
   private lastTenth = -1;
+  private finished = false;
   private readonly tty: boolean;
 
   constructor(
@@ -33,6 +34,7 @@ export class ProgressBar {
   }
 
   update(p: ProgressInfo) {
+    if (this.finished) return;
     const line = this.line(p);
     if (this.tty) {
       const now = performance.now();
@@ -48,7 +50,10 @@ export class ProgressBar {
     }
   }
 
+  /** The last line, at 100 %; once (later calls do nothing). */
   done(p: ProgressInfo) {
+    if (this.finished) return;
+    this.finished = true;
     const line = this.line({ ...p, fraction: 1 });
     if (this.tty) this.write(`\r${line}\x1b[K\n`);
     else if (this.lastTenth < 10) this.write(`${line}\n`);

@@ -94,6 +94,15 @@ describe("seed --demo --scale 1", () => {
     const bars = r.stderr.split("\n").filter((l) => l.startsWith("history ["));
     expect(bars.length).toBeGreaterThanOrEqual(10);
     expect(bars.at(-1)).toContain("[############################] 100%");
+    // Then the indexes, dropped for the load, one line per table (after the bar's last line).
+    const lines = r.stderr.split("\n");
+    const announced = lines.findIndex((l) => /^indexes: rebuilding \d+ indexes of \d+ tables$/.test(l));
+    expect(announced).toBe(lines.indexOf(bars.at(-1)!) + 1);
+    const tables = Number(/of (\d+) tables/.exec(lines[announced]!)![1]);
+    const steps = lines.filter((l) => /^indexes: \d+\/\d+ \w+ \(\d+\) [\d.]+s$/.test(l));
+    expect(steps).toHaveLength(tables);
+    expect(steps.at(-1)).toStartWith(`indexes: ${tables}/${tables} `);
+    expect(r.stdout).toMatch(/built in [\d.]+ s \([\d.]+ s of it rebuilding indexes\)/);
     expect(r.stderr).toContain("daily metrics: 180/180");
     expect(r.stdout).toContain("(seed 5)");
     expect(r.stdout).toContain("180 days of daily metrics");

@@ -6,8 +6,10 @@ import { ORDER_STATUSES } from "../../src/db/schema";
 import { DAY } from "../../src/lib/time";
 import { checkInvariants } from "../../src/modules/ledger/check";
 import { ACTIONS, type ActionName, TARGETS } from "../../src/modules/marketplace/orders/machine";
+import type { IndexStep } from "../../src/seed-scale/bulk-load";
 import { historyDates, rebuildDerived } from "../../src/seed-scale/derived";
 import { DatabaseNotEmpty, type ScaleResult, seedScale } from "../../src/seed-scale/generate";
+import { WRITTEN_TABLES } from "../../src/seed-scale/writer";
 import { makeTestApp, type TestApp } from "../helpers/app";
 
 /** One `--scale 1` history on a file database, shared by the tests below (building it takes seconds). */
@@ -15,6 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), "souk-scale-"));
 let t: TestApp;
 let r: ScaleResult;
 let seeded: string;
+const indexSteps: IndexStep[] = [];
 /** Test queries read columns of every type. */
 type Row = Record<string, any>;
 const rows = <T = Row>(sql: string, ...args: (string | number)[]) =>
@@ -23,7 +26,7 @@ const one = <T = Row>(sql: string, ...args: (string | number)[]) => rows<T>(sql,
 
 beforeAll(async () => {
   t = makeTestApp({ DATABASE_URL: `file:${join(dir, "souk.db")}` });
-  r = await seedScale(t.ctx, { scale: 1, seed: 7 });
+  r = await seedScale(t.ctx, { scale: 1, seed: 7, onIndexes: (s) => indexSteps.push(s) });
   // Taken before the tests log in (a login writes an event and a last-login time).
   seeded = digest(t);
   rebuildDerived(t.ctx, r);
@@ -423,6 +426,47 @@ describe("seed --demo --scale 1", () => {
       id,
     );
     expect((await t.call("GET", `/api/v1/orders/${foreign.id}`, { token })).status).toBe(404);
+  });
+
+  test("the indexes, dropped for the load, are re-created as the migrations wrote them; the settings are back", () => {
+    const fresh = makeTestApp();
+    try {
+      const schema = (app: TestApp) =>
+        app.ctx.sqlite
+          .query("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
+          .values();
+      expect(schema(t)).toEqual(schema(fresh));
+      // Each written table's indexes were rebuilt in one step, after a first step announcing them all.
+      const expected = fresh.ctx.sqlite
+        .query<{ table: string; n: number }, string[]>(
+          `SELECT tbl_name AS "table", count(*) AS n FROM sqlite_master WHERE type = 'index'
+           AND sql IS NOT NULL AND tbl_name IN (${WRITTEN_TABLES.map(() => "?").join(", ")}) GROUP BY tbl_name`,
+        )
+        .all(...WRITTEN_TABLES);
+      const total = expected.reduce((a, e) => a + e.n, 0);
+      expect(total).toBeGreaterThan(40);
+      expect(indexSteps[0]).toMatchObject({ done: 0, total: expected.length, indexes: total });
+      expect(indexSteps.slice(1).map((s) => s.done)).toEqual(expected.map((_, i) => i + 1));
+      expect(
+        indexSteps
+          .slice(1)
+          .map((s) => ({ table: s.table, n: s.indexes }))
+          .sort((a, b) => a.table.localeCompare(b.table)),
+      ).toEqual(expected.sort((a, b) => a.table.localeCompare(b.table)));
+      expect(r.indexMs).toBeLessThanOrEqual(r.generateMs);
+      // The rebuilt indexes hold exactly the tables' rows.
+      expect(t.ctx.sqlite.query("PRAGMA integrity_check").values()).toEqual([["ok"]]);
+      for (const p of ["synchronous", "foreign_keys", "cache_size"]) {
+        expect([p, t.ctx.sqlite.query(`PRAGMA ${p}`).values()]).toEqual([
+          p,
+          fresh.ctx.sqlite.query(`PRAGMA ${p}`).values(),
+        ]);
+      }
+      // A file database (a fresh :memory: one has no WAL to compare with).
+      expect(t.ctx.sqlite.query("PRAGMA journal_mode").values()).toEqual([["wal"]]);
+    } finally {
+      fresh.ctx.sqlite.close();
+    }
   });
 
   test("refuses a database that already has users", async () => {
