@@ -16,6 +16,8 @@ type ValuesOf<O extends Options> = { [K in keyof O]?: O[K]["type"] extends "stri
 export type CliEntry = {
   /** The checkpoint worker's URL, resolved by the entry point (see startCheckpointer). */
   workerUrl: string;
+  /** The webhook sender thread's URL, resolved the same way (see startSendThread). */
+  webhookWorkerUrl: string;
   /** How the user runs the CLI here, for messages: `npm run souk --`, or the compiled binary. */
   invocation: string;
 };

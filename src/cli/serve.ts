@@ -5,6 +5,8 @@ import { SCHEDULES } from "../modules";
 import { needsBootstrap } from "../modules/accounts/service";
 import { Scheduler } from "../modules/platform/jobs/cron";
 import { closeAllStreams } from "../modules/platform/notifications/hub";
+import { useSender } from "../modules/platform/webhooks/send";
+import { startSendThread } from "../modules/platform/webhooks/send-thread";
 import { listenUrl, serveBanner } from "./banner";
 import { cliEnv, defineCommand } from "./command";
 import { databaseLabel, openContext } from "./context";
@@ -33,6 +35,9 @@ export const serve = defineCommand({
     // After listen, so the worker thread's start-up is not in the cold start.
     const checkpointer = startCheckpointer(ctx.sqlite, ctx.logger, { workerUrl: entry.workerUrl });
     const scheduler = new Scheduler(SCHEDULES);
+    // Webhook deliveries' HTTP requests run on their own thread (the job worker sends them).
+    const sender = e.CRON_ENABLED ? startSendThread(entry.webhookWorkerUrl, ctx.logger) : null;
+    useSender(ctx, sender?.send ?? null);
     if (e.CRON_ENABLED) {
       ctx.jobs.start(ctx);
       scheduler.start(ctx);
@@ -63,6 +68,7 @@ export const serve = defineCommand({
       closeAllStreams({ refuseNew: true });
       await server.stop(); // stop accepting; in-flight requests finish
       await ctx.jobs.stop(); // the running job finishes
+      sender?.stop();
       checkpointer?.stop();
       ctx.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       ctx.sqlite.close();

@@ -5,13 +5,13 @@ import { type JobCommit, PermanentJobError } from "../jobs/queue";
 import { type DeliverJob, WEBHOOK_DELIVER_JOB } from "./deliveries";
 import { disableEndpointGone } from "./endpoints";
 import { signerFor } from "./secrets";
+import { senderOf } from "./send";
 import { invalidateFanout } from "./subscriptions";
 import { checkWebhookUrl } from "./url-guard";
 
 export const USER_AGENT = "souk-webhooks/1";
 // However the settings are tuned, a retry waits at most a day.
 const MAX_BACKOFF_MS = 24 * 3600 * 1000;
-const ERROR_BODY_BYTES = 256;
 
 /** base * RETRY_BACKOFF_FACTOR^(try-1): with the defaults 1.5 h, 3 h, 6 h, 12 h after attempts 1-4. */
 export function webhookBackoffMs(ctx: Pick<AppContext, "settings">, attempt: number): number {
@@ -30,65 +30,34 @@ type Outcome = {
   gone?: boolean;
 };
 
-/** The first bytes of an error response, for the delivery log. */
-async function errorText(res: Response): Promise<string> {
-  try {
-    const reader = res.body?.getReader();
-    if (!reader) return "";
-    const chunks: Uint8Array[] = [];
-    let n = 0;
-    while (n < ERROR_BODY_BYTES) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      n += value.length;
-    }
-    await reader.cancel().catch(() => {});
-    return Buffer.concat(chunks).subarray(0, ERROR_BODY_BYTES).toString("utf8");
-  } catch {
-    return "";
-  }
-}
-
-/** One signed POST: never follows redirects (a redirect could lead past the SSRF guard). */
+/** One signed POST through the context's sender (the sender thread in a server). */
 async function post(ctx: AppContext, d: Loaded, url: URL): Promise<Outcome> {
   const body = deliveryBody(d);
   const sentAt = ctx.clock.now();
   const signature = signerFor(ctx.jwtSecret, d.secret_sealed).sign(d.message_id, new Date(sentAt), body);
   const timeoutS = ctx.settings.get("webhook_timeout_seconds");
-  const t0 = performance.now();
-  const ms = () => Math.round(performance.now() - t0);
-  try {
-    const res = await ctx.fetch(url.href, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "user-agent": USER_AGENT,
-        "webhook-id": d.message_id,
-        "webhook-timestamp": String(Math.floor(sentAt / 1000)),
-        "webhook-signature": signature,
-      },
-      body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(timeoutS * 1000),
-    });
-    if (res.status >= 200 && res.status < 300) {
-      await res.body?.cancel().catch(() => {});
-      return { attempted: true, status: "succeeded", code: res.status, error: null, durationMs: ms() };
-    }
-    const text = await errorText(res);
-    const error = `HTTP ${res.status}${res.status >= 300 && res.status < 400 ? " (redirects are not followed)" : ""}${text ? `: ${text}` : ""}`;
-    if (res.status === 410)
-      return { attempted: true, status: "failed", code: 410, error, durationMs: ms(), gone: true };
-    return { attempted: true, status: "retry", code: res.status, error, durationMs: ms() };
-  } catch (err) {
-    const name = (err as Error).name;
-    const error =
-      name === "TimeoutError" || name === "AbortError"
-        ? `no answer within ${timeoutS} s`
-        : `request failed: ${(err as Error).message}`;
-    return { attempted: true, status: "retry", code: null, error, durationMs: ms() };
+  const r = await senderOf(ctx)({
+    url: url.href,
+    headers: {
+      "content-type": "application/json",
+      "user-agent": USER_AGENT,
+      "webhook-id": d.message_id,
+      "webhook-timestamp": String(Math.floor(sentAt / 1000)),
+      "webhook-signature": signature,
+    },
+    body,
+    timeoutMs: timeoutS * 1000,
+  });
+  if (!r.ok) {
+    const error = r.timeout ? `no answer within ${timeoutS} s` : `request failed: ${r.error}`;
+    return { attempted: true, status: "retry", code: null, error, durationMs: r.ms };
   }
+  if (r.status >= 200 && r.status < 300)
+    return { attempted: true, status: "succeeded", code: r.status, error: null, durationMs: r.ms };
+  const error = `HTTP ${r.status}${r.status >= 300 && r.status < 400 ? " (redirects are not followed)" : ""}${r.text ? `: ${r.text}` : ""}`;
+  if (r.status === 410)
+    return { attempted: true, status: "failed", code: 410, error, durationMs: r.ms, gone: true };
+  return { attempted: true, status: "retry", code: r.status, error, durationMs: r.ms };
 }
 
 type Loaded = {
