@@ -25,10 +25,17 @@ for _ in $(seq 1 100); do
       cat "$tmp/log" >&2
       exit 1
     fi
+    # So is the webhook sender thread.
+    for _ in $(seq 1 40); do grep -q "webhook sender thread running" "$tmp/log" && break; sleep 0.05; done
+    if ! grep -q "webhook sender thread running" "$tmp/log"; then
+      echo "binary: the webhook sender thread did not start" >&2
+      cat "$tmp/log" >&2
+      exit 1
+    fi
     test -f "$tmp/data/souk.db"
     kill -TERM $pid
     wait $pid
-    echo "binary: migrated a fresh database, ran the WAL checkpointer, served /healthz, stopped on SIGTERM"
+    echo "binary: migrated a fresh database, ran the WAL checkpointer and the webhook sender thread, served /healthz, stopped on SIGTERM"
     exit 0
   fi
   sleep 0.05
