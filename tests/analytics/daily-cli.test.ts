@@ -2,36 +2,17 @@ import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { UsageError } from "../../src/cli/command";
 import { cliDates } from "../../src/cli/compute-daily-metrics";
+import { runSouk } from "../helpers/cli";
 
-const ROOT = resolve(import.meta.dir, "../..");
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function souk(args: string[], dataDir: string) {
-  const p = Bun.spawn([process.execPath, join(ROOT, "src/index.ts"), ...args], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? "",
-      TZ: "UTC",
-      DATA_DIR: dataDir,
-      LOG_LEVEL: "warn",
-      CRON_ENABLED: "false",
-    },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(p.stdout).text(),
-    new Response(p.stderr).text(),
-    p.exited,
-  ]);
-  return { stdout, stderr, code };
-}
+const souk = (args: string[], dataDir: string) => runSouk(args, dataDir);
 
 describe("cliDates", () => {
   const today = "2026-11-22";

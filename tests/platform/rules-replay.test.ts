@@ -2,8 +2,9 @@ import { Database } from "bun:sqlite";
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { expectError, makeTestApp, type TestApp } from "../helpers/app";
+import { runSouk } from "../helpers/cli";
 import { count, newOrder, RULES, rulesWorld, runsOf, saveRule } from "../helpers/rules";
 
 let t: TestApp;
@@ -290,31 +291,11 @@ describe("GET /admin/rules/{id}/runs", () => {
 });
 
 describe("souk replay-rules", () => {
-  const ROOT = resolve(import.meta.dir, "../..");
   const dirs: string[] = [];
   afterAll(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
-  const run = async (args: string[], dataDir: string) => {
-    const p = Bun.spawn([process.execPath, join(ROOT, "src/index.ts"), ...args], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "",
-        TZ: "UTC",
-        DATA_DIR: dataDir,
-        LOG_LEVEL: "warn",
-        CRON_ENABLED: "false",
-      },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(p.stdout).text(),
-      new Response(p.stderr).text(),
-      p.exited,
-    ]);
-    return { stdout, stderr, code };
-  };
+  const run = (args: string[], dataDir: string) => runSouk(args, dataDir);
 
   test("evaluates the last N events again, once per rule and event; bad --last is a usage error", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "souk-replay-"));

@@ -2,11 +2,12 @@ import { Database } from "bun:sqlite";
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { DAY, HOUR } from "../../src/lib/time";
 import { SCHEDULES } from "../../src/modules";
 import { type RecomputeProgress, recomputeScores } from "../../src/modules/scoring/recompute";
 import { expectError, makeTestApp, type TestApp } from "../helpers/app";
+import { runSouk } from "../helpers/cli";
 import { makeExpert, makeOrder, makeSubject } from "../helpers/marketplace";
 import {
   act,
@@ -169,31 +170,11 @@ describe("the nightly schedule scores-recompute", () => {
 });
 
 describe("souk recompute-scores", () => {
-  const ROOT = resolve(import.meta.dir, "../..");
   const dirs: string[] = [];
   afterAll(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
-  const run = async (args: string[], dataDir: string) => {
-    const p = Bun.spawn([process.execPath, join(ROOT, "src/index.ts"), ...args], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? "",
-        TZ: "UTC",
-        DATA_DIR: dataDir,
-        LOG_LEVEL: "warn",
-        CRON_ENABLED: "false",
-      },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(p.stdout).text(),
-      new Response(p.stderr).text(),
-      p.exited,
-    ]);
-    return { stdout, stderr, code };
-  };
+  const run = (args: string[], dataDir: string) => runSouk(args, dataDir);
 
   test("rebuilds from the tables with a progress line per batch; bad --batch is a usage error", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "souk-scores-"));
