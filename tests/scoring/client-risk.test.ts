@@ -8,6 +8,7 @@ import {
   clientRow,
   completeTaken,
   isoNow,
+  payAndStart,
   placeOrder,
   scoringWorld,
   signUp,
@@ -176,6 +177,26 @@ describe("a client's risk, kept by the flows that change it", () => {
     });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ risk_score: 25, risk_level: "medium" });
+  });
+});
+
+describe("when the upkeep fails", () => {
+  test("the order still completes, and no stats row is left half-updated (the nightly rebuild mends it)", async () => {
+    const c = await signUp(t);
+    const id = await placeOrder(t, c, w.subject.id);
+    await act(t, id, "take", w.expert);
+    await payAndStart(t, id, c, w.expert);
+    await act(t, id, "complete", w.expert);
+    const before = clientRow(t, c.id);
+    // The expert's row cannot be written: the client's row, written first, must not change alone.
+    t.ctx.sqlite.exec("ALTER TABLE expert_stats RENAME TO expert_stats_away");
+    try {
+      await act(t, id, "accept", c);
+    } finally {
+      t.ctx.sqlite.exec("ALTER TABLE expert_stats_away RENAME TO expert_stats");
+    }
+    expect((await t.call("GET", `${V1}/orders/${id}`, { token: c.token })).body.status).toBe("completed");
+    expect(clientRow(t, c.id)).toEqual(before);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { AppContext } from "../../context";
 import type { Tx } from "../../db/client";
-import { prepare, preparedPer } from "../../db/prepared";
+import { prepare, preparedPer, sqliteOf } from "../../db/prepared";
 import { NEGATIVE_REVIEW_FLAGS } from "../../db/schema";
 import { HOUR } from "../../lib/time";
 import type { EmittedEvent } from "../platform/events/service";
@@ -184,8 +184,11 @@ export function scoringOnEmit(ctx: AppContext, tx: Tx, e: EmittedEvent) {
   const statusChange = e.type.startsWith("order.") && typeof e.payload.to === "string" && "from" in e.payload;
   if (!handler && !statusChange) return;
   try {
-    handler?.(tx, e);
-    if (statusChange) statusChanged(tx, e);
+    // A savepoint: a failure part-way leaves no half-updated stats row behind.
+    sqliteOf(tx).transaction(() => {
+      handler?.(tx, e);
+      if (statusChange) statusChanged(tx, e);
+    })();
   } catch (err) {
     ctx.logger.error({ err, event_id: e.id, event_type: e.type }, "score upkeep failed");
   }
