@@ -34,7 +34,10 @@ function nextUsage(w: World, p: Person, from: number) {
 function useMinutes(w: World, p: Person, seconds: number, mayBuy: boolean) {
   const t = w.timeline.now;
   const billed = billedSeconds(seconds, w.settings.blockSeconds);
-  const grants = (w.grantsByUser.get(p.id) ?? []).filter((g) => g.status === "active" && g.expiresAt > t);
+  const held = w.grantsByUser.get(p.id) ?? [];
+  const grants = held.filter((g) => g.status === "active" && g.expiresAt > t);
+  // Spent and lapsed grants never come back (time only moves on): keep the user's list to the live ones.
+  if (grants.length < held.length) w.grantsByUser.set(p.id, grants);
   const spendable = grants.reduce((s, g) => s + g.remaining, 0);
   if (billed > spendable) {
     w.tally.usageRejected++;

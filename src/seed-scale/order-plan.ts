@@ -106,7 +106,14 @@ export class OrderPlan {
       t,
       run: () => {
         o.money?.(t);
-        w.w.event(t, `order.${action}`, actorId, "order", id, { from, to, ...o.payload });
+        w.w.event(
+          t,
+          `order.${action}`,
+          actorId,
+          "order",
+          id,
+          o.payload ? { from, to, ...o.payload } : { from, to },
+        );
       },
     });
     return true;
