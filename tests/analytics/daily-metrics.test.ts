@@ -10,6 +10,7 @@ import { runSlaSweep } from "../../src/modules/marketplace/orders/schedules";
 import { makeTestApp, type TestApp } from "../helpers/app";
 import { grantSeconds } from "../helpers/billing";
 import { fundWallet, makeExpert, makeSubject } from "../helpers/marketplace";
+import { ZERO_DAY } from "./daily-fixtures";
 
 /**
  * Three UTC days built through the real flows (orders, wallet and manual payments, reviews both
@@ -134,22 +135,7 @@ beforeAll(async () => {
   for (const s of computeDailyMetricsRange(t.ctx, A, C)) byDate.set(s.metrics.date, s);
 });
 
-const zeros = {
-  new_users: 0,
-  active_users: 0,
-  orders_created: 0,
-  orders_completed: 0,
-  orders_cancelled: 0,
-  disputes_opened: 0,
-  gmv: 0,
-  platform_revenue: 0,
-  purchases_count: 0,
-  purchases_amount: 0,
-  minutes_purchased_seconds: 0,
-  minutes_used_seconds: 0,
-  avg_rating: null,
-  sla_breaches: 0,
-};
+const zeros = ZERO_DAY;
 const row = (date: string) => serializeDailyMetrics(byDate.get(date)!.metrics);
 
 describe("computeDailyMetrics over three days of real flows", () => {

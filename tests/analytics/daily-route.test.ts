@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { users } from "../../src/db/schema";
 import { computeDailyMetricsRange } from "../../src/modules/analytics/daily/service";
 import { expectError, makeTestApp, type TestApp } from "../helpers/app";
+import { ZERO_DAY } from "./daily-fixtures";
 
 /**
  * GET /api/v1/admin/metrics/daily over rows computed for 2026-10-01 .. 2026-11-21 (the clock stands
@@ -70,23 +71,8 @@ describe("GET /admin/metrics/daily", () => {
     const r = await get("?from=2026-11-01&to=2026-11-03", admin.token);
     expect(r.status).toBe(200);
     expect(r.body.results).toHaveLength(3);
-    const zero = {
-      currency: "RUB",
-      active_users: 0,
-      orders_created: 0,
-      orders_completed: 0,
-      orders_cancelled: 0,
-      disputes_opened: 0,
-      gmv: 0,
-      platform_revenue: 0,
-      purchases_count: 0,
-      purchases_amount: 0,
-      minutes_purchased_seconds: 0,
-      minutes_used_seconds: 0,
-      avg_rating: null,
-      sla_breaches: 0,
-      computed_at: COMPUTED_AT,
-    };
+    const { new_users: _, ...figures } = ZERO_DAY;
+    const zero = { currency: "RUB", ...figures, computed_at: COMPUTED_AT };
     expect(r.body.results).toEqual([
       { date: "2026-11-01", new_users: 2, ...zero },
       { date: "2026-11-02", new_users: 0, ...zero },

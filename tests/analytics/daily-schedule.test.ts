@@ -6,6 +6,7 @@ import { CATCH_UP_DAYS, nightlyDates } from "../../src/modules/analytics/daily/s
 import { computeDailyMetrics } from "../../src/modules/analytics/daily/service";
 import { expectError, makeTestApp, type TestApp } from "../helpers/app";
 import { makeSubject } from "../helpers/marketplace";
+import { ZERO_DAY } from "./daily-fixtures";
 
 type User = Awaited<ReturnType<TestApp["user"]>>;
 let t: TestApp;
@@ -70,20 +71,10 @@ describe("the compute-daily-metrics schedule", () => {
     expect(r.body.result.days[0]).toEqual({
       date: "2026-11-21",
       currency: "RUB",
+      ...ZERO_DAY,
       new_users: 1,
       active_users: 1,
       orders_created: 1,
-      orders_completed: 0,
-      orders_cancelled: 0,
-      disputes_opened: 0,
-      gmv: 0,
-      platform_revenue: 0,
-      purchases_count: 0,
-      purchases_amount: 0,
-      minutes_purchased_seconds: 0,
-      minutes_used_seconds: 0,
-      avg_rating: null,
-      sla_breaches: 0,
       computed_at: "2026-11-22T00:05:00.000Z",
       replaced: false,
       other_currency: { orders_completed: 0, purchases: 0 },

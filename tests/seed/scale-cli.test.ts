@@ -2,11 +2,10 @@ import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { runSouk } from "../helpers/cli";
 
 /** `souk seed --demo --scale …` as a user runs it: the real CLI in a child process. */
-const ROOT = resolve(import.meta.dir, "../..");
-const ENTRY = join(ROOT, "src/index.ts");
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -18,30 +17,12 @@ function dataDir() {
   return join(d, "data");
 }
 
-async function seed(args: string[], dir: string) {
-  const p = Bun.spawn([process.execPath, ENTRY, "seed", ...args], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? tmpdir(),
-      TZ: "UTC",
-      DATA_DIR: dir,
-      LOG_LEVEL: "warn",
-      CRON_ENABLED: "false",
-      PASSWORD_MEMORY_KIB: "1024",
-      PASSWORD_TIME_COST: "1",
-    },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+const seed = (args: string[], dir: string) =>
+  runSouk(["seed", ...args], dir, {
+    HOME: process.env.HOME ?? tmpdir(),
+    PASSWORD_MEMORY_KIB: "1024",
+    PASSWORD_TIME_COST: "1",
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(p.stdout).text(),
-    new Response(p.stderr).text(),
-    p.exited,
-  ]);
-  return { code, stdout, stderr };
-}
 
 describe("seed --demo --scale: wrong values are usage errors (exit 2) and touch nothing", () => {
   test.each([

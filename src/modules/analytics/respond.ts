@@ -5,16 +5,12 @@ import { type Cached, jsonOf } from "./cache";
 
 export type CsvTable = { filename: string; header: string[]; rows: CsvCell[][] };
 
-/** Figures that are not a series, as `metric,value` rows (lists numbered from 1: `top_mentors.1.sessions`). */
-export function metricTable(filename: string, value: object): CsvTable {
-  const numbered = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? Object.fromEntries(v.map((x, i) => [i + 1, numbered(x)]))
-      : v && typeof v === "object"
-        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, numbered(x)]))
-        : v;
-  return { filename, header: ["metric", "value"], rows: metricRows(numbered(value)) };
-}
+/** Figures that are not a series, as `metric,value` rows. */
+export const metricTable = (filename: string, value: object): CsvTable => ({
+  filename,
+  header: ["metric", "value"],
+  rows: metricRows(value),
+});
 
 /** A series (or list) of flat objects as a table, one column per header key. */
 export function seriesTable<T extends Record<string, CsvCell>>(
@@ -24,12 +20,6 @@ export function seriesTable<T extends Record<string, CsvCell>>(
 ): CsvTable {
   return { filename, header, rows: rows.map((r) => header.map((k) => r[k])) };
 }
-
-/**
- * Text a spreadsheet would run as a formula (a course titled `=HYPERLINK(…)`) gets a leading
- * apostrophe, as OWASP advises for CSV exports; numbers, negative ones included, stay numbers.
- */
-const inert = (v: CsvCell): CsvCell => (typeof v === "string" && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
 
 /**
  * Answers a cached figure as JSON, or as a CSV download with `?format=csv`; `X-Cache` says
@@ -44,12 +34,7 @@ export function answer<T>(
   c.header("X-Cache", r.hit ? "hit" : "miss");
   if (format === "csv") {
     const t = csv(r.value);
-    return csvResponse(
-      c,
-      t.filename,
-      t.header,
-      t.rows.map((row) => row.map(inert)),
-    );
+    return csvResponse(c, t.filename, t.header, t.rows);
   }
   return c.body(jsonOf(r.entry), 200, { "content-type": "application/json" });
 }
