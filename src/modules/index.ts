@@ -15,6 +15,7 @@ import { packageRoutes } from "./billing/package-routes";
 import { usageRoutes } from "./billing/usage-routes";
 import { COURSE_EVENT_TYPES } from "./courses/event-types";
 import { courseRoutes } from "./courses/routes";
+import { GATEWAY_MODULE } from "./gateway/module";
 import { ledgerAdminRoutes } from "./ledger/admin-routes";
 import { LEDGER_EVENT_TYPES } from "./ledger/event-types";
 import { walletRoutes } from "./ledger/wallet-routes";
@@ -66,8 +67,13 @@ registerEventTypes("platform", RULE_EVENT_TYPES);
 registerEventTypes("webhooks", WEBHOOK_EVENT_TYPES);
 registerEventTypes("flags", FLAG_EVENT_TYPES);
 
-// Scoring and analytics declare their parts in one object each (module.ts).
-const LATER_MODULES = { scoring: SCORING_MODULE, analytics: ANALYTICS_MODULE, metrics: DAILY_METRICS_MODULE };
+// Scoring, analytics and the gateway declare their parts in one object each (module.ts).
+const LATER_MODULES = {
+  scoring: SCORING_MODULE,
+  analytics: ANALYTICS_MODULE,
+  metrics: DAILY_METRICS_MODULE,
+  gateway: GATEWAY_MODULE,
+};
 for (const [name, m] of Object.entries(LATER_MODULES)) {
   registerEventTypes(name, m.eventTypes);
   m.register();
@@ -96,6 +102,10 @@ export const JOB_HANDLERS: Record<string, JobHandler | JobSpec> = {
     sendEmail(ctx, { to: String(p.to), subject: String(p.subject), text: String(p.text) }),
   [EMAIL_TOKEN_JOB]: sendEmailTokenJob,
   [WEBHOOK_DELIVER_JOB]: { run: deliverWebhookJob, concurrency: WEBHOOK_CONCURRENCY },
+  ...Object.values(LATER_MODULES).reduce<Record<string, JobHandler | JobSpec>>(
+    (all, m) => Object.assign(all, "jobs" in m ? m.jobs : {}),
+    {},
+  ),
 };
 
 const startedAt = Date.now();

@@ -2,6 +2,7 @@ export * from "./accounts";
 export * from "./analytics";
 export * from "./billing";
 export * from "./courses";
+export * from "./gateway";
 export * from "./intelligence";
 export * from "./ledger";
 export * from "./marketplace";

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-export const LEDGER_OWNER_TYPES = ["user", "platform", "provider", "merchant", "trader"] as const;
+export const LEDGER_OWNER_TYPES = ["user", "platform", "provider", "merchant", "trader", "store"] as const;
 export const TRANSFER_KINDS = [
   "payment",
   "hold",

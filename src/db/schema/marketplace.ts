@@ -22,7 +22,7 @@ export const subjects = catalogTable("subjects");
 export const workTypes = catalogTable("work_types");
 export const complexities = catalogTable("complexities");
 
-export const FILE_PURPOSES = ["payment_proof", "expert_document"] as const;
+export const FILE_PURPOSES = ["payment_proof", "expert_document", "gateway_receipt"] as const;
 export type FilePurpose = (typeof FILE_PURPOSES)[number];
 
 /** An uploaded file: bytes live under DATA_DIR/uploads/<storage_key>, the row says who may see them. */

@@ -52,6 +52,9 @@ export const ROLE_PERMISSIONS: Record<Role, readonly string[]> = {
     "attention:read",
     "attention:write",
     "tags:read",
+    // The gateway's queue: any order with its selection log, disputes, fraud reviews, requisites.
+    "gateway:support:*",
+    "requisites:{id}:moderate",
   ],
   admin: ["*"],
 };

@@ -1,20 +1,8 @@
 import { z } from "zod";
+import { GATEWAY_SETTINGS } from "../../gateway/settings";
+import { def, RateSpec, type SettingDef } from "./registry-types";
 
-/** A rate such as "100/minute": a count per second, minute, hour or day. */
-export const RateSpec = z
-  .string()
-  .regex(/^[1-9]\d{0,8}\s*\/\s*(second|minute|hour|day)$/, 'like "100/minute" (at least 1)');
-
-export type SettingDef<T extends z.ZodType = z.ZodType> = {
-  schema: T;
-  default: z.infer<T>;
-  description: string;
-};
-const def = <T extends z.ZodType>(schema: T, dflt: z.infer<T>, description: string): SettingDef<T> => ({
-  schema,
-  default: dflt,
-  description,
-});
+export { RateSpec, type SettingDef } from "./registry-types";
 
 /**
  * Every setting souk reads from the database, with its type and default (seed 003's
@@ -103,6 +91,7 @@ export const SETTINGS = {
     10,
     "How long a webhook receiver may take to answer",
   ),
+  ...GATEWAY_SETTINGS,
 } satisfies Record<string, SettingDef>;
 
 export type SettingKey = keyof typeof SETTINGS;

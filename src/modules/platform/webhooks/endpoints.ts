@@ -262,3 +262,60 @@ export function disableEndpointGone(
   });
   invalidateFanout(ctx);
 }
+
+/**
+ * The endpoint a module's object (e.g. a store) delivers to at `url`, created on first use with the
+ * object's own sealed secret, so every url of one owner verifies with one secret. The url must
+ * have passed `checkWebhookUrl` (the engine checks it again at each delivery).
+ */
+export function ensureOwnedEndpoint(
+  ctx: AppContext,
+  tx: Tx,
+  owner: NonNullable<EndpointOwner>,
+  url: string,
+  secretSealed: string,
+  eventTypes: string[],
+): number {
+  const found = tx
+    .select({ id: webhookEndpoints.id })
+    .from(webhookEndpoints)
+    .where(and(ownerFilter(owner), eq(webhookEndpoints.url, url), isNull(webhookEndpoints.deletedAt)))
+    .get();
+  if (found) return found.id;
+  const now = ctx.clock.now();
+  const endpoint = tx
+    .insert(webhookEndpoints)
+    .values({
+      url,
+      description: `${owner.type} ${owner.id}`,
+      eventTypes,
+      enabled: true,
+      secretSealed,
+      ownerType: owner.type,
+      ownerId: String(owner.id),
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning()
+    .get();
+  emit(tx, now, {
+    type: "webhook_endpoint.created",
+    subjectType: "webhook_endpoint",
+    subjectId: endpoint.id,
+    payload: eventOf(endpoint),
+  });
+  return endpoint.id;
+}
+
+/** A new secret for every endpoint of an owner (its secret was rotated). */
+export function resealOwnedEndpoints(
+  ctx: AppContext,
+  tx: Tx,
+  owner: NonNullable<EndpointOwner>,
+  secretSealed: string,
+) {
+  tx.update(webhookEndpoints)
+    .set({ secretSealed, updatedAt: ctx.clock.now() })
+    .where(and(ownerFilter(owner), isNull(webhookEndpoints.deletedAt)))
+    .run();
+}
