@@ -1,10 +1,18 @@
 import { eq } from "drizzle-orm";
-import { gatewayRates, gatewayRequisites, gatewayStores, gatewayTraders } from "../../src/db/schema";
 import {
+  gatewayOrders,
+  gatewayRates,
+  gatewayRequisites,
+  gatewayStores,
+  gatewayTraders,
+} from "../../src/db/schema";
+import {
+  commission,
   gatewayClearing,
   gatewayRevenue,
   storeAvailable,
   storeHeld,
+  toCrypto,
   traderAvailable,
   traderHeld,
 } from "../../src/modules/gateway/money";
@@ -154,5 +162,43 @@ export function gatewayFixtures(t: TestApp) {
       )
       .all();
 
-  return { rate, store, trader, requisite, credit, balances, ledgerSums };
+  /**
+   * A `new` order row of a store at rate 9550 (nothing held, no event): what creation writes before
+   * the fraud check and selection.
+   */
+  function newOrder(
+    store: typeof gatewayStores.$inferSelect,
+    o: Partial<typeof gatewayOrders.$inferInsert> & { amount?: number } = {},
+  ) {
+    const amount = o.amount ?? 100_000;
+    const direction = o.direction ?? "payin";
+    const amountCrypto = toCrypto(amount, o.rate ?? 9550);
+    const bps = direction === "payin" ? store.payInBps : store.payOutBps;
+    return ctx.db
+      .insert(gatewayOrders)
+      .values({
+        direction,
+        storeId: store.id,
+        clientOrderId: `co-${++seq}`,
+        requestHash: "test",
+        status: "new",
+        amount,
+        currency: "RUB",
+        rate: 9550,
+        amountCrypto,
+        storeBps: bps,
+        storeCommission: commission(amountCrypto, bps),
+        fraudDecision: "allow",
+        fraudReasons: [],
+        selectionLog: [],
+        excludedTraders: [],
+        createdAt: now(),
+        updatedAt: now(),
+        ...o,
+      })
+      .returning()
+      .get();
+  }
+
+  return { rate, store, trader, requisite, credit, balances, ledgerSums, newOrder };
 }

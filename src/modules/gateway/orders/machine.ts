@@ -2,13 +2,14 @@ import type { GatewayOrderStatus } from "../../../db/schema";
 
 /**
  * Where a gateway order may go from each status. `assigned -> assigned` is a pay-out handed to
- * another trader after one cancelled; `retrying -> retrying` is another attempt without a requisite.
+ * another trader after one cancelled; `retrying -> retrying` is another attempt without a requisite;
+ * `assigned -> retrying | failed` is a pay-out whose trader cancelled and no other can take it (yet).
  */
 export const GATEWAY_MOVES: Record<GatewayOrderStatus, readonly GatewayOrderStatus[]> = {
   new: ["assigned", "retrying", "review", "failed"],
   review: ["assigned", "retrying", "failed"],
   retrying: ["assigned", "retrying", "failed", "cancelled"],
-  assigned: ["assigned", "customer_confirmed", "completed", "cancelled", "expired", "retrying"],
+  assigned: ["assigned", "customer_confirmed", "completed", "cancelled", "expired", "retrying", "failed"],
   customer_confirmed: ["completed", "cancelled", "expired"],
   cancelled: ["disputed"],
   expired: ["disputed"],

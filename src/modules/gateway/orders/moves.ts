@@ -149,9 +149,12 @@ const stmts = preparedPer((db) => ({
   ),
 }));
 
-/** An assignment takes its amount and one order from the requisite's daily limits of `day`. */
-export function takeRequisiteShare(tx: Tx, requisiteId: number, amount: number, day: number, now: number) {
-  stmts(tx).take.run(day, amount, now, requisiteId);
+/**
+ * An assignment takes its amount and one order from the requisite's daily limits of `day`, and
+ * marks it used at `usedAt`.
+ */
+export function takeRequisiteShare(tx: Tx, requisiteId: number, amount: number, day: number, usedAt: number) {
+  stmts(tx).take.run(day, amount, usedAt, requisiteId);
 }
 
 /**
