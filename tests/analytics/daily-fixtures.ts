@@ -14,4 +14,8 @@ export const ZERO_DAY = {
   minutes_used_seconds: 0,
   avg_rating: null,
   sla_breaches: 0,
+  gateway_orders_created: 0,
+  gateway_orders_completed: 0,
+  gateway_volume_usdt: 0,
+  gateway_revenue_usdt: 0,
 };

@@ -53,6 +53,12 @@ const EXPECTED: Record<keyof typeof DAY_QUERIES, string[]> = {
   minutesPurchased: ["SEARCH grants USING INDEX grants_created_idx (created_at>? AND created_at<?)"],
   minutesUsed: ["SEARCH usage_events USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"],
   avgRating: ["SEARCH reviews USING INDEX reviews_created_idx (created_at>? AND created_at<?)"],
+  gatewayCreated: [
+    "SEARCH gateway_orders USING COVERING INDEX gateway_orders_created_idx (created_at>? AND created_at<?)",
+  ],
+  gatewayCompleted: [
+    "SEARCH gateway_orders USING COVERING INDEX gateway_orders_completed_idx (completed_at>? AND completed_at<?)",
+  ],
 };
 
 describe("query plans of a day", () => {

@@ -35,6 +35,10 @@ const COLUMNS = [
   "minutes_used_seconds",
   "avg_rating",
   "sla_breaches",
+  "gateway_orders_created",
+  "gateway_orders_completed",
+  "gateway_volume_usdt",
+  "gateway_revenue_usdt",
   "computed_at",
 ];
 const COMPUTED_AT = "2026-11-22T10:00:00.000Z";
@@ -143,8 +147,8 @@ describe("GET /admin/metrics/daily", () => {
     expect(await res.text()).toBe(
       [
         COLUMNS.join(","),
-        `2026-11-01,RUB,2,0,0,0,0,0,0,0,0,0,0,0,,0,${COMPUTED_AT}`,
-        `2026-11-02,RUB,0,0,0,0,0,0,0,0,0,0,0,0,,0,${COMPUTED_AT}`,
+        `2026-11-01,RUB,2,0,0,0,0,0,0,0,0,0,0,0,,0,0,0,0,0,${COMPUTED_AT}`,
+        `2026-11-02,RUB,0,0,0,0,0,0,0,0,0,0,0,0,,0,0,0,0,0,${COMPUTED_AT}`,
         "",
       ].join("\r\n"),
     );

@@ -22,5 +22,11 @@ export const dailyMetrics = sqliteTable("daily_metrics", {
   /** Mean rating of the day's reviews; null on a day without any. */
   avgRating: real("avg_rating"),
   slaBreaches: integer("sla_breaches").notNull().default(0),
+  /** Payment gateway: orders created and completed that day, the completed ones' USDT (micro-units). */
+  gatewayOrdersCreated: integer("gateway_orders_created").notNull().default(0),
+  gatewayOrdersCompleted: integer("gateway_orders_completed").notNull().default(0),
+  gatewayVolumeUsdt: integer("gateway_volume_usdt").notNull().default(0),
+  /** The gateway's profit that day (store minus trader commissions), USDT micro-units. */
+  gatewayRevenueUsdt: integer("gateway_revenue_usdt").notNull().default(0),
   computedAt: integer("computed_at").notNull(),
 });

@@ -41,6 +41,10 @@ export const DAY_QUERIES = {
   // Clients' ratings of the work they received; experts' ratings of clients feed the risk score.
   avgRating: `SELECT AVG(rating) AS avg FROM reviews
     WHERE created_at >= $start AND created_at < $end AND direction = 'client_to_expert'`,
+  // The payment gateway's day: orders created, and those completed with their USDT volume.
+  gatewayCreated: "SELECT count(*) AS n FROM gateway_orders WHERE created_at >= $start AND created_at < $end",
+  gatewayCompleted: `SELECT count(*) AS n, COALESCE(SUM(amount_crypto), 0) AS volume FROM gateway_orders
+    WHERE completed_at >= $start AND completed_at < $end`,
 } as const;
 
 export type DayQueryName = keyof typeof DAY_QUERIES;
@@ -60,6 +64,7 @@ type Rows = {
   ordersCompleted: { n: number; gmv: number; other: number };
   purchases: { n: number; amount: number; other: number };
   avgRating: { avg: number | null };
+  gatewayCompleted: { n: number; volume: number };
 };
 type RowOf<K extends DayQueryName> = K extends keyof Rows ? Rows[K] : Counted;
 

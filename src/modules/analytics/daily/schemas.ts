@@ -57,6 +57,12 @@ export const DailyMetricsSchema = z
       example: 4.67,
     }),
     sla_breaches: count("Orders that passed their deadline or session time undelivered that day"),
+    gateway_orders_created: count("Payment gateway orders (pay-in and pay-out) created that day"),
+    gateway_orders_completed: count("Payment gateway orders completed that day"),
+    gateway_volume_usdt: count("USDT (micro-units, 6 decimals) of the gateway orders completed that day"),
+    gateway_revenue_usdt: count(
+      "What the gateway earned that day (store commissions minus trader commissions), USDT micro-units",
+    ),
     computed_at: z.string().openapi({ description: "When the row was computed (ISO-8601 UTC)" }),
   })
   .openapi("DailyMetrics");

@@ -7,6 +7,7 @@ import { dailyMetrics } from "../../../db/schema";
 import { write } from "../../../db/write";
 import { iso } from "../../../lib/time";
 import { DEFAULT_CURRENCY } from "../../billing/balance";
+import { USDT } from "../../gateway/money";
 import { emit } from "../../platform/events/service";
 import { dateOf, datesFrom, dayBounds } from "./dates";
 import { dayStatements } from "./queries";
@@ -56,8 +57,10 @@ function readDay(db: Database, date: string): DayFigures {
   };
   const q = dayStatements(db);
   // Plain counts and sums; a missing revenue account (nothing ever reached it) reads as 0.
-  const n = (name: Exclude<keyof typeof q, "ordersCompleted" | "purchases" | "avgRating">) =>
-    q[name].get(p)?.n ?? 0;
+  const n = (
+    name: Exclude<keyof typeof q, "ordersCompleted" | "purchases" | "avgRating" | "gatewayCompleted">,
+  ) => q[name].get(p)?.n ?? 0;
+  const gateway = q.gatewayCompleted.get(p)!;
   const completed = q.ordersCompleted.get(p)!;
   const purchases = q.purchases.get(p)!;
   const avg = q.avgRating.get(p)!.avg;
@@ -79,6 +82,11 @@ function readDay(db: Database, date: string): DayFigures {
       minutesUsedSeconds: n("minutesUsed"),
       avgRating: avg == null ? null : round2(avg),
       slaBreaches: n("slaBreaches"),
+      gatewayOrdersCreated: n("gatewayCreated"),
+      gatewayOrdersCompleted: gateway.n,
+      gatewayVolumeUsdt: gateway.volume,
+      // The same revenue query on the gateway's USDT revenue account.
+      gatewayRevenueUsdt: q.platformRevenue.get({ ...p, $currency: USDT })?.n ?? 0,
     },
     other: { orders_completed: completed.other, purchases: purchases.other },
   };
@@ -166,6 +174,10 @@ export const serializeDailyMetrics = (r: DailyMetricsRow) => ({
   minutes_used_seconds: r.minutesUsedSeconds,
   avg_rating: r.avgRating,
   sla_breaches: r.slaBreaches,
+  gateway_orders_created: r.gatewayOrdersCreated,
+  gateway_orders_completed: r.gatewayOrdersCompleted,
+  gateway_volume_usdt: r.gatewayVolumeUsdt,
+  gateway_revenue_usdt: r.gatewayRevenueUsdt,
   computed_at: iso(r.computedAt),
 });
 export type DailyMetricsJson = ReturnType<typeof serializeDailyMetrics>;
