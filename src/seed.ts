@@ -2,6 +2,7 @@ import { faker } from "@faker-js/faker";
 import type { AppContext } from "./context";
 import { packages, ROLES, type Role } from "./db/schema";
 import { insertUser } from "./modules/accounts/service";
+import { seedGatewayDemo } from "./modules/gateway/demo";
 import { type CatalogKind, ensureCatalogEntry } from "./modules/marketplace/catalog/service";
 import { ensureVerifiedExpert } from "./modules/marketplace/experts/service";
 import { emit } from "./modules/platform/events/service";
@@ -87,8 +88,9 @@ export class RealUsersPresent extends Error {
 
 /**
  * Demo data for a fresh install: users of every role (password "demo-password"), minute
- * packages, a catalog (subjects, work types, complexities) and demo experts with a profile and
- * verified specializations. Running it twice adds nothing: existing demo rows are left alone.
+ * packages, a catalog (subjects, work types, complexities), demo experts with a profile and
+ * verified specializations, and the payment gateway's demo (a rate, a store, traders with deposits
+ * and approved requisites). Running it twice adds nothing: existing demo rows are left alone.
  * A database with real users is refused (RealUsersPresent) unless `force`.
  */
 export async function seedDemo(ctx: AppContext, opts: { force?: boolean } = {}) {
@@ -103,6 +105,7 @@ export async function seedDemo(ctx: AppContext, opts: { force?: boolean } = {}) 
     packages: 0,
     catalog: 0,
     specializations: 0,
+    gateway: { stores: 0, traders: 0, requisites: 0 },
   };
   const now = ctx.clock.now();
   ctx.db.transaction(
@@ -164,6 +167,7 @@ export async function seedDemo(ctx: AppContext, opts: { force?: boolean } = {}) 
           names.map((n) => subjectIds.get(n)!),
         );
       }
+      created.gateway = seedGatewayDemo(ctx, tx, now);
     },
     { behavior: "immediate" },
   );

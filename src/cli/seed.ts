@@ -7,11 +7,17 @@ import type { ProgressInfo } from "../seed-scale/progress";
 import { cliEnv, defineCommand, FROM_SOURCE, UsageError } from "./command";
 import { databaseLabel, openContext } from "./context";
 
-type Created = { users: Record<string, number>; packages: number; catalog: number; specializations: number };
+type Created = {
+  users: Record<string, number>;
+  packages: number;
+  catalog: number;
+  specializations: number;
+  gateway: { stores: number; traders: number; requisites: number };
+};
 
 function summary(c: Created): string {
   const users = Object.values(c.users).reduce((a, b) => a + b, 0);
-  if (!users && !c.packages && !c.catalog && !c.specializations) {
+  if (!users && !c.packages && !c.catalog && !c.specializations && !c.gateway.stores) {
     return "demo data already present: nothing added";
   }
   const byRole = Object.entries(c.users)
@@ -19,7 +25,8 @@ function summary(c: Created): string {
     .join(", ");
   return (
     `demo data added: ${users} users${byRole ? ` (${byRole})` : ""}, ${c.packages} packages, ` +
-    `${c.catalog} catalog entries, ${c.specializations} verified specializations`
+    `${c.catalog} catalog entries, ${c.specializations} verified specializations, ` +
+    `${c.gateway.stores} gateway store, ${c.gateway.traders} traders with ${c.gateway.requisites} approved requisites`
   );
 }
 
@@ -67,8 +74,9 @@ export const seed = defineCommand({
   usage: "--demo [--force] [--scale N [--seed S]]",
   description: [
     "Adds demo users of every role (one shared, published password), minute packages, a catalog of",
-    "subjects, work types and complexities, and experts with verified specializations, then prints",
-    "the demo logins. Running it again adds nothing new.",
+    "subjects, work types and complexities, experts with verified specializations, and the payment",
+    "gateway's demo (a RUB rate, merchant_1's store, trader_1..3 with deposits and approved",
+    "requisites), then prints the demo logins. Running it again adds nothing new.",
     "",
     "Demo users have emails @demo.souk.local; a database with any other user is refused unless",
     "--force, so demo accounts never end up beside real ones by accident.",

@@ -276,6 +276,7 @@ describe("seed --demo", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("demo data added: 34 users");
+    expect(r.stdout).toContain("1 gateway store, 3 traders with 6 approved requisites");
     expect(r.stdout).toContain("every password: demo-password");
     for (const role of ["client", "expert", "admin", "support", "merchant"]) {
       expect(r.stdout).toContain(`${role}_1@demo.souk.local`);
