@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { gatewayRequisites, jobs, users } from "../../src/db/schema";
-import { assignOrRetry } from "../../src/modules/gateway/orders/assign";
+import { assignOrRetry, candidatesSql } from "../../src/modules/gateway/orders/assign";
 import type { GatewayOrderRow } from "../../src/modules/gateway/orders/serialize";
 import { findGatewayOrder } from "../../src/modules/gateway/orders/status";
 import { makeTestApp, type TestApp } from "../helpers/app";
@@ -207,4 +207,22 @@ describe("no requisite", () => {
     expect(f.balances({ storeId: store.id })).toMatchObject({ storeAvailable: 500_000_000, storeHeld: 0 });
     for (const s of f.ledgerSums()) expect(s.total).toBe(0);
   });
+});
+
+describe("query plan", () => {
+  test.each(["payin", "payout"] as const)(
+    "%s selection walks its partial index in order: no sort, no scan",
+    (d) => {
+      const plan = t.ctx.sqlite
+        .query<{ detail: string }, [string, number]>(`EXPLAIN QUERY PLAN ${candidatesSql(d)}`)
+        .all("RUB", 1)
+        .map((r) => r.detail);
+      expect(plan).toEqual([
+        `SEARCH r USING INDEX gateway_requisites_${d}_idx (currency=?)`,
+        "SEARCH t USING INTEGER PRIMARY KEY (rowid=?)",
+        "SEARCH u USING INTEGER PRIMARY KEY (rowid=?)",
+        "SEARCH la USING INDEX ledger_accounts_owner_uq (owner_type=? AND owner_id=? AND kind=? AND currency=?) LEFT-JOIN",
+      ]);
+    },
+  );
 });

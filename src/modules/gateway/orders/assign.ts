@@ -38,7 +38,7 @@ type Candidate = {
  * handful of rows however many requisites there are. The filters run in JS so every requisite
  * turned away ahead of the chosen one is logged with its reason.
  */
-const candidatesSql = (direction: "payin" | "payout") => `
+export const candidatesSql = (direction: "payin" | "payout") => `
   SELECT r.id, r.trader_id, r.payment_method, r.bank, r.min_amount, r.max_amount, r.daily_limit, r.daily_count_limit,
     CASE WHEN r.usage_day = ?2 THEN r.used_amount ELSE 0 END AS used_amount,
     CASE WHEN r.usage_day = ?2 THEN r.used_count ELSE 0 END AS used_count,
