@@ -5,6 +5,7 @@ import { GATEWAY_EVENT_TYPES } from "./event-types";
 import { expireGatewayOrders } from "./orders/expiry";
 import { gatewayOrderRoutes } from "./orders/merchant-routes";
 import { GATEWAY_RETRY_JOB, retryGatewayOrderJob } from "./orders/retry";
+import { registerGatewayOrderRuleSubject } from "./orders/rule-subject";
 import { supportOrderRoutes } from "./orders/support-routes";
 import { traderOrderRoutes } from "./orders/trader-routes";
 import { rateRoutes } from "./rates/routes";
@@ -33,5 +34,7 @@ export const GATEWAY_MODULE = {
   ] as Schedule[],
   jobs: { [GATEWAY_RETRY_JOB]: retryGatewayOrderJob } as Record<string, JobHandler | JobSpec>,
   eventTypes: GATEWAY_EVENT_TYPES,
-  register(): void {},
+  register(): void {
+    registerGatewayOrderRuleSubject();
+  },
 };
