@@ -1,0 +1,155 @@
+import { isIP } from "node:net";
+import { GATEWAY_DIRECTIONS, GATEWAY_ORDER_STATUSES, REQUISITE_METHODS } from "../../../db/schema";
+import { Currency } from "../../../lib/currency";
+import { z } from "../../../lib/openapi";
+import { PageQuery } from "../../../lib/pagination";
+
+/** Fiat minor units: a positive integer JSON can carry exactly. */
+const Amount = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).openapi({
+  description: "Fiat amount in minor units (kopecks, cents)",
+  example: 150000,
+});
+const Method = z.enum(REQUISITE_METHODS);
+const Text = (max: number) => z.string().trim().min(1).max(max);
+
+/** An IPv4 or IPv6 address; an IPv4-mapped IPv6 address is read as the IPv4 one, case folded. */
+const CustomerIp = z
+  .string()
+  .max(64)
+  .refine((s) => isIP(s) !== 0, "must be an IPv4 or IPv6 address")
+  .transform((s) => {
+    const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(s);
+    return mapped ? mapped[1]! : s.toLowerCase();
+  })
+  .openapi({
+    description: "The customer's address as the merchant saw it (IPv4 or IPv6)",
+    example: "203.0.113.7",
+  });
+
+const common = {
+  store_id: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  amount: Amount,
+  currency: Currency,
+  client_order_id: Text(128).openapi({
+    description: "The merchant's own id of the order: the same id for the same store returns the same order",
+  }),
+  callback_url: z.string().max(2000).optional().openapi({
+    description: "Where this order's status callbacks go instead of the store's callback url",
+  }),
+};
+
+export const PayinBody = z
+  .strictObject({
+    ...common,
+    customer_id: Text(200).optional(),
+    customer_ip: CustomerIp.optional(),
+    payment_method: Method.optional(),
+    bank: Text(100).optional(),
+  })
+  .openapi("GatewayPayinCreate", {
+    example: {
+      store_id: 1,
+      amount: 150000,
+      currency: "RUB",
+      client_order_id: "order-1001",
+      customer_id: "customer-42",
+      customer_ip: "203.0.113.7",
+      payment_method: "card",
+    },
+  });
+export type PayinBody = z.infer<typeof PayinBody>;
+
+export const Recipient = z.strictObject({
+  payment_method: Method,
+  bank: Text(100).optional(),
+  details: Text(200),
+  owner_name: Text(200).optional(),
+});
+
+export const PayoutBody = z.strictObject({ ...common, recipient: Recipient }).openapi("GatewayPayoutCreate", {
+  example: {
+    store_id: 1,
+    amount: 500000,
+    currency: "RUB",
+    client_order_id: "withdrawal-77",
+    recipient: {
+      payment_method: "card",
+      bank: "Sber",
+      details: "2200 1234 5678 9010",
+      owner_name: "ANNA K.",
+    },
+  },
+});
+export type PayoutBody = z.infer<typeof PayoutBody>;
+
+const RequisiteOut = z.object({
+  payment_method: Method,
+  bank: z.string(),
+  details: z.string(),
+  owner_name: z.string(),
+});
+
+export const GatewayOrderSchema = z
+  .object({
+    id: z.number().int(),
+    direction: z.enum(GATEWAY_DIRECTIONS),
+    store_id: z.number().int(),
+    client_order_id: z.string(),
+    status: z.enum(GATEWAY_ORDER_STATUSES),
+    amount: z.number().int(),
+    currency: z.string(),
+    amount_crypto: z.number().int().openapi({ description: "USDT micro-units at the order's rate" }),
+    rate: z.number().int().openapi({ description: "Fiat minor units per 1 USDT, fixed on the order" }),
+    store_commission: z.number().int(),
+    payment_method: Method.nullable(),
+    bank: z.string().nullable(),
+    requisite: RequisiteOut.nullable().openapi({
+      description: "Pay-in: where the customer pays, once a requisite is assigned",
+    }),
+    recipient: z.record(z.string(), z.string()).nullable(),
+    customer_id: z.string().nullable(),
+    status_reason: z.string().nullable(),
+    dispute_reason: z.string().nullable(),
+    expires_at: z.string().nullable(),
+    assigned_at: z.string().nullable(),
+    customer_confirmed_at: z.string().nullable(),
+    completed_at: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    // Staff (support, admins) also see these.
+    requisite_id: z.number().int().nullable().optional(),
+    trader_id: z.number().int().nullable().optional(),
+    trader_commission: z.number().int().nullable().optional(),
+    customer_ip: z.string().nullable().optional(),
+    fraud: z
+      .object({
+        decision: z.enum(["allow", "review", "deny"]),
+        reasons: z.array(z.object({ code: z.string(), message: z.string() })),
+      })
+      .optional(),
+    selection_log: z.array(z.unknown()).optional(),
+    retries: z.number().int().optional(),
+    excluded_traders: z.array(z.number().int()).optional(),
+  })
+  .openapi("GatewayOrder");
+
+export const OrderListQuery = PageQuery.extend({
+  store_id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  status: z.enum(GATEWAY_ORDER_STATUSES).optional(),
+  direction: z.enum(GATEWAY_DIRECTIONS).optional(),
+});
+export type OrderListQuery = z.infer<typeof OrderListQuery>;
+
+export const OrderCallbackSchema = z
+  .object({
+    id: z.number().int(),
+    message_id: z.string().openapi({ description: "The `webhook-id` header, stable across retries" }),
+    event_type: z.string(),
+    url: z.string(),
+    status: z.enum(["pending", "succeeded", "failed"]),
+    attempts: z.number().int(),
+    last_status_code: z.number().int().nullable(),
+    delivered_at: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi("GatewayOrderCallback");
