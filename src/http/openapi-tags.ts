@@ -50,5 +50,18 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
     "Runtime settings, process and queue status, running a scheduled action now, and the audit log.",
   analytics:
     "Figures about the platform for staff (users, sessions, courses, revenue; daily series over 1-365 days) and each user's engagement score. Cached for minutes and cleared by the changes that affect them; every one downloads as CSV with `?format=csv`.",
+  gateway:
+    "The payment gateway's shared reads: exchange rates (fiat minor units per 1 USDT) that fix each order's USDT amount.",
+  "gateway: orders":
+    "Pay-ins and pay-outs for merchants (a token or an API key scoped `gateway:merchant:*`): creation idempotent on `client_order_id`, status polling, the customer's payment confirmation, disputes, and the signed callbacks an order sent.",
+  "gateway: stores":
+    "A merchant's stores: name, callback url, the `whsec_` secret callbacks are signed with (shown once, rotatable), and the store's USDT balance.",
+  "gateway: trader":
+    "A trader's workspace: bank requisites (moderated before use), the in-work switch, the USDT deposit, and the orders routed to the trader to confirm or cancel.",
+  "gateway: teamlead": "A teamlead's switches over the traffic of the traders in their team.",
+  "gateway: support":
+    "Support's gateway queue: every order with its selection log and fraud reasons, fraud reviews and dispute resolution.",
+  "admin: gateway":
+    "Running the gateway: traders, store commissions, exchange rates, deposit credits and store withdrawals (all audited), and requisite moderation.",
   ops: "Health of the service, for load balancers and monitors.",
 };

@@ -2,6 +2,7 @@ import type { createRouter } from "../../lib/openapi";
 import type { Schedule } from "../platform/jobs/cron";
 import type { JobHandler, JobSpec } from "../platform/jobs/queue";
 import { GATEWAY_EVENT_TYPES } from "./event-types";
+import { customerOrderRoutes } from "./orders/customer-routes";
 import { expireGatewayOrders } from "./orders/expiry";
 import { gatewayOrderRoutes } from "./orders/merchant-routes";
 import { GATEWAY_RETRY_JOB, retryGatewayOrderJob } from "./orders/retry";
@@ -21,6 +22,7 @@ export const GATEWAY_MODULE = {
     requisiteRoutes,
     rateRoutes,
     gatewayOrderRoutes,
+    customerOrderRoutes,
     traderOrderRoutes,
     supportOrderRoutes,
   ] as ReturnType<typeof createRouter>[],

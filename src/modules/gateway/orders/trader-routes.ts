@@ -6,7 +6,6 @@ import { principalOf } from "../../../http/auth";
 import { createRouter, errors, IdParam, json, jsonBody, secured } from "../../../lib/openapi";
 import { page, pageOf, pageSchema } from "../../../lib/pagination";
 import { GW } from "../permissions";
-import { customerOrderRoutes } from "./customer-routes";
 import {
   gatewayActorOf,
   readBodyWithReceipt,
@@ -113,6 +112,4 @@ export const traderOrderRoutes = createRouter()
         ),
         200,
       ),
-  )
-  // The merchant's side of the same lifecycle (customer confirmation, disputes).
-  .route("/", customerOrderRoutes);
+  );
