@@ -58,3 +58,36 @@ export function selectList(table: Table): string {
     })
     .join(", ");
 }
+
+type Codec<T extends Table> = {
+  /** `col AS key, …` of every column: a raw row has the keys of `$inferSelect`. */
+  select: string;
+  /** A raw row (from `select`, or `RETURNING <select>`) as Drizzle would return it. */
+  decode(raw: Record<string, unknown>): T["$inferSelect"];
+  /** `SET` of the given keys for a prepared UPDATE, and their values in the driver's form. */
+  assignments(keys: string[]): string;
+  encode(key: string, value: unknown): SQLQueryBindings;
+};
+
+/**
+ * Raw-statement access to a table whose columns Drizzle decodes (json, boolean): the select list,
+ * decoding of raw rows and encoding of values through the columns' own mappers, so a prepared
+ * hot-path statement returns exactly what a Drizzle query would.
+ */
+export function tableCodec<T extends Table>(table: T): Codec<T> {
+  const cols = Object.entries(getTableColumns(table));
+  const byKey = new Map(cols);
+  const decoded = cols.filter(([, c]) => !PLAIN.has(c.columnType));
+  return {
+    select: cols.map(([k, c]) => (c.name === k ? `"${k}"` : `"${c.name}" AS "${k}"`)).join(", "),
+    decode(raw) {
+      for (const [k, c] of decoded) if (raw[k] != null) raw[k] = c.mapFromDriverValue(raw[k]);
+      return raw as T["$inferSelect"];
+    },
+    assignments: (keys) => keys.map((k) => `"${byKey.get(k)!.name}" = ?`).join(", "),
+    encode(key, value) {
+      if (value == null) return null;
+      return byKey.get(key)!.mapToDriverValue(value) as SQLQueryBindings;
+    },
+  };
+}

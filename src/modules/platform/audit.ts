@@ -1,6 +1,18 @@
 import type { Tx } from "../../db/client";
-import { auditLog } from "../../db/schema";
+import { prepare, preparedPer } from "../../db/prepared";
 import { emit } from "./events/service";
+
+// Written by every staff action and every gateway status change: prepared once per connection.
+const insertAudit = preparedPer((db) =>
+  prepare<
+    unknown,
+    [number | null, string, string | null, string | null, string, string | null, string | null, number]
+  >(
+    db,
+    `INSERT INTO audit_log (actor_id, action, target_type, target_id, details, ip, request_id, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  ),
+);
 
 export type AuditInput = {
   actorId: number | null;
@@ -14,18 +26,16 @@ export type AuditInput = {
 
 /** Writes an audit row in the caller's transaction (every admin action has one). */
 export function audit(tx: Tx, now: number, a: AuditInput) {
-  tx.insert(auditLog)
-    .values({
-      actorId: a.actorId,
-      action: a.action,
-      targetType: a.targetType ?? null,
-      targetId: a.targetId == null ? null : String(a.targetId),
-      details: a.details ?? {},
-      ip: a.ip ?? null,
-      requestId: a.requestId ?? null,
-      createdAt: now,
-    })
-    .run();
+  insertAudit(tx).run(
+    a.actorId,
+    a.action,
+    a.targetType ?? null,
+    a.targetId == null ? null : String(a.targetId),
+    JSON.stringify(a.details ?? {}),
+    a.ip ?? null,
+    a.requestId ?? null,
+    now,
+  );
 }
 
 /** Who did an admin action, as the audit log records it. */

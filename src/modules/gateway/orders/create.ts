@@ -1,5 +1,6 @@
 import type { AppContext } from "../../../context";
 import type { Tx } from "../../../db/client";
+import { groupCommit } from "../../../db/group-commit";
 import { prepare, preparedPer } from "../../../db/prepared";
 import { sha256Hex } from "../../../lib/crypto";
 import { ApiError, notFound, validation } from "../../../lib/errors";
@@ -119,9 +120,13 @@ export async function createGatewayOrder(
   }
   const hash = requestHashOf(input);
   try {
-    return ctx.db.transaction((tx) => createIn(ctx, tx, merchantId, actor, input, hash), {
-      behavior: "immediate",
-    });
+    // Group commit (db/group-commit.ts): the pay-ins of one event-loop turn share a COMMIT, each in
+    // its own savepoint (the transaction below nests as one), answered after that COMMIT.
+    return await groupCommit(ctx.sqlite).run(() =>
+      ctx.db.transaction((tx) => createIn(ctx, tx, merchantId, actor, input, hash), {
+        behavior: "immediate",
+      }),
+    );
   } catch (e) {
     if (!(e instanceof LostRace)) throw e;
     const prior = stmts(ctx.db).existing.get(body.store_id, body.client_order_id);

@@ -1,6 +1,7 @@
-import { eq } from "drizzle-orm";
+import type { Statement } from "bun:sqlite";
 import type { AppContext } from "../../../context";
 import type { Queryable, Tx } from "../../../db/client";
+import { onePer, prepare, preparedPer, sqliteOf, tableCodec } from "../../../db/prepared";
 import { type GatewayOrderStatus, gatewayOrders, gatewayRequisites } from "../../../db/schema";
 import { ApiError, notFound } from "../../../lib/errors";
 import { audit } from "../../platform/audit";
@@ -12,8 +13,41 @@ import type { GatewayOrderRow, RequisiteRow } from "./serialize";
 /** Who moved an order: a person (with the request's address and id), a job or the expiry sweep (null). */
 export type GatewayActor = { id: number | null; ip?: string | null; requestId?: string | null };
 
+const orderCodec = tableCodec(gatewayOrders);
+const requisiteCodec = tableCodec(gatewayRequisites);
+type Raw = Record<string, unknown>;
+
+// Every order route reads the order and moves it: prepared once per connection (pay-in creation
+// is the gateway's hot path).
+const stmts = preparedPer((db) => ({
+  order: prepare<Raw, [number]>(db, `SELECT ${orderCodec.select} FROM gateway_orders WHERE id = ?`),
+  requisite: prepare<Raw, [number]>(
+    db,
+    `SELECT ${requisiteCodec.select} FROM gateway_requisites WHERE id = ?`,
+  ),
+}));
+
+/** `UPDATE … SET <these columns> … RETURNING` per set of columns, prepared once per connection. */
+const updates = onePer(() => new Map<string, Statement<Raw, never[]>>());
+function updateOrder(tx: Tx, id: number, set: Partial<typeof gatewayOrders.$inferInsert>): GatewayOrderRow {
+  const db = sqliteOf(tx);
+  const keys = Object.keys(set).filter((k) => set[k as keyof typeof set] !== undefined);
+  const shape = keys.join(",");
+  let stmt = updates(db).get(shape);
+  if (!stmt) {
+    stmt = prepare<Raw, never[]>(
+      db,
+      `UPDATE gateway_orders SET ${orderCodec.assignments(keys)} WHERE id = ? RETURNING ${orderCodec.select}`,
+    );
+    updates(db).set(shape, stmt);
+  }
+  const values = keys.map((k) => orderCodec.encode(k, set[k as keyof typeof set]));
+  return orderCodec.decode((stmt.get as (...a: unknown[]) => Raw)(...values, id));
+}
+
 export function findGatewayOrder(db: Queryable, id: number): GatewayOrderRow | undefined {
-  return db.select().from(gatewayOrders).where(eq(gatewayOrders.id, id)).get();
+  const raw = stmts(db).order.get(id);
+  return raw ? orderCodec.decode(raw) : undefined;
 }
 
 export function loadGatewayOrder(db: Queryable, id: number): GatewayOrderRow {
@@ -23,9 +57,8 @@ export function loadGatewayOrder(db: Queryable, id: number): GatewayOrderRow {
 }
 
 export function findRequisite(db: Queryable, id: number | null): RequisiteRow | undefined {
-  return id == null
-    ? undefined
-    : db.select().from(gatewayRequisites).where(eq(gatewayRequisites.id, id)).get();
+  const raw = id == null ? null : stmts(db).requisite.get(id);
+  return raw ? requisiteCodec.decode(raw) : undefined;
 }
 
 export type MoveOptions = {
@@ -57,12 +90,7 @@ export function moveOrder(
   }
   const now = ctx.clock.now();
   const reason = opts.reason === undefined ? {} : { statusReason: opts.reason };
-  const row = tx
-    .update(gatewayOrders)
-    .set({ ...opts.set, ...reason, status: to, updatedAt: now })
-    .where(eq(gatewayOrders.id, o.id))
-    .returning()
-    .get()!;
+  const row = updateOrder(tx, o.id, { ...opts.set, ...reason, status: to, updatedAt: now });
   const details = {
     from: o.status === to && to === "new" ? null : o.status,
     to,
