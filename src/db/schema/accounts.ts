@@ -40,6 +40,8 @@ export const users = sqliteTable(
     lastLoginAt: integer("last_login_at"),
     /** Set when the user followed the link of a verification email; cleared when the email changes. */
     emailVerifiedAt: integer("email_verified_at"),
+    /** Set when staff anonymised the account (personal data replaced; irreversible). */
+    anonymizedAt: integer("anonymized_at"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },

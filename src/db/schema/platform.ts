@@ -115,3 +115,36 @@ export const idempotencyKeys = sqliteTable(
     index("idempotency_created_idx").on(t.createdAt),
   ],
 );
+
+export const CRITICAL_ERROR_KINDS = ["http", "job"] as const;
+
+/**
+ * What went wrong for good: an unhandled error behind a 5xx answer, or a job that used up its
+ * attempts. Kept for staff to list (and sent to Sentry when configured).
+ */
+export const criticalErrors = sqliteTable(
+  "critical_errors",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    kind: text("kind", { enum: CRITICAL_ERROR_KINDS }).notNull(),
+    message: text("message").notNull(),
+    /** The error's class name (`TypeError`, `SQLiteError`, …). */
+    errorName: text("error_name"),
+    stack: text("stack"),
+    requestId: text("request_id"),
+    method: text("method"),
+    /** The route pattern (`/api/v1/orders/:id`), not the path: ids and tokens stay out of it. */
+    route: text("route"),
+    status: integer("status"),
+    actorId: integer("actor_id"),
+    jobId: integer("job_id"),
+    jobType: text("job_type"),
+    details: text("details", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    // The list is newest first, optionally one kind.
+    index("critical_errors_created_idx").on(t.createdAt),
+    index("critical_errors_kind_idx").on(t.kind, t.createdAt),
+  ],
+);
