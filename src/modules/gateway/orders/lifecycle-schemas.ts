@@ -32,6 +32,9 @@ export const GatewayOrderSchema = z
     customer_id: z.string().nullable(),
     status_reason: z.string().nullable(),
     dispute_reason: z.string().nullable(),
+    receipts: z.array(z.enum(["customer", "trader", "dispute"])).openapi({
+      description: "Receipts attached, by kind: GET /gateway/orders/{id}/receipts/{kind}",
+    }),
     expires_at: Time,
     assigned_at: Time,
     customer_confirmed_at: Time,

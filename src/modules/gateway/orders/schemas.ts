@@ -110,6 +110,9 @@ export const GatewayOrderSchema = z
     customer_id: z.string().nullable(),
     status_reason: z.string().nullable(),
     dispute_reason: z.string().nullable(),
+    receipts: z.array(z.enum(["customer", "trader", "dispute"])).openapi({
+      description: "Receipts attached, by kind: GET /gateway/orders/{id}/receipts/{kind}",
+    }),
     expires_at: z.string().nullable(),
     assigned_at: z.string().nullable(),
     customer_confirmed_at: z.string().nullable(),

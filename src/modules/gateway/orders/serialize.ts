@@ -4,6 +4,12 @@ import { iso, isoOrNull } from "../../../lib/time";
 export type GatewayOrderRow = typeof gatewayOrders.$inferSelect;
 export type RequisiteRow = typeof gatewayRequisites.$inferSelect;
 
+export const RECEIPT_KINDS = ["customer", "trader", "dispute"] as const;
+export type ReceiptKind = (typeof RECEIPT_KINDS)[number];
+
+export const receiptIdOf = (o: GatewayOrderRow, kind: ReceiptKind): number | null =>
+  kind === "customer" ? o.customerReceiptId : kind === "trader" ? o.traderReceiptId : o.disputeReceiptId;
+
 /** What the merchant (API answers and callbacks) sees of an order. */
 export function serializeOrder(o: GatewayOrderRow, requisite: RequisiteRow | null | undefined) {
   return {
@@ -32,6 +38,8 @@ export function serializeOrder(o: GatewayOrderRow, requisite: RequisiteRow | nul
     customer_id: o.customerId,
     status_reason: o.statusReason,
     dispute_reason: o.disputeReason,
+    /** Receipts attached to the order, by kind: download at /gateway/orders/{id}/receipts/{kind}. */
+    receipts: RECEIPT_KINDS.filter((k) => receiptIdOf(o, k) != null),
     expires_at: isoOrNull(o.expiresAt),
     assigned_at: isoOrNull(o.assignedAt),
     customer_confirmed_at: isoOrNull(o.customerConfirmedAt),
