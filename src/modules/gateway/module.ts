@@ -5,6 +5,7 @@ import { GATEWAY_EVENT_TYPES } from "./event-types";
 import { customerOrderRoutes } from "./orders/customer-routes";
 import { expireGatewayOrders } from "./orders/expiry";
 import { gatewayOrderRoutes } from "./orders/merchant-routes";
+import { receiptRoutes } from "./orders/receipt-routes";
 import { GATEWAY_RETRY_JOB, retryGatewayOrderJob } from "./orders/retry";
 import { registerGatewayOrderRuleSubject } from "./orders/rule-subject";
 import { supportOrderRoutes } from "./orders/support-routes";
@@ -23,6 +24,7 @@ export const GATEWAY_MODULE = {
     rateRoutes,
     gatewayOrderRoutes,
     customerOrderRoutes,
+    receiptRoutes,
     traderOrderRoutes,
     supportOrderRoutes,
   ] as ReturnType<typeof createRouter>[],
