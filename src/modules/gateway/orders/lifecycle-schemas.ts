@@ -1,74 +1,12 @@
-import { GATEWAY_DIRECTIONS, GATEWAY_ORDER_STATUSES, REQUISITE_METHODS } from "../../../db/schema";
+import { GATEWAY_DIRECTIONS, GATEWAY_ORDER_STATUSES } from "../../../db/schema";
 import { z } from "../../../lib/openapi";
 import { PageQuery } from "../../../lib/pagination";
+import { RequisiteView } from "./schemas";
+
+export { GatewayOrderSchema, StaffOrderSchema } from "./schemas";
 
 const Reason = z.string().trim().min(1).max(1000);
 const Time = z.string().nullable();
-
-const RequisiteView = z.object({
-  payment_method: z.enum(REQUISITE_METHODS),
-  bank: z.string(),
-  details: z.string(),
-  owner_name: z.string(),
-});
-
-/** The merchant's view of an order (API answers and callbacks carry the same). */
-export const GatewayOrderSchema = z
-  .object({
-    id: z.number().int(),
-    direction: z.enum(GATEWAY_DIRECTIONS),
-    store_id: z.number().int(),
-    client_order_id: z.string(),
-    status: z.enum(GATEWAY_ORDER_STATUSES),
-    amount: z.number().int(),
-    currency: z.string(),
-    amount_crypto: z.number().int().openapi({ description: "USDT micro-units (6 decimals)" }),
-    rate: z.number().int().openapi({ description: "Fiat minor units per 1 USDT" }),
-    store_commission: z.number().int(),
-    payment_method: z.enum(REQUISITE_METHODS).nullable(),
-    bank: z.string().nullable(),
-    requisite: RequisiteView.nullable().openapi({ description: "Where the customer pays (pay-ins)" }),
-    recipient: z.record(z.string(), z.string()).nullable(),
-    customer_id: z.string().nullable(),
-    status_reason: z.string().nullable(),
-    dispute_reason: z.string().nullable(),
-    receipts: z.array(z.enum(["customer", "trader", "dispute"])).openapi({
-      description: "Receipts attached, by kind: GET /gateway/orders/{id}/receipts/{kind}",
-    }),
-    expires_at: Time,
-    assigned_at: Time,
-    customer_confirmed_at: Time,
-    completed_at: Time,
-    created_at: z.string(),
-    updated_at: z.string(),
-  })
-  .openapi("GatewayOrder");
-
-const SelectionAttemptSchema = z.object({
-  attempt: z.number().int(),
-  at: z.string(),
-  considered: z.number().int(),
-  chosen: z.object({ requisite_id: z.number().int(), trader_id: z.number().int() }).nullable(),
-  rejected_counts: z.record(z.string(), z.number().int()),
-  rejected: z.array(
-    z.object({ requisite_id: z.number().int(), trader_id: z.number().int(), reason: z.string() }),
-  ),
-});
-
-/** Support's and admins' view: routing, fraud decision and the money split too. */
-export const StaffOrderSchema = GatewayOrderSchema.extend({
-  requisite_id: z.number().int().nullable(),
-  trader_id: z.number().int().nullable(),
-  trader_commission: z.number().int().nullable(),
-  customer_ip: z.string().nullable(),
-  fraud: z.object({
-    decision: z.enum(["allow", "review", "deny"]),
-    reasons: z.array(z.object({ code: z.string(), message: z.string() })),
-  }),
-  selection_log: z.array(SelectionAttemptSchema),
-  retries: z.number().int(),
-  excluded_traders: z.array(z.number().int()),
-}).openapi("GatewayStaffOrder");
 
 /** A trader's view of an order routed to them. */
 export const TraderOrderSchema = z

@@ -4,21 +4,27 @@ import type { Context } from "hono";
 import type { AppContext } from "../../../context";
 import { prepare, preparedPer } from "../../../db/prepared";
 import { type GatewayDirection, gatewayOrders, gatewayRequisites, gatewayStores } from "../../../db/schema";
-import { principalOf } from "../../../http/auth";
+import { can, principalOf, securedId } from "../../../http/auth";
 import { clientIpOf } from "../../../http/client-ip";
-import type { AppEnv } from "../../../http/types";
+import type { AppEnv, Principal } from "../../../http/types";
 import { notFound } from "../../../lib/errors";
 import { createRouter, errors, IdParam, json, jsonBody, secured, z } from "../../../lib/openapi";
 import { page, pageOf, pageSchema } from "../../../lib/pagination";
 import { iso, isoOrNull } from "../../../lib/time";
-import { securedAny } from "../../billing/guards";
 import { storeOwner } from "../callbacks";
 import { GW } from "../permissions";
 import { orderOut, ownsStore, readableOrder } from "./access";
 import { createGatewayOrder } from "./create";
-import { GatewayOrderSchema, OrderCallbackSchema, OrderListQuery, PayinBody, PayoutBody } from "./schemas";
+import {
+  GatewayOrderSchema,
+  OrderCallbackSchema,
+  OrderForCaller,
+  OrderListQuery,
+  PayinBody,
+  PayoutBody,
+} from "./schemas";
 import { type RequisiteRow, serializeOrder } from "./serialize";
-import type { GatewayActor } from "./status";
+import { findGatewayOrder, type GatewayActor } from "./status";
 
 const tags = ["gateway: orders"];
 
@@ -42,15 +48,31 @@ const createRouteOf = (direction: GatewayDirection, summary: string, description
   },
 });
 
+/** A grant for one order (`gateway_orders:12:read`) reads that order as support does. */
+const ORDER_READ = "gateway_orders:{id}:read";
+
+/** readableOrder(), plus the staff view for a caller granted this order. */
+function readableBy(
+  ctx: AppContext,
+  p: Principal,
+  id: number,
+  opts: Parameters<typeof readableOrder>[3] = {},
+): ReturnType<typeof readableOrder> {
+  if (can(p, GW.supportOrders) || !can(p, ORDER_READ, { id })) return readableOrder(ctx, p, id, opts);
+  const order = findGatewayOrder(ctx.db, id);
+  if (!order || (opts.direction && order.direction !== opts.direction)) throw notFound("gateway order");
+  return { order, view: "staff" };
+}
+
 const readRoute = (path: string, summary: string) =>
   createRoute({
     method: "get",
     path,
     tags,
     summary,
-    ...securedAny(GW.merchantOrders, GW.traderOrders, GW.supportOrders),
+    ...securedId(GW.merchantOrders, GW.traderOrders, GW.supportOrders, ORDER_READ),
     request: { params: IdParam },
-    responses: { 200: json(GatewayOrderSchema), ...errors(401, 403, 404) },
+    responses: { 200: json(OrderForCaller), ...errors(401, 403, 404) },
   });
 
 const IDEMPOTENCY_TEXT =
@@ -174,20 +196,20 @@ export const gatewayOrderRoutes = createRouter()
     readRoute("/gateway/orders/{id}", "One gateway order (its merchant, its trader, or support)"),
     (c) => {
       const ctx = c.get("ctx");
-      const { order, view } = readableOrder(ctx, principalOf(c), c.req.valid("param").id);
+      const { order, view } = readableBy(ctx, principalOf(c), c.req.valid("param").id);
       return c.json(orderOut(ctx, view, order), 200);
     },
   )
   .openapi(readRoute("/gateway/payin/status/{id}", "A pay-in's status and requisite"), (c) => {
     const ctx = c.get("ctx");
-    const { order, view } = readableOrder(ctx, principalOf(c), c.req.valid("param").id, {
+    const { order, view } = readableBy(ctx, principalOf(c), c.req.valid("param").id, {
       direction: "payin",
     });
     return c.json(orderOut(ctx, view, order), 200);
   })
   .openapi(readRoute("/gateway/payout/status/{id}", "A pay-out's status"), (c) => {
     const ctx = c.get("ctx");
-    const { order, view } = readableOrder(ctx, principalOf(c), c.req.valid("param").id, {
+    const { order, view } = readableBy(ctx, principalOf(c), c.req.valid("param").id, {
       direction: "payout",
     });
     return c.json(orderOut(ctx, view, order), 200);
@@ -198,7 +220,7 @@ export const gatewayOrderRoutes = createRouter()
       path: "/gateway/orders/{id}/callbacks",
       tags,
       summary: "The status callbacks sent to the store for one order",
-      ...securedAny(GW.merchantOrders, GW.supportOrders),
+      ...securedId(GW.merchantOrders, GW.supportOrders, ORDER_READ),
       request: { params: IdParam },
       responses: {
         200: json(z.object({ count: z.number().int(), results: z.array(OrderCallbackSchema) })),
@@ -207,7 +229,7 @@ export const gatewayOrderRoutes = createRouter()
     }),
     (c) => {
       const ctx = c.get("ctx");
-      const { order } = readableOrder(ctx, principalOf(c), c.req.valid("param").id, {
+      const { order } = readableBy(ctx, principalOf(c), c.req.valid("param").id, {
         views: ["merchant", "staff"],
       });
       const owner = storeOwner(order.storeId);

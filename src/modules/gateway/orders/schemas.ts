@@ -82,13 +82,16 @@ export const PayoutBody = z.strictObject({ ...common, recipient: Recipient }).op
 });
 export type PayoutBody = z.infer<typeof PayoutBody>;
 
-const RequisiteOut = z.object({
+const Time = z.string().nullable();
+
+export const RequisiteView = z.object({
   payment_method: Method,
   bank: z.string(),
   details: z.string(),
   owner_name: z.string(),
 });
 
+/** The merchant's view of an order (API answers and callbacks carry the same). */
 export const GatewayOrderSchema = z
   .object({
     id: z.number().int(),
@@ -98,14 +101,12 @@ export const GatewayOrderSchema = z
     status: z.enum(GATEWAY_ORDER_STATUSES),
     amount: z.number().int(),
     currency: z.string(),
-    amount_crypto: z.number().int().openapi({ description: "USDT micro-units at the order's rate" }),
-    rate: z.number().int().openapi({ description: "Fiat minor units per 1 USDT, fixed on the order" }),
+    amount_crypto: z.number().int().openapi({ description: "USDT micro-units (6 decimals)" }),
+    rate: z.number().int().openapi({ description: "Fiat minor units per 1 USDT" }),
     store_commission: z.number().int(),
     payment_method: Method.nullable(),
     bank: z.string().nullable(),
-    requisite: RequisiteOut.nullable().openapi({
-      description: "Pay-in: where the customer pays, once a requisite is assigned",
-    }),
+    requisite: RequisiteView.nullable().openapi({ description: "Where the customer pays (pay-ins)" }),
     recipient: z.record(z.string(), z.string()).nullable(),
     customer_id: z.string().nullable(),
     status_reason: z.string().nullable(),
@@ -113,28 +114,43 @@ export const GatewayOrderSchema = z
     receipts: z.array(z.enum(["customer", "trader", "dispute"])).openapi({
       description: "Receipts attached, by kind: GET /gateway/orders/{id}/receipts/{kind}",
     }),
-    expires_at: z.string().nullable(),
-    assigned_at: z.string().nullable(),
-    customer_confirmed_at: z.string().nullable(),
-    completed_at: z.string().nullable(),
+    expires_at: Time,
+    assigned_at: Time,
+    customer_confirmed_at: Time,
+    completed_at: Time,
     created_at: z.string(),
     updated_at: z.string(),
-    // Staff (support, admins) also see these.
-    requisite_id: z.number().int().nullable().optional(),
-    trader_id: z.number().int().nullable().optional(),
-    trader_commission: z.number().int().nullable().optional(),
-    customer_ip: z.string().nullable().optional(),
-    fraud: z
-      .object({
-        decision: z.enum(["allow", "review", "deny"]),
-        reasons: z.array(z.object({ code: z.string(), message: z.string() })),
-      })
-      .optional(),
-    selection_log: z.array(z.unknown()).optional(),
-    retries: z.number().int().optional(),
-    excluded_traders: z.array(z.number().int()).optional(),
   })
   .openapi("GatewayOrder");
+
+const SelectionAttemptSchema = z.object({
+  attempt: z.number().int(),
+  at: z.string(),
+  considered: z.number().int(),
+  chosen: z.object({ requisite_id: z.number().int(), trader_id: z.number().int() }).nullable(),
+  rejected_counts: z.record(z.string(), z.number().int()),
+  rejected: z.array(
+    z.object({ requisite_id: z.number().int(), trader_id: z.number().int(), reason: z.string() }),
+  ),
+});
+
+/** Support's and admins' view: routing, fraud decision and the money split too. */
+export const StaffOrderSchema = GatewayOrderSchema.extend({
+  requisite_id: z.number().int().nullable(),
+  trader_id: z.number().int().nullable(),
+  trader_commission: z.number().int().nullable(),
+  customer_ip: z.string().nullable(),
+  fraud: z.object({
+    decision: z.enum(["allow", "review", "deny"]),
+    reasons: z.array(z.object({ code: z.string(), message: z.string() })),
+  }),
+  selection_log: z.array(SelectionAttemptSchema),
+  retries: z.number().int(),
+  excluded_traders: z.array(z.number().int()),
+}).openapi("GatewayStaffOrder");
+
+/** An order as its caller sees it: staff get the staff view, the merchant and the trader the other. */
+export const OrderForCaller = z.union([StaffOrderSchema, GatewayOrderSchema]);
 
 export const OrderListQuery = PageQuery.extend({
   store_id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
