@@ -12,6 +12,8 @@ import { supportOrderRoutes } from "./orders/support-routes";
 import { traderOrderRoutes } from "./orders/trader-routes";
 import { rateRoutes } from "./rates/routes";
 import { requisiteRoutes } from "./requisites/routes";
+import { adminStaffRoutes } from "./staff/admin-routes";
+import { teamleadStaffRoutes } from "./staff/teamlead-routes";
 import { storeRoutes } from "./stores/routes";
 import { traderRoutes } from "./traders/routes";
 
@@ -27,6 +29,8 @@ export const GATEWAY_MODULE = {
     receiptRoutes,
     traderOrderRoutes,
     supportOrderRoutes,
+    teamleadStaffRoutes,
+    adminStaffRoutes,
   ] as ReturnType<typeof createRouter>[],
   schedules: [
     {

@@ -25,4 +25,8 @@ export const GW = {
   adminRates: "gateway:admin:rates",
   adminMoney: "gateway:admin:money",
   requisiteModerate: "requisites:{id}:moderate",
+  /** Admin: the platform balance and the statistics of merchants, traders, teamleads and supports. */
+  adminStats: "gateway:admin:stats",
+  /** Staff: every online requisite (support holds it through `gateway:support:*`). */
+  onlineRequisites: "gateway:support:requisites",
 } as const;
