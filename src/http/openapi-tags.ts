@@ -58,10 +58,11 @@ export const TAG_DESCRIPTIONS: Record<string, string> = {
     "A merchant's stores: name, callback url, the `whsec_` secret callbacks are signed with (shown once, rotatable), and the store's USDT balance.",
   "gateway: trader":
     "A trader's workspace: bank requisites (moderated before use), the in-work switch, the USDT deposit, and the orders routed to the trader to confirm or cancel.",
-  "gateway: teamlead": "A teamlead's switches over the traffic of the traders in their team.",
+  "gateway: teamlead":
+    "A teamlead's team: its traders (online state, deposit, today's volume) and their statistics, the team's online requisites, and each trader's traffic switch.",
   "gateway: support":
     "Support's gateway queue: every order with its selection log and fraud reasons, fraud reviews and dispute resolution.",
   "admin: gateway":
-    "Running the gateway: traders, store commissions, exchange rates, deposit credits and store withdrawals (all audited), and requisite moderation.",
+    "Running the gateway: traders, store commissions, exchange rates, deposit credits and store withdrawals (all audited), requisite moderation, the platform's balance, statistics of merchants, traders, teamleads and supports, and online requisites.",
   ops: "Health of the service, for load balancers and monitors.",
 };
