@@ -46,7 +46,17 @@ const EnvSchema = z.object({
   EMAIL_FROM: z.string().min(3).max(320).default("souk <no-reply@localhost>"),
   CRON_ENABLED: bool.default(true),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  SENTRY_DSN: z.string().optional(),
+  // A Sentry DSN (https://<public key>@<host>/<project id>): a typo stops souk at start, not at its first error.
+  SENTRY_DSN: z
+    .string()
+    .regex(
+      /^https?:\/\/[\w-]+(:[\w-]*)?@[\w.-]+(:\d+)?(\/[^\s?#]*)?\/\d+$/,
+      "must be a Sentry DSN: https://<key>@<host>/<project id>",
+    )
+    .optional(),
+  // Sentry's environment and release tags; the environment defaults to NODE_ENV.
+  SENTRY_ENVIRONMENT: z.string().min(1).max(64).optional(),
+  SENTRY_RELEASE: z.string().min(1).max(200).optional(),
   // When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`.
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   CORS_ORIGINS: z

@@ -3,6 +3,7 @@ import { startCheckpointer } from "../db/checkpointer";
 import { serverBodyCeiling } from "../http/body-limit";
 import { SCHEDULES } from "../modules";
 import { needsBootstrap } from "../modules/accounts/service";
+import { flushSentry, warmSentry } from "../modules/platform/critical-errors/sentry";
 import { Scheduler } from "../modules/platform/jobs/cron";
 import { closeAllStreams } from "../modules/platform/notifications/hub";
 import { useSender } from "../modules/platform/webhooks/send";
@@ -38,6 +39,8 @@ export const serve = defineCommand({
     // Webhook deliveries' HTTP requests run on their own thread (the job worker sends them).
     const sender = e.CRON_ENABLED ? startSendThread(entry.webhookWorkerUrl, ctx.logger) : null;
     useSender(ctx, sender?.send ?? null);
+    // With SENTRY_DSN, the SDK loads now rather than with the first critical error.
+    warmSentry(e, ctx.logger);
     if (e.CRON_ENABLED) {
       ctx.jobs.start(ctx);
       scheduler.start(ctx);
@@ -72,6 +75,7 @@ export const serve = defineCommand({
       checkpointer?.stop();
       ctx.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       ctx.sqlite.close();
+      await flushSentry(2000); // reports still in flight
       process.exit(0);
     };
     process.on("SIGTERM", () => void shutdown("SIGTERM"));

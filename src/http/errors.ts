@@ -1,6 +1,8 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { matchedRoutes, routePath } from "hono/route";
 import { ApiError, errorBody } from "../lib/errors";
+import { recordCriticalError } from "../modules/platform/critical-errors/service";
 import type { AppEnv } from "./types";
 
 /** Maps anything thrown to the DESIGN.md §3 envelope; unexpected errors are logged, never echoed. */
@@ -22,10 +24,36 @@ export function onError(err: Error, c: Context<AppEnv>) {
   const apiErr = toApiError(err);
   const requestId = c.get("requestId") ?? "unknown";
   if (apiErr.code === "internal") {
-    c.get("ctx")?.logger.error({ err, request_id: requestId, path: c.req.path }, "unhandled error");
+    const ctx = c.get("ctx");
+    ctx?.logger.error({ err, request_id: requestId, path: c.req.path }, "unhandled error");
+    // After the handler's transaction rolled back: the record is a write of its own.
+    if (ctx) {
+      recordCriticalError(ctx, {
+        kind: "http",
+        error: err,
+        requestId,
+        method: c.req.method,
+        route: routePatternOf(c),
+        status: apiErr.status,
+        actorId: c.get("principal")?.user.id ?? null,
+      });
+    }
   }
   if (apiErr.headers) for (const [k, v] of Object.entries(apiErr.headers)) c.header(k, v);
   return c.json(errorBody(apiErr, requestId), apiErr.status);
+}
+
+/**
+ * The pattern of the route that answered (`/api/v1/orders/:id`), never the raw path, which can
+ * hold ids and tokens: the last matched handler that is not middleware, else the current one.
+ */
+export function routePatternOf(c: Context<AppEnv>): string | null {
+  try {
+    const endpoint = matchedRoutes(c).findLast((r) => r.method !== "ALL");
+    return endpoint?.path ?? (routePath(c) || null);
+  } catch {
+    return null;
+  }
 }
 
 export function onNotFound(c: Context<AppEnv>) {

@@ -32,6 +32,7 @@ import { reviewRoutes } from "./marketplace/reviews/routes";
 import { demoPaymentRoutes } from "./payments/demo-routes";
 import { PAYMENT_EVENT_TYPES } from "./payments/event-types";
 import { paymentRoutes } from "./payments/routes";
+import { criticalErrorRoutes } from "./platform/critical-errors/routes";
 import { PLATFORM_EVENT_TYPES } from "./platform/event-types";
 import { eventRoutes } from "./platform/events/routes";
 import { onEmit } from "./platform/events/service";
@@ -142,4 +143,5 @@ export const MODULE_ROUTERS = [
   flagRoutes,
   ...Object.values(LATER_MODULES).flatMap((m) => m.routers),
   platformAdminRoutes(SCHEDULES, startedAt),
+  criticalErrorRoutes,
 ];

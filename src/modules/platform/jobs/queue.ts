@@ -4,6 +4,7 @@ import type { Tx } from "../../../db/client";
 import { prepare, preparedPer } from "../../../db/prepared";
 import type { jobs } from "../../../db/schema";
 import { write } from "../../../db/write";
+import { type CriticalErrorInput, reportCriticalError, storeCriticalError } from "../critical-errors/service";
 import { jobFailures } from "../system/metrics";
 
 /**
@@ -181,6 +182,8 @@ export class JobQueue {
       }),
     );
     const errors: (unknown | null)[] = results.map((r) => (r.status === "rejected" ? r.reason : null));
+    // Jobs that failed for good: stored with their outcome, sent to Sentry once that commits.
+    const dead: { input: CriticalErrorInput; id: number | null }[] = [];
     try {
       write(ctx, (tx, now) => {
         const s = stmts(ctx.db);
@@ -196,7 +199,10 @@ export class JobQueue {
             }
           }
           if (errors[i] === null) s.done.run(now, job.id);
-          else this.recordFailure(ctx, job, errors[i], now);
+          else if (this.recordFailure(ctx, job, errors[i], now)) {
+            const input = deadJob(job, errors[i]);
+            dead.push({ input, id: storeCriticalError(ctx, tx, now, input) });
+          }
         });
       });
     } catch (err) {
@@ -214,12 +220,14 @@ export class JobQueue {
         } catch {}
       return;
     }
+    for (const d of dead) reportCriticalError(ctx, d.input, d.id);
     results.forEach((r, i) => {
       if (r.status === "fulfilled" && r.value?.afterCommit && errors[i] === null) r.value.afterCommit();
     });
   }
 
-  private recordFailure(ctx: AppContext, job: Claimed, err: unknown, now: number) {
+  /** Records a failed attempt; true when the job has failed for good. */
+  private recordFailure(ctx: AppContext, job: Claimed, err: unknown, now: number): boolean {
     const message = err instanceof Error ? err.message : String(err);
     const permanent = err instanceof PermanentJobError || job.attempts >= job.maxAttempts;
     stmts(ctx.db).failed.run(
@@ -234,7 +242,22 @@ export class JobQueue {
       { job_id: job.id, type: job.type, attempt: job.attempts, permanent, err: message },
       "job failed",
     );
+    return permanent;
   }
+}
+
+function deadJob(job: Claimed, err: unknown): CriticalErrorInput {
+  return {
+    kind: "job",
+    error: err,
+    jobId: job.id,
+    jobType: job.type,
+    details: {
+      attempts: job.attempts,
+      max_attempts: job.maxAttempts,
+      permanent_error: err instanceof PermanentJobError,
+    },
+  };
 }
 
 // However the settings are tuned, a retry waits at most a day: a job should fail, not sleep forever.
