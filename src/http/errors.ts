@@ -20,25 +20,30 @@ export function toApiError(err: unknown): ApiError {
   return new ApiError("internal", "internal server error");
 }
 
+/**
+ * An unexpected error about to be answered with a 5xx: logged and kept as a critical error (a
+ * write of its own, after the handler's transaction rolled back). Every error handler calls it.
+ */
+export function reportUnhandled(err: Error, c: Context<AppEnv>, status: number) {
+  const ctx = c.get("ctx");
+  const requestId = c.get("requestId") ?? "unknown";
+  ctx?.logger.error({ err, request_id: requestId, path: c.req.path }, "unhandled error");
+  if (!ctx) return;
+  recordCriticalError(ctx, {
+    kind: "http",
+    error: err,
+    requestId,
+    method: c.req.method,
+    route: routePatternOf(c),
+    status,
+    actorId: c.get("principal")?.user.id ?? null,
+  });
+}
+
 export function onError(err: Error, c: Context<AppEnv>) {
   const apiErr = toApiError(err);
   const requestId = c.get("requestId") ?? "unknown";
-  if (apiErr.code === "internal") {
-    const ctx = c.get("ctx");
-    ctx?.logger.error({ err, request_id: requestId, path: c.req.path }, "unhandled error");
-    // After the handler's transaction rolled back: the record is a write of its own.
-    if (ctx) {
-      recordCriticalError(ctx, {
-        kind: "http",
-        error: err,
-        requestId,
-        method: c.req.method,
-        route: routePatternOf(c),
-        status: apiErr.status,
-        actorId: c.get("principal")?.user.id ?? null,
-      });
-    }
-  }
+  if (apiErr.code === "internal") reportUnhandled(err, c, apiErr.status);
   if (apiErr.headers) for (const [k, v] of Object.entries(apiErr.headers)) c.header(k, v);
   return c.json(errorBody(apiErr, requestId), apiErr.status);
 }

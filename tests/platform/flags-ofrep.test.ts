@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import { OFREPApi } from "@openfeature/ofrep-core";
 import { OFREPProvider } from "@openfeature/ofrep-provider";
 import { ErrorCode, OpenFeature } from "@openfeature/server-sdk";
@@ -397,5 +397,27 @@ describe("an OpenFeature SDK with the OFREP provider, over a real port", () => {
       { headers: [...headers.headers, ["If-None-Match", etag]] },
     );
     expect(again.httpStatus).toBe(304);
+  });
+});
+
+describe("OFREP unexpected failures", () => {
+  test("a 500 GENERAL answer, and the error kept as a critical error with its route", async () => {
+    const service = await import("../../src/modules/platform/flags/service");
+    const t = await setup();
+    await t.flag({ key: "beta", enabled: true });
+    const spy = spyOn(service, "resolveFlag").mockImplementation(() => {
+      throw new Error("flag store unreadable");
+    });
+    try {
+      const res = await t.evaluate("beta", { context: { targetingKey: String(t.client.id) } });
+      expect(res.status).toBe(500);
+      expect(res.body).toMatchObject({ errorCode: "GENERAL" });
+    } finally {
+      spy.mockRestore();
+    }
+    const kept = t.ctx.sqlite.query("SELECT kind, message, route, status FROM critical_errors").all();
+    expect(kept).toEqual([
+      { kind: "http", message: "flag store unreadable", route: "/ofrep/v1/evaluate/flags/*", status: 500 },
+    ]);
   });
 });

@@ -6,7 +6,7 @@ import type { Env } from "../../../env";
 import { can, resolvePrincipal } from "../../../http/auth";
 import { bodyLimits } from "../../../http/body-limit";
 import { callerKey } from "../../../http/caller";
-import { toApiError } from "../../../http/errors";
+import { reportUnhandled, toApiError } from "../../../http/errors";
 import { settingRateLimit } from "../../../http/rate-limit";
 import type { AppEnv } from "../../../http/types";
 import { sha256Hex } from "../../../lib/crypto";
@@ -70,7 +70,7 @@ function onOfrepError(err: Error, c: Context<AppEnv>) {
   const e = toApiError(err);
   if (e.headers) for (const [k, v] of Object.entries(e.headers)) c.header(k, v);
   if (e.code === "internal") {
-    c.get("ctx")?.logger.error({ err, request_id: c.get("requestId"), path: c.req.path }, "unhandled error");
+    reportUnhandled(err, c, 500);
     return failureResponse(c, 500, "GENERAL", "internal server error");
   }
   if (e.status === 400) return failureResponse(c, 400, "INVALID_CONTEXT", e.message);
