@@ -133,14 +133,45 @@ export function can(p: Principal, permission: string, params?: { id?: string | n
   return p.scopes === undefined || hasPermission(p.scopes, permission, params);
 }
 
-/** Route guard: needs a caller holding `permission` (and a key scope covering it, for keys). */
-export const requirePermission = (permission: string) =>
+/**
+ * The route's `{id}` path parameter when it is a plain id: a permission with `{id}` is checked
+ * for that object, so a grant for one id (`stores:12:read`) opens that object only. Anything else
+ * (validation answers it later) is checked as `{id}`, which only a grant for every id covers.
+ */
+export function pathIdOf(c: Context<AppEnv>): string | undefined {
+  const id = c.req.param("id");
+  return id !== undefined && /^[1-9]\d{0,15}$/.test(id) ? id : undefined;
+}
+
+/**
+ * Route guard: needs a caller holding `permission`, or one of `alternatives` (and a key scope
+ * covering it, for keys). `{id}` in any of them stands for the path's id.
+ */
+export const requirePermission = (permission: string, ...alternatives: string[]) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const p = c.get("principal");
     if (!p) throw c.get("authError") ?? new ApiError("unauthenticated", "authentication required");
-    if (!can(p, permission)) throw forbidden(`missing permission ${permission}`);
+    const id = pathIdOf(c);
+    const wanted = [permission, ...alternatives];
+    if (!wanted.some((perm) => can(p, perm, { id }))) {
+      const named = wanted.map((perm) => (id === undefined ? perm : perm.replaceAll("{id}", id)));
+      throw forbidden(`missing permission ${named.join(" or ")}`);
+    }
     await next();
   });
+
+/**
+ * Route options (like secured() of lib/openapi) for an id route that any one of several
+ * permissions opens, typically a grant for that one object: `securedId("users:read",
+ * "users:{id}:read")` lets staff holding `users:read` in, and a user granted `users:12:read` in
+ * on user 12 only.
+ */
+export const securedId = (permission: string, ...alternatives: string[]) => ({
+  security: [{ bearerAuth: [] }],
+  middleware: [requirePermission(permission, ...alternatives)],
+  description: `Requires permission ${[permission, ...alternatives].map((p) => `\`${p}\``).join(" or ")} (\`{id}\` is the path's id).`,
+  "x-permission": permission,
+});
 
 /** The authenticated caller, for handlers behind requirePermission. */
 export function principalOf(c: Context<AppEnv>): Principal {

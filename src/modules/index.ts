@@ -6,6 +6,7 @@ import { emailRoutes } from "./accounts/email-routes";
 import { EMAIL_TOKEN_JOB, sendEmailTokenJob } from "./accounts/email-tokens";
 import { ACCOUNT_EVENT_TYPES } from "./accounts/event-types";
 import { meRoutes } from "./accounts/me-routes";
+import { permissionRoutes } from "./accounts/permissions-routes";
 import { DAILY_METRICS_MODULE } from "./analytics/daily/module";
 import { ANALYTICS_MODULE } from "./analytics/module";
 import { billingAdminRoutes } from "./billing/admin-routes";
@@ -118,6 +119,7 @@ export const MODULE_ROUTERS = [
   emailRoutes,
   meRoutes,
   adminUserRoutes,
+  permissionRoutes,
   notificationRoutes,
   notificationStreamRoutes,
   eventRoutes,

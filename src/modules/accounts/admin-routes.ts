@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { principalOf } from "../../http/auth";
+import { principalOf, securedId } from "../../http/auth";
 import { clientIpOf } from "../../http/client-ip";
 import type { AppEnv } from "../../http/types";
 import {
@@ -26,13 +26,14 @@ export const actorOf = (c: Context<AppEnv>): AdminActor => ({
   requestId: c.get("requestId"),
 });
 
-const userAction = <T extends z.ZodType>(path: string, summary: string, permission: string, body: T) =>
+/** A staff action on one user: the flat permission covers every user, `users:{id}:<action>` one. */
+const userAction = <T extends z.ZodType>(path: string, summary: string, action: string, body: T) =>
   createRoute({
     method: "post",
     path,
     tags,
     summary,
-    ...secured(permission),
+    ...securedId(`users:${action}`, `users:{id}:${action}`),
     request: { params: IdParam, ...optionalJsonBody(body) },
     responses: { 200: json(AdminUserSchema), ...errors(401, 403, 404, 409) },
   });
@@ -86,23 +87,18 @@ export const adminUserRoutes = createRouter()
       path: "/admin/users/{id}",
       tags,
       summary: "One user, with their client risk",
-      ...secured("users:read"),
+      ...securedId("users:read", "users:{id}:read"),
       request: { params: IdParam },
       responses: { 200: json(AdminUserSchema), ...errors(401, 403, 404) },
     }),
     (c) => c.json(adminUser(c.get("ctx"), c.req.valid("param").id), 200),
   )
   .openapi(
-    userAction(
-      "/admin/users/{id}/ban",
-      "Ban a user (sessions revoked, refused at once)",
-      "users:ban",
-      BanBody,
-    ),
+    userAction("/admin/users/{id}/ban", "Ban a user (sessions revoked, refused at once)", "ban", BanBody),
     (c) =>
       c.json(banUser(c.get("ctx"), actorOf(c), c.req.valid("param").id, c.req.valid("json").reason), 200),
   )
-  .openapi(userAction("/admin/users/{id}/unban", "Unban a user", "users:ban", z.strictObject({})), (c) =>
+  .openapi(userAction("/admin/users/{id}/unban", "Unban a user", "ban", z.strictObject({})), (c) =>
     c.json(unbanUser(c.get("ctx"), actorOf(c), c.req.valid("param").id), 200),
   )
   .openapi(
@@ -111,7 +107,7 @@ export const adminUserRoutes = createRouter()
       path: "/admin/users/{id}/role",
       tags,
       summary: "Change a user's role and granted permissions",
-      ...secured("users:role"),
+      ...securedId("users:role", "users:{id}:role"),
       request: { params: IdParam, ...jsonBody(RoleBody) },
       responses: { 200: json(AdminUserSchema), ...errors(401, 403, 404, 409) },
     }),

@@ -6,11 +6,11 @@ import { type Role, users } from "../../db/schema";
 import { conflict, forbidden, notFound } from "../../lib/errors";
 import { type PageQuery, pageOf } from "../../lib/pagination";
 import { ensureExpertProfile } from "../marketplace/experts/service";
-import { audit } from "../platform/audit";
+import { audit, recordAdminAction } from "../platform/audit";
 import { emit } from "../platform/events/service";
 import { notify } from "../platform/notifications/service";
 import { clientRiskOf, clientRisksOf, NO_RISK } from "../scoring/read";
-import { END_USER_PERMISSIONS, hasPermission, permissionsFor } from "./permissions";
+import { END_USER_PERMISSIONS, hasPermission, permissionsFor, ROLE_PERMISSIONS } from "./permissions";
 import { serializeAdminUser } from "./serialize";
 import { revokeAllSessions } from "./sessions";
 
@@ -173,3 +173,54 @@ export const setRole = (ctx: AppContext, actor: AdminActor, id: number, role: Ro
       if (u.role === "expert") ensureExpertProfile(tx, ctx.clock.now(), u.id);
     },
   );
+
+/** A user's permissions as staff manage them: the role's defaults and the grants on top. */
+export function userPermissions(ctx: AppContext, id: number) {
+  const u = ctx.db
+    .select({ id: users.id, role: users.role, granted: users.grantedPermissions })
+    .from(users)
+    .where(eq(users.id, id))
+    .get();
+  if (!u) throw notFound("user");
+  return permissionsView(u.id, u.role, u.granted);
+}
+
+const permissionsView = (id: number, role: Role, granted: readonly string[]) => ({
+  user_id: id,
+  role,
+  role_permissions: [...ROLE_PERMISSIONS[role]],
+  granted_permissions: [...granted],
+});
+
+/**
+ * Replaces a user's granted permissions. The actor must already hold the target's powers and
+ * every new grant (a support user cannot hand out `users:*` or edit an admin); never their own.
+ * Audited with before and after; an event only when the set changed.
+ */
+export function setGrantedPermissions(ctx: AppContext, actor: AdminActor, id: number, granted: string[]) {
+  const after = [...new Set(granted)];
+  const now = ctx.clock.now();
+  return ctx.db.transaction(
+    (tx) => {
+      const target = tx.select().from(users).where(eq(users.id, id)).get();
+      if (!target) throw notFound("user");
+      if (target.id === actor.id) throw conflict("you cannot change your own permissions");
+      assertWithin(actor, target.role, target.grantedPermissions);
+      assertWithin(actor, target.role, after);
+      const before = target.grantedPermissions;
+      const changed = before.length !== after.length || before.some((p, i) => p !== after[i]);
+      if (changed) {
+        tx.update(users).set({ grantedPermissions: after, updatedAt: now }).where(eq(users.id, id)).run();
+      }
+      recordAdminAction(tx, now, actor, {
+        action: "user.permissions_changed",
+        targetType: "user",
+        targetId: id,
+        details: { role: target.role, before, after },
+        changed,
+      });
+      return permissionsView(id, target.role, after);
+    },
+    { behavior: "immediate" },
+  );
+}

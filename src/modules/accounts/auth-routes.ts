@@ -5,9 +5,10 @@ import { clientIpOf } from "../../http/client-ip";
 import type { AppEnv } from "../../http/types";
 import { ApiError } from "../../lib/errors";
 import { createRouter, errors, json, jsonBody, optionalJsonBody, z } from "../../lib/openapi";
+import { audit } from "../platform/audit";
 import { loginGuardOf } from "./login-guard";
 import { AuthResult, LoginBody, RefreshBody, RegisterBody, TelegramBody } from "./schemas";
-import { login, needsBootstrap, register, startSession } from "./service";
+import { login, needsBootstrap, type RequestOrigin, register, startSession } from "./service";
 import { logout, rotateRefreshToken } from "./sessions";
 import { upsertTelegramUser, verifyInitData, verifyWidget } from "./telegram";
 
@@ -33,19 +34,43 @@ function refreshTokenOf(c: Context<AppEnv>, body: { refresh_token?: string }): s
   return token;
 }
 
-/** Runs a credential check under the failed-login guard: refused while locked, counted when wrong. */
+const originOf = (c: Context<AppEnv>): RequestOrigin => ({
+  ip: clientIpOf(c),
+  requestId: c.get("requestId"),
+});
+
+/**
+ * Runs a credential check under the failed-login guard: refused while locked, counted when wrong.
+ * A wrong credential or a banned account is audited (lockouts are not: they would flood the log).
+ */
 async function guarded<T>(
   c: Context<AppEnv>,
+  via: "password" | "telegram",
   loginName: string | null,
   check: () => T | Promise<T>,
 ): Promise<T> {
-  const guard = loginGuardOf(c.get("ctx"));
+  const ctx = c.get("ctx");
+  const guard = loginGuardOf(ctx);
   const ip = clientIpOf(c);
   guard.check(ip, loginName);
   try {
     return await check();
   } catch (e) {
     if (e instanceof ApiError && e.code === "invalid_credentials") guard.failed(ip, loginName);
+    if (e instanceof ApiError && (e.code === "invalid_credentials" || e.code === "forbidden")) {
+      const now = ctx.clock.now();
+      ctx.db.transaction(
+        (tx) =>
+          audit(tx, now, {
+            actorId: null,
+            action: "auth.login_failed",
+            details: { via, login: loginName, reason: e.code },
+            ip,
+            requestId: c.get("requestId"),
+          }),
+        { behavior: "immediate" },
+      );
+    }
     throw e;
   }
 }
@@ -72,7 +97,7 @@ export const authRoutes = createRouter()
   )
   .openapi(authPost("/auth/login", "Log in with email or username", LoginBody, 200), async (c) => {
     const body = c.req.valid("json" as never) as z.infer<typeof LoginBody>;
-    const result = await guarded(c, body.login, () => login(c.get("ctx"), body));
+    const result = await guarded(c, "password", body.login, () => login(c.get("ctx"), body, originOf(c)));
     loginGuardOf(c.get("ctx")).succeeded(body.login);
     return c.json(withCookie(c, result), 200);
   })
@@ -86,14 +111,14 @@ export const authRoutes = createRouter()
     async (c) => {
       const ctx = c.get("ctx");
       const body = c.req.valid("json" as never) as z.infer<typeof TelegramBody>;
-      const profile = await guarded(c, null, () =>
+      const profile = await guarded(c, "telegram", null, () =>
         "init_data" in body ? verifyInitData(ctx, body.init_data) : verifyWidget(ctx, body),
       );
       const { user } = ctx.db.transaction((tx) => upsertTelegramUser(ctx, tx, profile), {
         behavior: "immediate",
       });
       if (user.isBanned) throw new ApiError("forbidden", "account is banned");
-      return c.json(withCookie(c, await startSession(ctx, user, "telegram")), 200);
+      return c.json(withCookie(c, await startSession(ctx, user, "telegram", originOf(c))), 200);
     },
   )
   .openapi(

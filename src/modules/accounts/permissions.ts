@@ -2,7 +2,9 @@ import type { Role } from "../../db/schema";
 
 /**
  * Permission strings are `resource:action` or `resource:{id}:action` (seed 003). In a granted
- * pattern `*` matches one segment, a trailing `*` matches the rest, `{id}` matches any one id.
+ * pattern `*` matches one segment, a trailing `*` matches the rest, `{id}` matches any one id and
+ * a number that id only. A route checks `{id}` with its path's id (http/auth.ts), so
+ * `stores:12:read` opens store 12 and no other.
  */
 // Explicit actions, not `resource:*`: a wildcard here would also cover staff-only actions such as
 // `purchases:read_all` or `orders:read_any` that share the resource name.
@@ -55,6 +57,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly string[]> = {
     // The gateway's queue: any order with its selection log, disputes, fraud reviews, requisites.
     "gateway:support:*",
     "requisites:{id}:moderate",
+    "stores:{id}:read",
   ],
   admin: ["*"],
 };

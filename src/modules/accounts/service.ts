@@ -4,6 +4,7 @@ import type { Tx } from "../../db/client";
 import { onePer } from "../../db/prepared";
 import { type Role, users } from "../../db/schema";
 import { ApiError, conflict, notFound } from "../../lib/errors";
+import { audit } from "../platform/audit";
 import { emit } from "../platform/events/service";
 import { issueEmailToken, supersedeEmailTokens } from "./email-tokens";
 import type { UserRow } from "./serialize";
@@ -86,7 +87,14 @@ export async function register(
   return authResult(ctx, user, refresh);
 }
 
-export async function login(ctx: AppContext, input: { login: string; password: string }) {
+/** Where a request came from, for the audit log. */
+export type RequestOrigin = { ip?: string; requestId?: string };
+
+export async function login(
+  ctx: AppContext,
+  input: { login: string; password: string },
+  from?: RequestOrigin,
+) {
   const name = input.login.trim().toLowerCase();
   const user = ctx.db
     .select()
@@ -97,11 +105,11 @@ export async function login(ctx: AppContext, input: { login: string; password: s
   const ok = await Bun.password.verify(input.password, user?.passwordHash ?? (await dummyHash));
   if (!user?.passwordHash || !ok) throw new ApiError("invalid_credentials", "wrong login or password");
   if (user.isBanned) throw new ApiError("forbidden", "account is banned");
-  return startSession(ctx, user, "password");
+  return startSession(ctx, user, "password", from);
 }
 
-/** Records the login and opens a new refresh family. */
-export async function startSession(ctx: AppContext, user: UserRow, via: string) {
+/** Records the login (event and audit row) and opens a new refresh family. */
+export async function startSession(ctx: AppContext, user: UserRow, via: string, from?: RequestOrigin) {
   const now = ctx.clock.now();
   const refresh = ctx.db.transaction(
     (tx) => {
@@ -112,6 +120,13 @@ export async function startSession(ctx: AppContext, user: UserRow, via: string) 
         subjectType: "user",
         subjectId: user.id,
         payload: { via },
+      });
+      audit(tx, now, {
+        actorId: user.id,
+        action: "auth.login",
+        details: { via },
+        ip: from?.ip,
+        requestId: from?.requestId,
       });
       return issueRefreshToken(ctx, tx, user.id);
     },

@@ -1,8 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { createMiddleware } from "hono/factory";
-import { can, principalOf } from "../../../http/auth";
-import type { AppEnv } from "../../../http/types";
-import { ApiError, forbidden } from "../../../lib/errors";
+import { principalOf } from "../../../http/auth";
 import { createRouter, errors, IdParam, json, jsonBody, secured } from "../../../lib/openapi";
 import { page, pageSchema } from "../../../lib/pagination";
 import { actorOf } from "../../accounts/admin-routes";
@@ -26,24 +23,6 @@ import {
 
 const traderTags = ["gateway: trader"];
 const adminTags = ["admin: gateway"];
-
-/**
- * Like secured(), for a permission with `{id}`: checked with the path's id, so a grant for one
- * requisite (`requisites:12:moderate`) opens that requisite only.
- */
-const securedForId = (permission: string) => ({
-  ...secured(permission),
-  middleware: [
-    createMiddleware<AppEnv>(async (c, next) => {
-      const p = c.get("principal");
-      if (!p) throw c.get("authError") ?? new ApiError("unauthenticated", "authentication required");
-      const id = c.req.param("id");
-      if (!can(p, permission, { id }))
-        throw forbidden(`missing permission ${permission.replace("{id}", id ?? "{id}")}`);
-      await next();
-    }),
-  ],
-});
 
 /** Traders' requisites, and staff's moderation of them. */
 export const requisiteRoutes = createRouter()
@@ -132,7 +111,7 @@ export const requisiteRoutes = createRouter()
       path: "/admin/gateway/requisites/{id}/status",
       tags: adminTags,
       summary: "Approve or block a requisite (audited); the trader is notified with the reason",
-      ...securedForId(GW.requisiteModerate),
+      ...secured(GW.requisiteModerate),
       description: `Requires permission \`${GW.requisiteModerate}\` for this requisite's id: admins and support hold it for every requisite, other staff by a grant such as \`requisites:12:moderate\`.`,
       request: { params: IdParam, ...jsonBody(ModerationBody) },
       responses: { 200: json(RequisiteSchema), ...errors(401, 403, 404) },

@@ -1,5 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
-import { principalOf } from "../../../http/auth";
+import { eq } from "drizzle-orm";
+import { gatewayStores } from "../../../db/schema";
+import { principalOf, securedId } from "../../../http/auth";
+import { notFound } from "../../../lib/errors";
 import {
   createRouter,
   errors,
@@ -41,6 +44,9 @@ import {
 
 const tags = ["gateway: stores"];
 const adminTags = ["admin: gateway"];
+
+/** Staff read a store by id: support for every store, other staff by a grant such as `stores:12:read`. */
+const STORE_READ = "stores:{id}:read";
 
 /** Merchants' stores (their callbacks and balances), and the admins' commissions and withdrawals. */
 export const storeRoutes = createRouter()
@@ -153,6 +159,27 @@ export const storeRoutes = createRouter()
       const q = c.req.valid("query");
       const { total, results } = listStoresForAdmin(c.get("ctx"), q);
       return c.json(page(c.req.url, q, total, results), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/admin/gateway/stores/{id}",
+      tags: adminTags,
+      summary: "One store with its balance",
+      ...securedId(STORE_READ, GW.adminStores),
+      request: { params: IdParam },
+      responses: { 200: json(AdminStoreSchema), ...errors(401, 403, 404) },
+    }),
+    (c) => {
+      const db = c.get("ctx").db;
+      const store = db
+        .select()
+        .from(gatewayStores)
+        .where(eq(gatewayStores.id, c.req.valid("param").id))
+        .get();
+      if (!store) throw notFound("store");
+      return c.json({ ...serializeStore(store), balance: storeBalance(db, store.id) }, 200);
     },
   )
   .openapi(
