@@ -7,6 +7,7 @@ import { EMAIL_TOKEN_JOB, sendEmailTokenJob } from "./accounts/email-tokens";
 import { ACCOUNT_EVENT_TYPES } from "./accounts/event-types";
 import { meRoutes } from "./accounts/me-routes";
 import { permissionRoutes } from "./accounts/permissions-routes";
+import { privacyRoutes } from "./accounts/privacy/routes";
 import { DAILY_METRICS_MODULE } from "./analytics/daily/module";
 import { ANALYTICS_MODULE } from "./analytics/module";
 import { billingAdminRoutes } from "./billing/admin-routes";
@@ -119,6 +120,7 @@ export const MODULE_ROUTERS = [
   emailRoutes,
   meRoutes,
   adminUserRoutes,
+  privacyRoutes,
   permissionRoutes,
   notificationRoutes,
   notificationStreamRoutes,
