@@ -20,13 +20,30 @@ export type Move = {
  * the end (the cached balance of each account then equals the sum of its transfers).
  */
 export class Books {
-  private readonly accounts = new Map<string, Account>();
+  /** By owner type, kind, currency, then owner id: constant keys but the last, no key string built per look-up. */
+  private readonly accounts = new Map<string, Map<string, Map<string, Map<string, Account>>>>();
+  /** In the order they were opened. */
+  private readonly opened: Account[] = [];
 
   constructor(private readonly w: Writer) {}
 
+  private owners(r: AccountRef): Map<string, Account> {
+    const level = <V>(m: Map<string, V>, key: string, make: () => V): V => {
+      let v = m.get(key);
+      if (v === undefined) {
+        v = make();
+        m.set(key, v);
+      }
+      return v;
+    };
+    const byKind = level(this.accounts, r.ownerType, () => new Map());
+    const byCurrency = level(byKind, r.kind, () => new Map());
+    return level(byCurrency, r.currency, () => new Map<string, Account>());
+  }
+
   private account(r: AccountRef, t: number): Account {
-    const key = `${r.ownerType}|${r.ownerId}|${r.kind}|${r.currency}`;
-    let a = this.accounts.get(key);
+    const owners = this.owners(r);
+    let a = owners.get(r.ownerId);
     if (!a) {
       const allowNegative = r.allowNegative === true;
       const id = this.w.insert(
@@ -40,13 +57,14 @@ export class Books {
         t,
       );
       a = { id, balance: 0, allowNegative };
-      this.accounts.set(key, a);
+      owners.set(r.ownerId, a);
+      this.opened.push(a);
     }
     return a;
   }
 
   balance(r: AccountRef): number {
-    return this.accounts.get(`${r.ownerType}|${r.ownerId}|${r.kind}|${r.currency}`)?.balance ?? 0;
+    return this.accounts.get(r.ownerType)?.get(r.kind)?.get(r.currency)?.get(r.ownerId)?.balance ?? 0;
   }
 
   /** One transfer at `t`; a non-negative account going below zero is a bug in the generator. */
@@ -78,7 +96,7 @@ export class Books {
 
   /** Writes every account's balance. */
   flush() {
-    for (const a of this.accounts.values()) {
+    for (const a of this.opened) {
       if (a.balance !== 0) this.w.run("UPDATE ledger_accounts SET balance = ? WHERE id = ?", a.balance, a.id);
     }
   }

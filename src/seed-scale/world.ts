@@ -1,5 +1,5 @@
 import type { Role } from "../db/schema";
-import { DAY, MINUTE } from "../lib/time";
+import { DAY, HOUR, MINUTE } from "../lib/time";
 import { Books } from "./books";
 import { GrowingPool, Rng } from "./random";
 import { Timeline } from "./timeline";
@@ -73,8 +73,9 @@ const MEAN_WEIGHT = (HOURLY.reduce((a, b) => a + b, 0) / 24) * (WEEKDAY.reduce((
 
 /** How busy an instant is, in (0, 1]: the thinning weight of the daily and weekly rhythm. */
 export function rhythm(t: number): number {
-  const d = new Date(t);
-  return HOURLY[d.getUTCHours()]! * WEEKDAY[d.getUTCDay()]!;
+  // getUTCHours and getUTCDay without a Date (the epoch, day 0, was a Thursday); t >= 0.
+  const hours = Math.floor(t / HOUR);
+  return HOURLY[hours % 24]! * WEEKDAY[(Math.floor(hours / 24) + 4) % 7]!;
 }
 
 /** The first run of a schedule with the given period at or after `t` (cron `*\/n` minutes). */
