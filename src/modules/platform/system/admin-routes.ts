@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { count, desc, eq } from "drizzle-orm";
+import { and, count, desc, eq } from "drizzle-orm";
 import { auditLog, jobs, users } from "../../../db/schema";
 import { principalOf } from "../../../http/auth";
 import { clientIpOf } from "../../../http/client-ip";
@@ -212,9 +212,20 @@ export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
         method: "get",
         path: "/admin/audit-log",
         tags,
-        summary: "Audit log of admin actions, newest first",
+        summary: "Audit log of staff actions, logins and gateway status changes, newest first",
         ...secured("audit:read"),
-        request: { query: PageQuery },
+        request: {
+          query: PageQuery.extend({
+            actor_id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+            target_type: z.string().min(1).max(64).optional(),
+            target_id: z.string().min(1).max(64).optional(),
+          })
+            .strict()
+            .refine((q) => q.target_id === undefined || q.target_type !== undefined, {
+              path: ["target_id"],
+              message: "target_id needs target_type",
+            }),
+        },
         responses: {
           200: json(
             pageSchema(
@@ -226,6 +237,7 @@ export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
                 target_id: z.string().nullable(),
                 details: z.record(z.string(), z.unknown()),
                 ip: z.string().nullable(),
+                request_id: z.string().nullable(),
                 created_at: z.string(),
               }),
             ),
@@ -236,7 +248,13 @@ export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
       (c) => {
         const ctx = c.get("ctx");
         const q = c.req.valid("query");
-        const { total, rows } = pageOf(ctx.db, auditLog, undefined, q, desc(auditLog.id));
+        // Both filters walk an index (audit_actor_idx, audit_target_idx) newest first.
+        const where = and(
+          q.actor_id === undefined ? undefined : eq(auditLog.actorId, q.actor_id),
+          q.target_type === undefined ? undefined : eq(auditLog.targetType, q.target_type),
+          q.target_id === undefined ? undefined : eq(auditLog.targetId, q.target_id),
+        );
+        const { total, rows } = pageOf(ctx.db, auditLog, where, q, desc(auditLog.id));
         const results = rows.map((r) => ({
           id: r.id,
           actor_id: r.actorId,
@@ -245,6 +263,7 @@ export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
           target_id: r.targetId,
           details: r.details,
           ip: r.ip,
+          request_id: r.requestId,
           created_at: iso(r.createdAt),
         }));
         return c.json(page(c.req.url, q, total, results), 200);
