@@ -43,5 +43,9 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   {
     "tag": "0010_critical_errors_anonymize",
     "sql": "CREATE TABLE `critical_errors` (\n\t`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,\n\t`kind` text NOT NULL,\n\t`message` text NOT NULL,\n\t`error_name` text,\n\t`stack` text,\n\t`request_id` text,\n\t`method` text,\n\t`route` text,\n\t`status` integer,\n\t`actor_id` integer,\n\t`job_id` integer,\n\t`job_type` text,\n\t`details` text NOT NULL,\n\t`created_at` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX `critical_errors_created_idx` ON `critical_errors` (`created_at`);--> statement-breakpoint\nCREATE INDEX `critical_errors_kind_idx` ON `critical_errors` (`kind`,`created_at`);--> statement-breakpoint\nALTER TABLE `users` ADD `anonymized_at` integer;"
+  },
+  {
+    "tag": "0011_gateway_support_indexes",
+    "sql": "CREATE INDEX `gateway_orders_status_idx` ON `gateway_orders` (`status`,`id`);--> statement-breakpoint\nCREATE INDEX `gateway_orders_direction_idx` ON `gateway_orders` (`direction`,`id`);--> statement-breakpoint\nCREATE INDEX `gateway_orders_amount_idx` ON `gateway_orders` (`amount`,`id`);"
   }
 ];

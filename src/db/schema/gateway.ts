@@ -205,6 +205,11 @@ export const gatewayOrders = sqliteTable(
     // Fraud velocity: a customer's and an address's orders in the last window.
     index("gateway_orders_customer_idx").on(t.storeId, t.customerId, t.createdAt),
     index("gateway_orders_ip_idx").on(t.customerIp, t.createdAt),
+    // Support's list by status, and by direction: newest first and counted from the index alone.
+    index("gateway_orders_status_idx").on(t.status, t.id),
+    index("gateway_orders_direction_idx").on(t.direction, t.id),
+    // Support's "which order was 1,500.00?": an exact amount or a range.
+    index("gateway_orders_amount_idx").on(t.amount, t.id),
     // Support's lists by period, and daily metrics.
     index("gateway_orders_created_idx").on(t.createdAt),
     // Daily metrics: orders completed in a day and their USDT volume, from the index alone.
