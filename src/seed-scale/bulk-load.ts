@@ -24,31 +24,14 @@ export function secondaryIndexes(sqlite: Database, tables: readonly string[]): I
 const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /**
- * Indexes kept during the load when SQLite runs on a thread of its own, which has time to spare
- * while the simulation runs: events are written in id order, so `(type, id)` grows at the end of
- * each type's range and `(subject_type, subject_id, id)` among the subjects active lately, pages
- * that stay in the cache. Rebuilt, these two were the largest part of the rebuild (two sorts of
- * 10M keys, 37-49 s at --scale 100); kept, they cost the insert thread about as much CPU, but
- * while the generator runs (at --scale 10: 5.9 s more on that thread, 6.5 s less of rebuild).
+ * Drops the indexes, so the load writes the tables alone. Keeping them costs most of a large load:
+ * every row lands at a random place in each of its table's indexes (an order row in 11 of them),
+ * while `CREATE INDEX` afterwards sorts each one once and writes its pages full, in order.
  */
-export const KEPT_WITH_A_THREAD: ReadonlySet<string> = new Set(["events_type_idx", "events_subject_idx"]);
-
-/**
- * Drops the indexes (but those `keep` names), so the load writes the tables alone, and returns
- * the dropped ones. Keeping them costs most of a large load: every row lands at a random place in
- * each of its table's indexes (an order row in 11 of them), while `CREATE INDEX` afterwards sorts
- * each one once and writes its pages full, in order.
- */
-export function dropIndexes(
-  sqlite: Database,
-  defs: readonly IndexDef[],
-  keep: ReadonlySet<string> = new Set(),
-): IndexDef[] {
-  const dropped = defs.filter((d) => !keep.has(d.name));
+export function dropIndexes(sqlite: Database, defs: readonly IndexDef[]) {
   sqlite.transaction(() => {
-    for (const d of dropped) sqlite.exec(`DROP INDEX ${quoted(d.name)}`);
+    for (const d of defs) sqlite.exec(`DROP INDEX ${quoted(d.name)}`);
   })();
-  return dropped;
 }
 
 /**

@@ -2,21 +2,14 @@ import { faker } from "@faker-js/faker";
 import type { AppContext } from "../context";
 import { DAY, HOUR, iso } from "../lib/time";
 import { seedDemo } from "../seed";
-import {
-  createIndexes,
-  dropIndexes,
-  enterBulkLoad,
-  type IndexStep,
-  KEPT_WITH_A_THREAD,
-  secondaryIndexes,
-} from "./bulk-load";
+import { createIndexes, dropIndexes, enterBulkLoad, type IndexStep, secondaryIndexes } from "./bulk-load";
 import { startLearning } from "./courses";
 import { startMinutes } from "./minutes";
 import { startOrdering } from "./orders";
 import { calibrate, type Newcomer, planNewcomers, signUpAll } from "./people";
 import type { ProgressInfo } from "./progress";
 import { type CatalogEntry, type PackageRow, type Person, World } from "./world";
-import { openSink, WRITTEN_TABLES, Writer } from "./writer";
+import { WRITTEN_TABLES, Writer } from "./writer";
 
 export const HISTORY_DAYS = 180;
 
@@ -157,9 +150,8 @@ const COUNTED = [
  * A realistic history of `scale` thousand users over the last 180 days before the current hour:
  * the demo seed (dated at the start), then sign-ups, orders through every status, chat, reviews,
  * courses, package purchases and usage, each written at its instant through the same ledger legs,
- * keys and events as the live flows. The simulation runs on this thread and SQLite's inserts on
- * another (for a database file), in large transactions, the tables loaded without their indexes,
- * which are rebuilt at the end.
+ * keys and events as the live flows. Synchronous: one process, large transactions, the tables
+ * loaded without their indexes, which are rebuilt at the end.
  */
 export async function seedScale(ctx: AppContext, o: ScaleOptions): Promise<ScaleResult> {
   const users = ctx.sqlite.query<{ n: number }, []>("SELECT count(*) AS n FROM users").get()!.n;
@@ -190,10 +182,7 @@ export async function seedScale(ctx: AppContext, o: ScaleOptions): Promise<Scale
   const indexes = secondaryIndexes(ctx.sqlite, WRITTEN_TABLES);
   let indexMs = 0;
   try {
-    // Opened once the journal is out of WAL mode (leaving it needs the only connection).
-    const sink = await openSink(ctx.sqlite);
-    writer.attach(sink);
-    const dropped = dropIndexes(ctx.sqlite, indexes, sink.threaded ? KEPT_WITH_A_THREAD : undefined);
+    dropIndexes(ctx.sqlite, indexes);
     const demoUsers = adoptDemoUsers(w, ctx);
     const total = o.scale * 1000 - demoUsers.length;
     const newcomers = planNewcomers(w, total);
@@ -215,18 +204,13 @@ export async function seedScale(ctx: AppContext, o: ScaleOptions): Promise<Scale
       });
     w.timeline.run(to, report);
     finalWrites(w);
-    await writer.finish();
+    writer.commit();
     report(to);
-    indexMs = createIndexes(ctx.sqlite, dropped, o.onIndexes);
+    indexMs = createIndexes(ctx.sqlite, indexes, o.onIndexes);
   } catch (e) {
-    // A failure leaves the indexes dropped: the caller says the database is to be deleted. If the
-    // insert thread failed, its error is the cause.
-    throw (
-      (await writer.rollback().then(
-        () => null,
-        (err: Error) => err,
-      )) ?? e
-    );
+    // A failure leaves the indexes dropped: the caller says the database is to be deleted.
+    writer.rollback();
+    throw e;
   } finally {
     restore();
   }
