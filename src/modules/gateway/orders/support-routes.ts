@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
-import { and, desc, eq, gte, lt, lte, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, gte, lte, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { gatewayOrders } from "../../../db/schema";
 import { securedId } from "../../../http/auth";
 import { createRouter, errors, IdParam, json, jsonBody, secured, type z } from "../../../lib/openapi";
 import { page, pageOf, pageSchema } from "../../../lib/pagination";
-import { DAY } from "../../../lib/time";
+import { periodConditions } from "../../../lib/period";
 import { GW } from "../permissions";
 import { resolveDispute } from "./dispute";
 import { gatewayActorOf, reviewOrder } from "./lifecycle";
@@ -14,8 +14,6 @@ import { serializeOrderForStaff } from "./serialize";
 import { requisitesOf } from "./trader-routes";
 
 const tags = ["gateway: support"];
-
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The filters of support's list as conditions; a bare `to` date covers that whole (UTC) day. */
 export function supportFilters(q: z.infer<typeof SupportOrdersQuery>): SQL | undefined {
@@ -41,14 +39,7 @@ export function supportFilters(q: z.infer<typeof SupportOrdersQuery>): SQL | und
   if (q.amount_exact) w.push(eq(gatewayOrders.amount, q.amount_exact));
   if (q.amount_min) w.push(gte(gatewayOrders.amount, q.amount_min));
   if (q.amount_max) w.push(lte(gatewayOrders.amount, q.amount_max));
-  if (q.from) w.push(gte(gatewayOrders.createdAt, Date.parse(q.from)));
-  if (q.to) {
-    w.push(
-      DATE_ONLY.test(q.to)
-        ? lt(gatewayOrders.createdAt, Date.parse(q.to) + DAY)
-        : lte(gatewayOrders.createdAt, Date.parse(q.to)),
-    );
-  }
+  w.push(...periodConditions(gatewayOrders.createdAt, q));
   return w.length ? and(...w) : undefined;
 }
 

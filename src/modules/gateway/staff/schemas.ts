@@ -1,18 +1,13 @@
 import { GATEWAY_DIRECTIONS, GATEWAY_ORDER_STATUSES } from "../../../db/schema";
 import { z } from "../../../lib/openapi";
 import { PageQuery, pageSchema } from "../../../lib/pagination";
-import { DAY } from "../../../lib/time";
 import { RequisiteSchema } from "../requisites/schemas";
 
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const IsoDate = z.iso.datetime({ offset: true }).or(z.iso.date());
 
-/** The first and last millisecond a period covers; a bare `to` date covers that whole (UTC) day. */
-export function periodOf(q: { from?: string; to?: string }): { from: number | null; to: number | null } {
-  const from = q.from === undefined ? null : Date.parse(q.from);
-  const to = q.to === undefined ? null : Date.parse(q.to) + (DATE_ONLY.test(q.to) ? DAY - 1 : 0);
-  return { from, to };
-}
+import { periodOf } from "../../../lib/period";
+
+export { periodOf };
 
 const periodFields = {
   from: IsoDate.optional().openapi({

@@ -1,12 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
-import { and, desc, eq, gte, lt, lte, type SQL } from "drizzle-orm";
+import { and, desc, eq, type SQL } from "drizzle-orm";
 import { CRITICAL_ERROR_KINDS, criticalErrors } from "../../../db/schema";
 import { createRouter, errors, json, secured, z } from "../../../lib/openapi";
 import { PageQuery, page, pageOf, pageSchema } from "../../../lib/pagination";
-import { DAY, iso } from "../../../lib/time";
+import { periodConditions } from "../../../lib/period";
+import { iso } from "../../../lib/time";
 
 const IsoDate = z.iso.datetime({ offset: true }).or(z.iso.date());
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 const CriticalErrorsQuery = PageQuery.extend({
   kind: z.enum(CRITICAL_ERROR_KINDS).optional().openapi({ description: "`http` (a 5xx answer) or `job`" }),
@@ -51,14 +51,7 @@ const CriticalErrorSchema = z
 function conditions(q: z.infer<typeof CriticalErrorsQuery>): SQL | undefined {
   const where: SQL[] = [];
   if (q.kind) where.push(eq(criticalErrors.kind, q.kind));
-  if (q.from) where.push(gte(criticalErrors.createdAt, Date.parse(q.from)));
-  if (q.to) {
-    where.push(
-      DATE_ONLY.test(q.to)
-        ? lt(criticalErrors.createdAt, Date.parse(q.to) + DAY)
-        : lte(criticalErrors.createdAt, Date.parse(q.to)),
-    );
-  }
+  where.push(...periodConditions(criticalErrors.createdAt, q));
   if (q.route) where.push(eq(criticalErrors.route, q.route));
   if (q.request_id) where.push(eq(criticalErrors.requestId, q.request_id));
   if (q.job_type) where.push(eq(criticalErrors.jobType, q.job_type));
