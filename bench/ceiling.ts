@@ -13,9 +13,12 @@
  *   POST /api/v1/orders, POST /api/v1/orders/{id}/{take|set-price|pay|start|complete|accept}
  *                        one immediate transaction each: guarded UPDATE, event, notifications,
  *                        ledger rows for pay (hold) and accept (payout + commission)
+ *   POST /api/v1/gateway/payin   merchant role read, fraud velocity, order, selection (souk's query),
+ *                        ledger hold, requisite counters, events and audit rows: one transaction
  */
 import { Database } from "bun:sqlite";
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { isIP } from "node:net";
 import { MIGRATIONS } from "../src/db/migrations.gen";
 
 const PORT = Number(process.env.PORT ?? 3400);
@@ -726,7 +729,472 @@ async function orderAction(req: Request, path: string): Promise<Response> {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Payment gateway: POST /api/v1/gateway/payin, the same rows as souk's pay-in in one immediate
+// transaction: store and idempotency reads, rate, fraud (velocity count on its index), the order,
+// its `new` event and audit row, selection (souk's query, walked until the first requisite that
+// passes), the hold (two account reads, a transfer, two balances), the requisite's daily share,
+// the move to `assigned` with its event and audit row, the store's callback url (none here).
+
+type GwOrderRow = {
+  id: number;
+  direction: string;
+  store_id: number;
+  client_order_id: string;
+  request_hash: string;
+  status: string;
+  amount: number;
+  currency: string;
+  rate: number;
+  amount_crypto: number;
+  store_bps: number;
+  store_commission: number;
+  trader_bps: number | null;
+  trader_commission: number | null;
+  payment_method: string | null;
+  bank: string | null;
+  requisite_id: number | null;
+  trader_id: number | null;
+  customer_id: string | null;
+  status_reason: string | null;
+  dispute_reason: string | null;
+  recipient: string | null;
+  selection_log: string;
+  expires_at: number | null;
+  assigned_at: number | null;
+  customer_confirmed_at: number | null;
+  completed_at: number | null;
+  created_at: number;
+  updated_at: number;
+};
+type GwCandidate = {
+  id: number;
+  trader_id: number;
+  payment_method: string;
+  bank: string;
+  min_amount: number;
+  max_amount: number;
+  daily_limit: number;
+  daily_count_limit: number;
+  used_amount: number;
+  used_count: number;
+  in_work: number;
+  traffic_enabled: number;
+  trader_bps: number;
+  is_banned: number;
+  deposit: number;
+};
+type GwRequisite = { payment_method: string; bank: string; details: string; owner_name: string };
+type GwAccount = { id: number; balance: number; allow_negative: number };
+
+// souk's defaults (gateway settings): velocity counts stop at the limit.
+const GW_PAYIN_TTL_MS = 900_000;
+const FRAUD_MAX = 10_000_000_000;
+const FRAUD_REVIEW = 2_000_000_000;
+const FRAUD_CUSTOMER = { limit: 10, windowMs: 3_600_000 };
+const FRAUD_IP = { limit: 30, windowMs: 3_600_000 };
+
+const gw = {
+  store: db.prepare<{ merchant_id: number; active: number; pay_in_bps: number }, [number]>(
+    "SELECT merchant_id, active, pay_in_bps FROM gateway_stores WHERE id = ?",
+  ),
+  existing: db.prepare<{ id: number; request_hash: string }, [number, string]>(
+    "SELECT id, request_hash FROM gateway_orders WHERE store_id = ? AND client_order_id = ?",
+  ),
+  orderById: db.prepare<GwOrderRow, [number]>("SELECT * FROM gateway_orders WHERE id = ?"),
+  rate: db.prepare<{ rate: number }, [string]>("SELECT rate FROM gateway_rates WHERE currency = ?"),
+  byCustomer: db.prepare<{ n: number }, [number, string, number, number]>(
+    `SELECT count(*) AS n FROM (SELECT 1 FROM gateway_orders
+       WHERE store_id = ?1 AND customer_id = ?2 AND created_at > ?3 LIMIT ?4)`,
+  ),
+  byIp: db.prepare<{ n: number }, [string, number, number]>(
+    `SELECT count(*) AS n FROM (SELECT 1 FROM gateway_orders
+       WHERE customer_ip = ?1 AND created_at > ?2 LIMIT ?3)`,
+  ),
+  insertOrder: db.prepare<
+    GwOrderRow,
+    [
+      number,
+      string,
+      string,
+      number,
+      string,
+      number,
+      number,
+      number,
+      number,
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+      string,
+      string,
+      number,
+    ]
+  >(
+    `INSERT INTO gateway_orders (direction, store_id, client_order_id, request_hash, status, amount, currency, rate,
+       amount_crypto, store_bps, store_commission, payment_method, bank, customer_id, customer_ip, fraud_decision,
+       fraud_reasons, selection_log, excluded_traders, created_at, updated_at)
+     VALUES ('payin', ?1, ?2, ?3, 'new', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, '[]', '[]', ?16, ?16)
+     ON CONFLICT (store_id, client_order_id) DO NOTHING RETURNING *`,
+  ),
+  event: db.prepare<{ id: number }, [string, number, string, string, number]>(
+    "INSERT INTO events (type, actor_id, subject_type, subject_id, payload, created_at) VALUES (?, ?, 'gateway_order', ?, ?, ?) RETURNING id",
+  ),
+  audit: db.prepare<unknown, [number, string, string, string, string, string, number]>(
+    `INSERT INTO audit_log (actor_id, action, target_type, target_id, details, ip, request_id, created_at)
+     VALUES (?, ?, 'gateway_order', ?, ?, ?, ?, ?)`,
+  ),
+  // souk's selection (src/modules/gateway/orders/assign.ts, pay-in), word for word.
+  candidates: db.prepare<GwCandidate, [string, number]>(
+    `SELECT r.id, r.trader_id, r.payment_method, r.bank, r.min_amount, r.max_amount, r.daily_limit, r.daily_count_limit,
+       CASE WHEN r.usage_day = ?2 THEN r.used_amount ELSE 0 END AS used_amount,
+       CASE WHEN r.usage_day = ?2 THEN r.used_count ELSE 0 END AS used_count,
+       t.in_work, t.traffic_enabled, t.pay_in_bps AS trader_bps,
+       u.is_banned, coalesce(la.balance, 0) AS deposit
+     FROM gateway_requisites r INDEXED BY gateway_requisites_payin_idx
+     JOIN gateway_traders t ON t.id = r.trader_id
+     JOIN users u ON u.id = t.user_id
+     LEFT JOIN ledger_accounts la ON la.owner_type = 'trader' AND la.owner_id = CAST(t.id AS TEXT)
+       AND la.kind = 'available' AND la.currency = 'USDT'
+     WHERE r.status = 'approved' AND r.pay_in = 1 AND r.currency = ?1
+     ORDER BY r.trader_priority, r.last_used_at, r.id`,
+  ),
+  lastStamp: db.prepare<{ t: number | null }, []>("SELECT max(last_used_at) AS t FROM gateway_requisites"),
+  account: db.prepare<GwAccount, [string, string, string]>(
+    "SELECT id, balance, allow_negative FROM ledger_accounts WHERE owner_type = 'trader' AND owner_id = ? AND kind = ? AND currency = ?",
+  ),
+  openAccount: db.prepare<GwAccount, [string, string, string, number]>(
+    `INSERT INTO ledger_accounts (owner_type, owner_id, kind, currency, balance, allow_negative, created_at)
+     VALUES ('trader', ?, ?, ?, 0, 0, ?) RETURNING id, balance, allow_negative`,
+  ),
+  transfer: db.prepare<{ id: number }, [number, number, number, string, string, number]>(
+    `INSERT INTO ledger_transfers (debit_account_id, credit_account_id, amount, currency, kind, reference_type,
+       reference_id, idempotency_key, metadata, created_at)
+     VALUES (?1, ?2, ?3, 'USDT', 'hold', 'gateway_order', ?4, ?5, '{}', ?6) RETURNING id`,
+  ),
+  setBalance: db.prepare<unknown, [number, number]>("UPDATE ledger_accounts SET balance = ? WHERE id = ?"),
+  takeShare: db.prepare<unknown, [number, number, number, number]>(
+    `UPDATE gateway_requisites SET
+       used_amount = CASE WHEN usage_day = ?1 THEN used_amount ELSE 0 END + ?2,
+       used_count = CASE WHEN usage_day = ?1 THEN used_count ELSE 0 END + 1,
+       usage_day = ?1, last_used_at = ?3, updated_at = ?3
+     WHERE id = ?4`,
+  ),
+  assign: db.prepare<
+    GwOrderRow,
+    [number, number, number, number, number, string, string, number, number, number, string, number]
+  >(
+    `UPDATE gateway_orders SET requisite_id = ?2, trader_id = ?3, trader_bps = ?4, trader_commission = ?5,
+       payment_method = ?6, bank = ?7, usage_day = ?8, assigned_at = ?9, expires_at = ?10, selection_log = ?11,
+       status_reason = NULL, status = 'assigned', updated_at = ?9
+     WHERE id = ?12 RETURNING *`,
+  ),
+  unassigned: db.prepare<GwOrderRow, [string, string, string, number, number]>(
+    `UPDATE gateway_orders SET status = ?1, status_reason = ?2, selection_log = ?3, updated_at = ?4
+     WHERE id = ?5 RETURNING *`,
+  ),
+  storeCallback: db.prepare<{ callback_url: string | null }, [number]>(
+    "SELECT callback_url, callback_secret_sealed FROM gateway_stores WHERE id = ?",
+  ),
+  requisite: db.prepare<GwRequisite, [number]>(
+    "SELECT payment_method, bank, details, owner_name FROM gateway_requisites WHERE id = ?",
+  ),
+};
+
+/** Least recently used stays a strict order at thousands of uses a millisecond, as in souk. */
+let gwStamp: number | null = null;
+const useStamp = (now: number) => {
+  gwStamp = Math.max(now, (gwStamp ?? gw.lastStamp.get()?.t ?? 0) + 1);
+  return gwStamp;
+};
+
+const gwCommission = (amountCrypto: number, bps: number) =>
+  Number((BigInt(amountCrypto) * BigInt(bps)) / 10_000n);
+
+function gwRejection(c: GwCandidate, o: GwOrderRow) {
+  if (o.payment_method && c.payment_method !== o.payment_method) return "payment_method";
+  if (o.bank && c.bank.toLowerCase() !== o.bank.toLowerCase()) return "bank";
+  if (o.amount < c.min_amount) return "below_min_amount";
+  if (o.amount > c.max_amount) return "above_max_amount";
+  if (c.is_banned) return "trader_banned";
+  if (!c.in_work) return "trader_not_in_work";
+  if (!c.traffic_enabled) return "trader_traffic_off";
+  if (gwCommission(o.amount_crypto, c.trader_bps) > o.store_commission)
+    return "trader_commission_above_store";
+  if (c.deposit < o.amount_crypto) return "deposit_too_low";
+  if (c.used_amount + o.amount > c.daily_limit) return "daily_limit";
+  if (c.used_count >= c.daily_count_limit) return "daily_count_limit";
+  return null;
+}
+
+type PayinInput = {
+  store_id: number;
+  amount: number;
+  currency: string;
+  client_order_id: string;
+  customer_id?: string;
+  customer_ip?: string;
+  payment_method?: string;
+  bank?: string;
+};
+type GwActor = { id: number; ip: string; requestId: string };
+
+const gwDetails = (o: GwOrderRow, from: string | null, extra: Record<string, unknown> = {}) => ({
+  from,
+  to: o.status,
+  store_id: o.store_id,
+  direction: o.direction,
+  client_order_id: o.client_order_id,
+  amount: o.amount,
+  currency: o.currency,
+  amount_crypto: o.amount_crypto,
+  trader_id: o.trader_id,
+  requisite_id: o.requisite_id,
+  reason: o.status_reason,
+  ...extra,
+});
+
+/** The status change's event and audit row, then the store's callback url (none: nothing queued). */
+function gwRecord(o: GwOrderRow, details: Record<string, unknown>, actor: GwActor, now: number) {
+  const payload = JSON.stringify(details);
+  gw.event.get(`gateway.order.${o.status}`, actor.id, String(o.id), payload, now);
+  gw.audit.run(actor.id, `gateway.order.${o.status}`, String(o.id), payload, actor.ip, actor.requestId, now);
+  if (gw.storeCallback.get(o.store_id)?.callback_url)
+    throw new Error("the ceiling sends no callbacks: give the bench store no callback url");
+}
+
+/** The order as answered, with its requisite read in the same transaction. */
+const answer = (status: number, order: GwOrderRow) => ({
+  status,
+  order,
+  requisite: order.requisite_id == null ? null : (gw.requisite.get(order.requisite_id) ?? null),
+});
+
+const payinTx = db.transaction((actor: GwActor, b: PayinInput, hash: string, now: number) => {
+  const store = gw.store.get(b.store_id);
+  if (!store || store.merchant_id !== actor.id) throw new HttpError(404, "not_found");
+  const prior = gw.existing.get(b.store_id, b.client_order_id);
+  if (prior) {
+    if (prior.request_hash !== hash) throw new HttpError(409, "idempotency_conflict");
+    return answer(200, gw.orderById.get(prior.id)!);
+  }
+  if (!store.active) throw new HttpError(404, "not_found");
+  const rate = gw.rate.get(b.currency)?.rate;
+  if (rate == null) throw new HttpError(400, "validation_failed", { field: "currency" });
+  const amountCrypto = Number((BigInt(b.amount) * 1_000_000n) / BigInt(rate));
+  if (amountCrypto < 1) throw new HttpError(400, "validation_failed", { field: "amount" });
+  const storeCommission = gwCommission(amountCrypto, store.pay_in_bps);
+
+  // Fraud: the deny lists are empty (souk's defaults), so amounts and velocity decide.
+  const deny: { code: string }[] = [];
+  const review: { code: string }[] = [];
+  if (amountCrypto > FRAUD_MAX) deny.push({ code: "amount_above_max" });
+  if (amountCrypto > FRAUD_REVIEW) review.push({ code: "amount_above_review" });
+  if (b.customer_id) {
+    const n = gw.byCustomer.get(
+      b.store_id,
+      b.customer_id,
+      now - FRAUD_CUSTOMER.windowMs,
+      FRAUD_CUSTOMER.limit,
+    )!.n;
+    if (n >= FRAUD_CUSTOMER.limit) review.push({ code: "customer_velocity" });
+  }
+  if (b.customer_ip) {
+    const n = gw.byIp.get(b.customer_ip, now - FRAUD_IP.windowMs, FRAUD_IP.limit)!.n;
+    if (n >= FRAUD_IP.limit) review.push({ code: "ip_velocity" });
+  }
+  const decision = deny.length ? "deny" : review.length ? "review" : "allow";
+  const reasons = JSON.stringify([...deny, ...review]);
+
+  const inserted = gw.insertOrder.get(
+    b.store_id,
+    b.client_order_id,
+    hash,
+    b.amount,
+    b.currency,
+    rate,
+    amountCrypto,
+    store.pay_in_bps,
+    storeCommission,
+    b.payment_method ?? null,
+    b.bank ?? null,
+    b.customer_id ?? null,
+    b.customer_ip ?? null,
+    decision,
+    reasons,
+    now,
+  );
+  if (!inserted) throw new HttpError(409, "conflict");
+  const created = JSON.stringify({
+    from: null,
+    to: "new",
+    store_id: inserted.store_id,
+    direction: "payin",
+    client_order_id: inserted.client_order_id,
+    amount: inserted.amount,
+    currency: inserted.currency,
+    amount_crypto: amountCrypto,
+    fraud_decision: decision,
+    fraud_reasons: [...deny, ...review],
+  });
+  gw.event.get("gateway.order.new", actor.id, String(inserted.id), created, now);
+  gw.audit.run(actor.id, "gateway.order.new", String(inserted.id), created, actor.ip, actor.requestId, now);
+
+  if (decision !== "allow") {
+    const o = gw.unassigned.get(decision === "deny" ? "failed" : "review", "fraud", "[]", now, inserted.id)!;
+    gwRecord(o, gwDetails(o, "new"), actor, now);
+    return answer(201, o);
+  }
+
+  // Selection: the first requisite in index order that passes; the ones passed over are logged.
+  const day = Math.floor(now / 86_400_000);
+  const attempt = {
+    attempt: 1,
+    at: new Date(now).toISOString(),
+    considered: 0,
+    chosen: null as { requisite_id: number; trader_id: number } | null,
+    rejected_counts: {} as Record<string, number>,
+    rejected: [] as { requisite_id: number; trader_id: number; reason: string }[],
+  };
+  let chosen: GwCandidate | null = null;
+  for (const c of gw.candidates.iterate(b.currency, day)) {
+    attempt.considered++;
+    const why = gwRejection(c, inserted);
+    if (why === null) {
+      chosen = c;
+      break;
+    }
+    attempt.rejected_counts[why] = (attempt.rejected_counts[why] ?? 0) + 1;
+    if (attempt.rejected.length < 50)
+      attempt.rejected.push({ requisite_id: c.id, trader_id: c.trader_id, reason: why });
+  }
+  if (!chosen) {
+    // Not reached by the bench (every order finds a requisite); souk would also queue a retry job.
+    const o = gw.unassigned.get("retrying", "no requisite", JSON.stringify([attempt]), now, inserted.id)!;
+    gwRecord(o, gwDetails(o, "new"), actor, now);
+    return answer(201, o);
+  }
+  attempt.chosen = { requisite_id: chosen.id, trader_id: chosen.trader_id };
+
+  // The hold: trader available -> trader held, as the ledger's transfer does it.
+  const trader = String(chosen.trader_id);
+  const from = gw.account.get(trader, "available", "USDT")!;
+  const to = gw.account.get(trader, "held", "USDT") ?? gw.openAccount.get(trader, "held", "USDT", now)!;
+  if (from.balance < amountCrypto) throw new HttpError(402, "insufficient_funds");
+  gw.transfer.get(from.id, to.id, amountCrypto, String(inserted.id), `gw:${inserted.id}:hold`, now);
+  gw.setBalance.run(from.balance - amountCrypto, from.id);
+  gw.setBalance.run(to.balance + amountCrypto, to.id);
+  gw.takeShare.run(day, b.amount, useStamp(now), chosen.id);
+
+  const o = gw.assign.get(
+    now,
+    chosen.id,
+    chosen.trader_id,
+    chosen.trader_bps,
+    gwCommission(amountCrypto, chosen.trader_bps),
+    chosen.payment_method,
+    chosen.bank,
+    day,
+    now,
+    now + GW_PAYIN_TTL_MS,
+    JSON.stringify([attempt]),
+    inserted.id,
+  )!;
+  gwRecord(o, gwDetails(o, "new"), actor, now);
+  return answer(201, o);
+});
+
+const PAYIN_KEYS = new Set([
+  "store_id",
+  "amount",
+  "currency",
+  "client_order_id",
+  "customer_id",
+  "customer_ip",
+  "payment_method",
+  "bank",
+]);
+const isId = (v: unknown) => Number.isSafeInteger(v) && (v as number) > 0;
+const isText = (v: unknown, max: number) => typeof v === "string" && v.trim().length > 0 && v.length <= max;
+
+/** One text per meaning, as souk hashes the creating request (keys sorted, flat body). */
+const canonical = (o: Record<string, unknown>) =>
+  `{${Object.keys(o)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${JSON.stringify(o[k])}`)
+    .join(",")}}`;
+
+async function createPayin(req: Request): Promise<Response> {
+  // Merchants only: the role is read per request, as souk reads its principal.
+  const claims = verifyJwt(req);
+  if (!claims) return unauthenticated();
+  const u = userRole.get(claims.sub);
+  if (!u || u.is_banned) return unauthenticated();
+  if (u.role !== "merchant" && u.role !== "admin")
+    return json({ error: { code: "forbidden", message: "merchants only" } }, 403);
+  let b: Record<string, unknown>;
+  try {
+    b = (await req.json()) as Record<string, unknown>;
+  } catch {
+    return json({ error: { code: "invalid_json" } }, 400);
+  }
+  if (
+    !b ||
+    typeof b !== "object" ||
+    Object.keys(b).some((k) => !PAYIN_KEYS.has(k)) ||
+    !isId(b.store_id) ||
+    !isId(b.amount) ||
+    typeof b.currency !== "string" ||
+    !/^[A-Z]{3}$/.test(b.currency) ||
+    !isText(b.client_order_id, 128) ||
+    (b.customer_id !== undefined && !isText(b.customer_id, 200)) ||
+    (b.customer_ip !== undefined && (typeof b.customer_ip !== "string" || isIP(b.customer_ip) === 0)) ||
+    (b.payment_method !== undefined && !["card", "sbp", "account"].includes(b.payment_method as string)) ||
+    (b.bank !== undefined && !isText(b.bank, 100))
+  ) {
+    return json({ error: { code: "validation_failed" } }, 400);
+  }
+  const hash = new Bun.CryptoHasher("sha256").update(canonical({ direction: "payin", ...b })).digest("hex");
+  const actor = { id: claims.sub, ip: "127.0.0.1", requestId: crypto.randomUUID() };
+  try {
+    const r = payinTx.immediate(actor, b as PayinInput, hash, Date.now());
+    const o = r.order;
+    return json(
+      {
+        id: o.id,
+        direction: o.direction,
+        store_id: o.store_id,
+        client_order_id: o.client_order_id,
+        status: o.status,
+        amount: o.amount,
+        currency: o.currency,
+        amount_crypto: o.amount_crypto,
+        rate: o.rate,
+        store_commission: o.store_commission,
+        payment_method: o.payment_method,
+        bank: o.bank,
+        requisite: r.requisite,
+        recipient: null,
+        customer_id: o.customer_id,
+        status_reason: o.status_reason,
+        dispute_reason: o.dispute_reason,
+        expires_at: iso(o.expires_at),
+        assigned_at: iso(o.assigned_at),
+        customer_confirmed_at: iso(o.customer_confirmed_at),
+        completed_at: iso(o.completed_at),
+        created_at: iso(o.created_at),
+        updated_at: iso(o.updated_at),
+      },
+      r.status,
+    );
+  } catch (e) {
+    return errorResponse(e);
+  }
+}
+
 const ROUTES: Record<string, (req: Request) => Response | Promise<Response>> = {
+  "POST /api/v1/gateway/payin": createPayin,
   "GET /api/v1/experts/dashboard/available-orders": availableOrders,
   "POST /api/v1/orders": createOrder,
   "GET /api/v1/users/me/balance": (req) => {

@@ -17,6 +17,7 @@
  *                    [--wait-idle 60] [--attempts 3] [--out bench/results/latest.json] [--keep-tmp]
  *
  *   npm run bench -- --only available-orders,lifecycle --no-cold     (the marketplace scenarios)
+ *   npm run bench -- --only gateway-payin --no-cold                   (the payment gateway's pay-in)
  *
  * The generator and the server share the machine's cores, so before each measurement the run waits
  * (up to --wait-idle seconds) for other processes to go quiet, retries a measurement during which
@@ -31,6 +32,7 @@ import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
+import { explainSelection, GW_PAYIN_AMOUNT, GW_STORE_ID, seedGateway } from "./gateway-fixtures";
 import { type LifecycleResult, type LifecycleSpec, runLifecycle, STEPS } from "./lifecycle";
 import type { LoadResult, LoadSpec } from "./load";
 
@@ -276,6 +278,57 @@ async function seedLifecycle(ctx: BenchCtx) {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Payment gateway fixtures (bench/gateway-fixtures.ts): a merchant through souk's API, the rest
+// (rate, store, 1,000 traders with deposits, 5,000 requisites) straight into both databases.
+
+const gateway: { merchant?: BenchUser } = {};
+
+async function seedGatewayPayin(ctx: BenchCtx) {
+  if (gateway.merchant) return;
+  const merchant = await benchUser(ctx, "bench_merchant");
+  await call(
+    ctx.souk.base,
+    "POST",
+    `/api/v1/admin/users/${merchant.id}/role`,
+    { role: "merchant" },
+    ctx.souk.adminToken,
+  );
+  gateway.merchant = merchant;
+  seedBoth(ctx, (db, side, now) => {
+    if (side === "ceiling")
+      db.prepare("UPDATE users SET username = ?, role = 'merchant' WHERE id = ?").run(
+        merchant.username,
+        merchant.id,
+      );
+    seedGateway(db, merchant.id, now);
+  });
+  const db = new Database(ctx.souk.dbPath, { readonly: true });
+  try {
+    console.error(`gateway-payin: selection plan on souk's database\n  ${explainSelection(db).join("\n  ")}`);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * One pay-in per request: a new client order id each time, and a customer id of its own (the
+ * velocity check counts that customer's orders on its index and never reaches its limit).
+ */
+const payinRequest = (): Req => ({
+  method: "POST",
+  path: "/api/v1/gateway/payin",
+  headers: bearer(gateway.merchant!.token),
+  body: {
+    store_id: GW_STORE_ID,
+    amount: GW_PAYIN_AMOUNT,
+    currency: "RUB",
+    client_order_id: "bench-{{uuid}}",
+    customer_id: "customer-{{n}}",
+  },
+  expect: 201,
+});
+
 const SCENARIOS: Scenario[] = [
   {
     name: "GET /me",
@@ -341,6 +394,14 @@ const SCENARIOS: Scenario[] = [
       subjectId: LIFECYCLE_SUBJECT,
       price: LIFECYCLE_PRICE,
     }),
+  },
+  {
+    name: "gateway-payin: POST /gateway/payin",
+    description:
+      "JWT + merchant role; store, idempotency and rate reads; fraud velocity on its index; order + event + audit; selection among 5,000 requisites of 1,000 traders (souk's query, first that passes); ledger hold; requisite counters; assigned + event + audit (ceiling: a transaction per request; souk: a savepoint per pay-in in a group commit)",
+    setup: seedGatewayPayin,
+    souk: payinRequest,
+    ceiling: payinRequest,
   },
 ];
 
