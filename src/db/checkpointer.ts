@@ -32,7 +32,7 @@ export function startCheckpointer(
 ): Checkpointer | null {
   const path = sqlite.filename;
   if (!path || path === ":memory:") return null;
-  const intervalMs = opts.intervalMs ?? 100;
+  const intervalMs = opts.intervalMs ?? 25;
   const worker = new Worker(opts.workerUrl ?? new URL("./checkpoint-worker.ts", import.meta.url), {
     smol: true,
   });
