@@ -160,19 +160,6 @@ export const requirePermission = (permission: string, ...alternatives: string[])
     await next();
   });
 
-/**
- * Route options (like secured() of lib/openapi) for an id route that any one of several
- * permissions opens, typically a grant for that one object: `securedId("users:read",
- * "users:{id}:read")` lets staff holding `users:read` in, and a user granted `users:12:read` in
- * on user 12 only.
- */
-export const securedId = (permission: string, ...alternatives: string[]) => ({
-  security: [{ bearerAuth: [] }],
-  middleware: [requirePermission(permission, ...alternatives)],
-  description: `Requires permission ${[permission, ...alternatives].map((p) => `\`${p}\``).join(" or ")} (\`{id}\` is the path's id).`,
-  "x-permission": permission,
-});
-
 /** The authenticated caller, for handlers behind requirePermission. */
 export function principalOf(c: Context<AppEnv>): Principal {
   const p = c.get("principal");

@@ -43,11 +43,16 @@ export function errors(...extra: number[]) {
   >;
 }
 
-/** Route options for an authenticated route: security in the docs, the guard in the middleware. */
-export const secured = (permission: string) => ({
+/**
+ * Route options for an authenticated route: security in the docs, the guard in the middleware.
+ * Any one of `permission` and `alternatives` opens it; `{id}` in them stands for the path's id, so
+ * `secured("users:read", "users:{id}:read")` lets staff in, and a user granted `users:12:read` in
+ * on user 12 only.
+ */
+export const secured = (permission: string, ...alternatives: string[]) => ({
   security: [{ bearerAuth: [] }],
-  middleware: [requirePermission(permission)],
-  description: `Requires permission \`${permission}\`.`,
+  middleware: [requirePermission(permission, ...alternatives)],
+  description: `Requires permission ${[permission, ...alternatives].map((p) => `\`${p}\``).join(" or ")}.`,
   // Read when the document is finished: the scopes list and where X-Act-As-Telegram-Id applies.
   "x-permission": permission,
 });

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { principalOf, securedId } from "../../http/auth";
+import { principalOf } from "../../http/auth";
 import { clientIpOf } from "../../http/client-ip";
 import type { AppEnv } from "../../http/types";
 import {
@@ -33,7 +33,7 @@ const userAction = <T extends z.ZodType>(path: string, summary: string, action: 
     path,
     tags,
     summary,
-    ...securedId(`users:${action}`, `users:{id}:${action}`),
+    ...secured(`users:${action}`, `users:{id}:${action}`),
     request: { params: IdParam, ...optionalJsonBody(body) },
     responses: { 200: json(AdminUserSchema), ...errors(401, 403, 404, 409) },
   });
@@ -87,7 +87,7 @@ export const adminUserRoutes = createRouter()
       path: "/admin/users/{id}",
       tags,
       summary: "One user, with their client risk",
-      ...securedId("users:read", "users:{id}:read"),
+      ...secured("users:read", "users:{id}:read"),
       request: { params: IdParam },
       responses: { 200: json(AdminUserSchema), ...errors(401, 403, 404) },
     }),
@@ -107,7 +107,7 @@ export const adminUserRoutes = createRouter()
       path: "/admin/users/{id}/role",
       tags,
       summary: "Change a user's role and granted permissions",
-      ...securedId("users:role", "users:{id}:role"),
+      ...secured("users:role", "users:{id}:role"),
       request: { params: IdParam, ...jsonBody(RoleBody) },
       responses: { 200: json(AdminUserSchema), ...errors(401, 403, 404, 409) },
     }),

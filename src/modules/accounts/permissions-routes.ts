@@ -1,6 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { securedId } from "../../http/auth";
-import { createRouter, errors, IdParam, json, jsonBody, z } from "../../lib/openapi";
+import { createRouter, errors, IdParam, json, jsonBody, secured, z } from "../../lib/openapi";
 import { registerEventTypes } from "../platform/events/types";
 import { setGrantedPermissions, userPermissions } from "./admin";
 import { actorOf } from "./admin-routes";
@@ -41,7 +40,7 @@ export const permissionRoutes = createRouter()
       path: "/admin/users/{id}/permissions",
       tags,
       summary: "A user's role permissions and the permissions granted on top",
-      ...securedId(PERMISSIONS, "users:{id}:permissions"),
+      ...secured(PERMISSIONS, "users:{id}:permissions"),
       request: { params: IdParam },
       responses: { 200: json(UserPermissionsSchema), ...errors(401, 403, 404) },
     }),
@@ -53,7 +52,7 @@ export const permissionRoutes = createRouter()
       path: "/admin/users/{id}/permissions",
       tags,
       summary: "Replace a user's granted permissions (audited with before and after)",
-      ...securedId(PERMISSIONS, "users:{id}:permissions"),
+      ...secured(PERMISSIONS, "users:{id}:permissions"),
       description: `Requires permission \`${PERMISSIONS}\` or \`users:{id}:permissions\` (\`{id}\` is the path's id). ${GRANT_TEXT} A string that is not a permission is refused with 400 naming its index; one beyond your own permissions with 403.`,
       request: { params: IdParam, ...jsonBody(PermissionsBody) },
       responses: { 200: json(UserPermissionsSchema), ...errors(401, 403, 404, 409) },

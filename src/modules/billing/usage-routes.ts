@@ -9,7 +9,6 @@ import { PageQuery, page, pageOf, pageSchema } from "../../lib/pagination";
 import { iso, isoOrNull } from "../../lib/time";
 import { usageBilledSeconds } from "../platform/system/metrics";
 import { minuteBalance } from "./balance";
-import { securedAny } from "./guards";
 import { createHold, getHold, releaseHold } from "./holds";
 import {
   BalanceSchema,
@@ -147,7 +146,7 @@ export const usageRoutes = createRouter()
       path: "/usage/holds/{id}",
       tags,
       summary: "One of the caller's holds: seconds, consumed and remaining, status, expiry",
-      ...securedAny("usage:read", "usage:write"),
+      ...secured("usage:read", "usage:write"),
       request: { params: IdParam },
       responses: { 200: json(HoldSchema), ...errors(401, 403, 404) },
     }),

@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { stream } from "hono/streaming";
 import type { AppContext } from "../../../context";
-import { principalOf, securedId } from "../../../http/auth";
+import { principalOf } from "../../../http/auth";
 import type { AppEnv } from "../../../http/types";
 import { createRouter, errors, IdParam, json, secured, z } from "../../../lib/openapi";
 import { audit } from "../../platform/audit";
@@ -17,7 +17,7 @@ registerEventTypes("accounts", {
 });
 
 /** `users:<action>` over every user, or `users:{id}:<action>` granted for one (`users:12:export`). */
-const securedUserAction = (action: string) => securedId(`users:${action}`, `users:{id}:${action}`);
+const securedUserAction = (action: string) => secured(`users:${action}`, `users:{id}:${action}`);
 
 const ExportDocument = z
   .object({

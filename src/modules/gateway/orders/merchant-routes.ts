@@ -4,7 +4,7 @@ import type { Context } from "hono";
 import type { AppContext } from "../../../context";
 import { prepare, preparedPer } from "../../../db/prepared";
 import { type GatewayDirection, gatewayOrders, gatewayRequisites, gatewayStores } from "../../../db/schema";
-import { can, principalOf, securedId } from "../../../http/auth";
+import { can, principalOf } from "../../../http/auth";
 import { clientIpOf } from "../../../http/client-ip";
 import type { AppEnv, Principal } from "../../../http/types";
 import { notFound } from "../../../lib/errors";
@@ -70,7 +70,7 @@ const readRoute = (path: string, summary: string) =>
     path,
     tags,
     summary,
-    ...securedId(GW.merchantOrders, GW.traderOrders, GW.supportOrders, ORDER_READ),
+    ...secured(GW.merchantOrders, GW.traderOrders, GW.supportOrders, ORDER_READ),
     request: { params: IdParam },
     responses: { 200: json(OrderForCaller), ...errors(401, 403, 404) },
   });
@@ -220,7 +220,7 @@ export const gatewayOrderRoutes = createRouter()
       path: "/gateway/orders/{id}/callbacks",
       tags,
       summary: "The status callbacks sent to the store for one order",
-      ...securedId(GW.merchantOrders, GW.supportOrders, ORDER_READ),
+      ...secured(GW.merchantOrders, GW.supportOrders, ORDER_READ),
       request: { params: IdParam },
       responses: {
         200: json(z.object({ count: z.number().int(), results: z.array(OrderCallbackSchema) })),

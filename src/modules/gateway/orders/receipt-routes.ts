@@ -4,8 +4,7 @@ import { files } from "../../../db/schema";
 import { principalOf } from "../../../http/auth";
 import { notFound } from "../../../lib/errors";
 import { fileResponse } from "../../../lib/files";
-import { createRouter, errors } from "../../../lib/openapi";
-import { securedAny } from "../../billing/guards";
+import { createRouter, errors, secured } from "../../../lib/openapi";
 import { GW } from "../permissions";
 import { readableOrder } from "./access";
 import { RECEIPT_KINDS, receiptIdOf } from "./serialize";
@@ -16,7 +15,7 @@ export const receiptRoutes = createRouter().openapi(
     path: "/gateway/orders/{id}/receipts/{kind}",
     tags: ["gateway: orders"],
     summary: "Download a receipt of an order (its store's merchant, its trader, support)",
-    ...securedAny(GW.merchantOrders, GW.traderOrders, GW.supportOrders),
+    ...secured(GW.merchantOrders, GW.traderOrders, GW.supportOrders),
     request: {
       params: z.object({
         id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER),

@@ -2,7 +2,6 @@ import { createRoute } from "@hono/zod-openapi";
 import { and, desc, eq, gte, lte, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { gatewayOrders } from "../../../db/schema";
-import { securedId } from "../../../http/auth";
 import { createRouter, errors, IdParam, json, jsonBody, secured, type z } from "../../../lib/openapi";
 import { page, pageOf, pageSchema } from "../../../lib/pagination";
 import { periodConditions } from "../../../lib/period";
@@ -70,7 +69,7 @@ export const supportOrderRoutes = createRouter()
       tags,
       summary:
         "Resolve a dispute: completed moves the money as a completion (402 if the trader's deposit is short), cancelled keeps it cancelled",
-      ...securedId(GW.supportResolve, "gateway_orders:{id}:resolve"),
+      ...secured(GW.supportResolve, "gateway_orders:{id}:resolve"),
       request: { params: IdParam, ...jsonBody(ResolveBody) },
       responses: { 200: json(StaffOrderSchema), ...errors(401, 402, 403, 404, 409) },
     }),
@@ -93,7 +92,7 @@ export const supportOrderRoutes = createRouter()
       tags,
       summary:
         "Decide an order held for fraud review: allow routes it (a pay-out first holds from the store: 402 if short), deny fails it",
-      ...securedId(GW.supportReview, "gateway_orders:{id}:review"),
+      ...secured(GW.supportReview, "gateway_orders:{id}:review"),
       request: { params: IdParam, ...jsonBody(ReviewBody) },
       responses: { 200: json(StaffOrderSchema), ...errors(401, 402, 403, 404, 409) },
     }),

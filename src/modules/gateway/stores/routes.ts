@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { gatewayStores } from "../../../db/schema";
-import { principalOf, securedId } from "../../../http/auth";
+import { principalOf } from "../../../http/auth";
 import { notFound } from "../../../lib/errors";
 import {
   createRouter,
@@ -167,7 +167,7 @@ export const storeRoutes = createRouter()
       path: "/admin/gateway/stores/{id}",
       tags: adminTags,
       summary: "One store with its balance",
-      ...securedId(STORE_READ, GW.adminStores),
+      ...secured(STORE_READ, GW.adminStores),
       request: { params: IdParam },
       responses: { 200: json(AdminStoreSchema), ...errors(401, 403, 404) },
     }),
