@@ -309,3 +309,38 @@ describe("POST /trader/orders/{id}/cancel", () => {
     expect(w.f.balances({ traderId: w.trader.id }).traderHeld).toBe(10_000_000);
   });
 });
+
+describe("a trader acts only on an open order", () => {
+  test("a disputed pay-in (its hold already released) cannot be confirmed or cancelled by the trader: 409, nothing moves", async () => {
+    const o = insertOrder(t, {
+      store: w.store,
+      status: "disputed",
+      trader: w.trader,
+      requisite: w.requisite,
+      set: { disputedFrom: "expired", disputeReason: "paid" },
+    });
+    // Another open pay-in of the same trader: its hold must not pay for the disputed one.
+    insertOrder(t, { store: w.store, status: "assigned", trader: w.trader, requisite: w.requisite });
+    const before = {
+      balances: w.f.balances({ traderId: w.trader.id, storeId: w.store.id }),
+      req: requisiteRow(t, w.requisite.id),
+    };
+    const token = w.traderUser.token;
+    expectError(
+      await t.call("POST", `/api/v1/trader/orders/${o.id}/confirm`, { token }),
+      409,
+      "invalid_transition",
+    );
+    expectError(
+      await t.call("POST", `/api/v1/trader/orders/${o.id}/cancel`, { token, body: { reason: "no" } }),
+      409,
+      "invalid_transition",
+    );
+    expect(orderRow(t, o.id).status).toBe("disputed");
+    expect(w.f.balances({ traderId: w.trader.id, storeId: w.store.id })).toEqual(before.balances);
+    expect([requisiteRow(t, w.requisite.id).usedCount, requisiteRow(t, w.requisite.id).usedAmount]).toEqual([
+      before.req.usedCount,
+      before.req.usedAmount,
+    ]);
+  });
+});

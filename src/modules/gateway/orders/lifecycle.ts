@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { Context } from "hono";
 import type { AppContext } from "../../../context";
 import type { Queryable, Tx } from "../../../db/client";
-import { gatewayOrders, gatewayStores, gatewayTraders } from "../../../db/schema";
+import { type GatewayOrderStatus, gatewayOrders, gatewayStores, gatewayTraders } from "../../../db/schema";
 import { write } from "../../../db/write";
 import { clientIpOf } from "../../../http/client-ip";
 import type { AppEnv, Principal } from "../../../http/types";
@@ -12,6 +12,7 @@ import { z } from "../../../lib/openapi";
 import { isoOrNull } from "../../../lib/time";
 import { audit } from "../../platform/audit";
 import { assignOrRetry } from "./assign";
+import { HOLDS_REQUISITE } from "./machine";
 import { holdPayoutStore, releasePayin, returnRequisiteShare, settleOrder } from "./moves";
 import { type GatewayOrderRow, type RequisiteRow, serializeOrder, serializeOrderForStaff } from "./serialize";
 import { findRequisite, type GatewayActor, loadGatewayOrder, moveOrder } from "./status";
@@ -189,6 +190,22 @@ export function customerConfirm(
 }
 
 /**
+ * The trader's order while it holds their requisite (assigned or customer-confirmed). A disputed,
+ * cancelled or expired one is support's: its hold is gone, so a trader's confirmation would be
+ * paid from another order's hold, and a cancel would give back a daily share twice.
+ */
+function openTraderOrder(tx: Tx, traderId: number, id: number, to: GatewayOrderStatus): GatewayOrderRow {
+  const o = traderOrder(tx, traderId, id);
+  if (!HOLDS_REQUISITE.has(o.status)) {
+    throw new ApiError("invalid_transition", `the trader cannot move a ${o.status} order`, {
+      from: o.status,
+      to,
+    });
+  }
+  return o;
+}
+
+/**
  * The trader confirms: the customer's money arrived (pay-in), or they paid the recipient (pay-out,
  * with the receipt). Completed, and the money settles in the same transaction.
  */
@@ -201,7 +218,7 @@ export function traderConfirm(
 ) {
   return writeWithReceipt(ctx, p.user.id, receipt, (tx, now, receiptId) => {
     const trader = traderFor(tx, p);
-    const o = traderOrder(tx, trader.id, id);
+    const o = openTraderOrder(tx, trader.id, id, "completed");
     if (o.direction === "payout" && receiptId == null) {
       throw validation("receipt", "a pay-out is confirmed with the transfer's receipt");
     }
@@ -222,7 +239,7 @@ export function traderConfirm(
 export function traderCancel(ctx: AppContext, p: Principal, actor: GatewayActor, id: number, reason: string) {
   return write(ctx, (tx) => {
     const trader = traderFor(tx, p);
-    const o = traderOrder(tx, trader.id, id);
+    const o = openTraderOrder(tx, trader.id, id, "cancelled");
     if (o.direction === "payin") {
       const row = moveOrder(ctx, tx, o, "cancelled", { actor, reason, details: { by: "trader" } });
       releasePayin(ctx, tx, o);
