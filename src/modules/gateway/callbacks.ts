@@ -24,7 +24,8 @@ export function sendOrderCallback(
   tx: Tx,
   o: GatewayOrderRow,
   eventId: number,
-  requisite: RequisiteRow | null | undefined,
+  /** Read only when a callback goes out: most stores on the hot path have no url. */
+  requisiteOf: () => RequisiteRow | null | undefined,
 ) {
   const store = stmts(tx).store.get(o.storeId);
   const url = o.callbackUrl ?? store?.callback_url;
@@ -34,7 +35,7 @@ export function sendOrderCallback(
   ]);
   return enqueueDelivery(ctx, tx, endpointId, {
     type: `gateway.order.${o.status}`,
-    payload: serializeOrder(o, requisite),
+    payload: serializeOrder(o, requisiteOf()),
     eventId,
   });
 }

@@ -1,7 +1,8 @@
-import type { AccountRef } from "../ledger/service";
+import type { Queryable } from "../../db/client";
+import { type AccountRef, balanceOf } from "../ledger/service";
 
 /** USDT balances are micro-units (6 decimals) in the ledger currency `USDT`. */
-export const USDT = "USDT";
+export const USDT = "USDT" as const;
 export const MICRO = 1_000_000;
 
 /** Fiat minor units to USDT micro-units at a rate of fiat minor units per 1 USDT (floored). */
@@ -35,4 +36,11 @@ export const gatewayRevenue = (): AccountRef => ref("platform", "platform", "rev
 export const gatewayClearing = (): AccountRef => ({
   ...ref("provider", "gateway", "clearing"),
   allowNegative: true,
+});
+
+/** A store's or trader's USDT: what is free to use, and what open orders hold. */
+export const usdtBalance = (db: Queryable, available: AccountRef, held: AccountRef) => ({
+  available: balanceOf(db, available),
+  held: balanceOf(db, held),
+  currency: USDT,
 });

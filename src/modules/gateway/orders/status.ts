@@ -121,6 +121,6 @@ export function moveOrder(
     ip: opts.actor.ip ?? null,
     requestId: opts.actor.requestId ?? null,
   });
-  sendOrderCallback(ctx, tx, row, eventId, findRequisite(tx, row.requisiteId));
+  sendOrderCallback(ctx, tx, row, eventId, () => findRequisite(tx, row.requisiteId));
   return row;
 }

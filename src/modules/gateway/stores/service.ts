@@ -15,7 +15,7 @@ import { resealOwnedEndpoints } from "../../platform/webhooks/endpoints";
 import { newWebhookSecret, sealSecret } from "../../platform/webhooks/secrets";
 import { checkWebhookUrl } from "../../platform/webhooks/url-guard";
 import { storeOwner } from "../callbacks";
-import { gatewayClearing, storeAvailable, storeHeld, USDT } from "../money";
+import { gatewayClearing, storeAvailable, storeHeld, USDT, usdtBalance } from "../money";
 import type { AdminStorePatch, AdminStoresQuery, StoreCreate, StorePatch, WithdrawInput } from "./schemas";
 
 type StoreRow = typeof gatewayStores.$inferSelect;
@@ -33,11 +33,8 @@ export const serializeStore = (s: StoreRow) => ({
 });
 
 /** A store's USDT balance: what it may withdraw, and what open pay-outs hold. */
-export const storeBalance = (db: Queryable, storeId: number) => ({
-  available: balanceOf(db, storeAvailable(storeId)),
-  held: balanceOf(db, storeHeld(storeId)),
-  currency: USDT as typeof USDT,
-});
+export const storeBalance = (db: Queryable, storeId: number) =>
+  usdtBalance(db, storeAvailable(storeId), storeHeld(storeId));
 
 const serializeAdminStore = (db: Queryable, s: StoreRow) => ({
   ...serializeStore(s),

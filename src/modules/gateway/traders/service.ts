@@ -8,10 +8,9 @@ import { conflict, forbidden, notFound, validation } from "../../../lib/errors";
 import { pageOf } from "../../../lib/pagination";
 import { iso } from "../../../lib/time";
 import type { AdminActor } from "../../accounts/admin";
-import { balanceOf } from "../../ledger/service";
 import { recordAdminAction } from "../../platform/audit";
 import { emit } from "../../platform/events/service";
-import { gatewayClearing, traderAvailable, traderHeld, USDT } from "../money";
+import { gatewayClearing, traderAvailable, traderHeld, usdtBalance } from "../money";
 import { adminMoneyMove } from "../stores/service";
 import type { DepositInput, TraderCreate, TraderPatch, TradersQuery } from "./schemas";
 
@@ -31,11 +30,8 @@ export const serializeTrader = (t: TraderRow) => ({
 });
 
 /** A trader's deposit: what pay-ins may hold from, and what open pay-ins hold. */
-export const traderBalance = (db: Queryable, traderId: number) => ({
-  available: balanceOf(db, traderAvailable(traderId)),
-  held: balanceOf(db, traderHeld(traderId)),
-  currency: USDT as typeof USDT,
-});
+export const traderBalance = (db: Queryable, traderId: number) =>
+  usdtBalance(db, traderAvailable(traderId), traderHeld(traderId));
 
 const serializeAdminTrader = (db: Queryable, t: TraderRow) => ({
   ...serializeTrader(t),
