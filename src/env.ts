@@ -45,6 +45,8 @@ const EnvSchema = z.object({
     .optional(),
   EMAIL_FROM: z.string().min(3).max(320).default("souk <no-reply@localhost>"),
   CRON_ENABLED: bool.default(true),
+  // Litestream replicates the WAL and must own checkpoints: souk's checkpointer stays off.
+  LITESTREAM: bool.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   // A Sentry DSN (https://<public key>@<host>/<project id>): a typo stops souk at start, not at its first error.
   SENTRY_DSN: z

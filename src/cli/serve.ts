@@ -34,7 +34,11 @@ export const serve = defineCommand({
       maxRequestBodySize: serverBodyCeiling(e),
     });
     // After listen, so the worker thread's start-up is not in the cold start.
-    const checkpointer = startCheckpointer(ctx.sqlite, ctx.logger, { workerUrl: entry.workerUrl });
+    // Litestream copies WAL frames before they are checkpointed and holds a read lock to keep them:
+    // a second checkpointer (ours) would race it, so with LITESTREAM it owns checkpoints alone.
+    const checkpointer = e.LITESTREAM
+      ? null
+      : startCheckpointer(ctx.sqlite, ctx.logger, { workerUrl: entry.workerUrl });
     const scheduler = new Scheduler(SCHEDULES);
     // Webhook deliveries' HTTP requests run on their own thread (the job worker sends them).
     const sender = e.CRON_ENABLED ? startSendThread(entry.webhookWorkerUrl, ctx.logger) : null;
@@ -73,7 +77,7 @@ export const serve = defineCommand({
       await ctx.jobs.stop(); // the running job finishes
       sender?.stop();
       checkpointer?.stop();
-      ctx.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      if (!e.LITESTREAM) ctx.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       ctx.sqlite.close();
       await flushSentry(2000); // reports still in flight
       process.exit(0);
