@@ -18,6 +18,7 @@ import { jsonBodyGuard } from "./http/json-body";
 import { metricsGuard } from "./http/metrics-guard";
 import { finishOpenApiDocument } from "./http/openapi-doc";
 import { settingRateLimit } from "./http/rate-limit";
+import { edgeNode, replicationIndex } from "./http/replication";
 import type { AppEnv } from "./http/types";
 import { validationHook } from "./lib/openapi";
 import { MODULE_ROUTERS } from "./modules";
@@ -122,6 +123,11 @@ export function createApp(ctx: AppContext) {
       }),
     );
   }
+
+  // libSQL mode: an edge node forwards writes to its primary; the primary tags writes with
+  // their replication index (read-your-writes on any edge).
+  if (ctx.replica && ctx.env.PRIMARY_URL) app.use("/api/*", edgeNode(ctx, ctx.env.PRIMARY_URL, ctx.fetch));
+  else if (ctx.replica) app.use("/api/*", replicationIndex(ctx));
 
   app.get("/healthz", (c) => {
     const h = health(ctx);

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import pino from "pino";
 import type { AppContext } from "./context";
-import { openDatabase } from "./db/client";
+import { openDatabase, type ReplicaOptions } from "./db/client";
 import { migrate } from "./db/migrate";
 import type { Env } from "./env";
 import { randomToken } from "./lib/crypto";
@@ -44,6 +44,15 @@ export function databaseUrl(env: Env): string {
   return env.DATABASE_URL ?? `file:${join(env.DATA_DIR, "souk.db")}`;
 }
 
+/** With a libSQL DATABASE_URL: the embedded replica's file in DATA_DIR and how it syncs. */
+export function replicaOptions(env: Env): ReplicaOptions {
+  return {
+    path: join(env.DATA_DIR, "replica.db"),
+    authToken: env.LIBSQL_AUTH_TOKEN ?? env.DATABASE_AUTH_TOKEN,
+    syncPeriodMs: env.LIBSQL_SYNC_INTERVAL_MS,
+  };
+}
+
 /** Opens and migrates the database and wires the context. Nothing is started (no worker, no cron). */
 export function createContext(
   env: Env,
@@ -51,8 +60,9 @@ export function createContext(
 ): AppContext {
   const logger = pino({ level: env.LOG_LEVEL, base: undefined });
   warnDemoPayments(env, logger);
-  const { db, sqlite } = openDatabase(databaseUrl(env));
-  migrate(sqlite);
+  const { db, sqlite, replica } = openDatabase(databaseUrl(env), replicaOptions(env));
+  // Edge nodes never write: the primary node migrates, its replicas receive the schema by sync.
+  if (!env.PRIMARY_URL) migrate(sqlite);
   const jobs = new JobQueue(logger);
   for (const [type, handler] of Object.entries(JOB_HANDLERS)) jobs.register(type, handler);
   const ctx: AppContext = {
@@ -65,6 +75,7 @@ export function createContext(
     jobs,
     jwtSecret: opts.jwtSecret ?? jwtSecretFor(env),
     fetch: opts.fetch ?? fetch,
+    replica,
   };
   bindEventContext(ctx);
   return ctx;

@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import type { Logger } from "pino";
 import type { Db } from "./db/client";
+import type { ReplicaInfo } from "./db/libsql/connection";
 import type { Env } from "./env";
 import type { Clock } from "./lib/time";
 import type { JobQueue } from "./modules/platform/jobs/queue";
@@ -18,4 +19,6 @@ export type AppContext = {
   jwtSecret: string;
   /** Outgoing HTTP (providers); injectable so tests can observe or fail calls. */
   fetch: typeof fetch;
+  /** With a libSQL DATABASE_URL: the embedded replica's sync controls. */
+  replica?: ReplicaInfo;
 };

@@ -18,9 +18,18 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default("./data"),
   DATABASE_URL: z
     .string()
-    .regex(/^(file:|libsql:|:memory:$)/, "must start with file: or libsql:, or be :memory:")
+    .regex(
+      /^(file:|libsql:\/\/|https?:\/\/|:memory:$)/,
+      "must start with file:, libsql:// or http(s):// (a libSQL server), or be :memory:",
+    )
     .optional(),
+  // A libSQL server's access token (a JWT); DATABASE_AUTH_TOKEN is the older name.
+  LIBSQL_AUTH_TOKEN: z.string().min(1).optional(),
   DATABASE_AUTH_TOKEN: z.string().optional(),
+  // How often an embedded replica pulls new frames from the libSQL server (0: only on demand).
+  LIBSQL_SYNC_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
+  // Set on an edge node: the primary souk node that takes its writes (http://primary:8080).
+  PRIMARY_URL: z.url({ protocol: /^https?$/ }).optional(),
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(900),
   REFRESH_TOKEN_TTL_SECONDS: z.coerce
@@ -106,6 +115,17 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   if (!result.success) {
     const issue = result.error.issues[0]!;
     throw new Error(`invalid configuration: ${issue.path.join(".")}: ${issue.message}`);
+  }
+  const url = result.data.DATABASE_URL ?? "";
+  if (/^(libsql|https?):/.test(url) && !result.data.JWT_SECRET) {
+    throw new Error(
+      "invalid configuration: JWT_SECRET: with a libSQL DATABASE_URL every node must sign and verify tokens with the same key; set JWT_SECRET on all of them",
+    );
+  }
+  if (result.data.PRIMARY_URL && !/^(libsql|https?):/.test(url)) {
+    throw new Error(
+      "invalid configuration: PRIMARY_URL: an edge node reads from a libSQL replica; set DATABASE_URL to the libSQL server",
+    );
   }
   if (result.data.DEMO_PAYMENTS && result.data.NODE_ENV === "production") {
     throw new Error(

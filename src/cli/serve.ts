@@ -36,16 +36,20 @@ export const serve = defineCommand({
     // After listen, so the worker thread's start-up is not in the cold start.
     // Litestream copies WAL frames before they are checkpointed and holds a read lock to keep them:
     // a second checkpointer (ours) would race it, so with LITESTREAM it owns checkpoints alone.
-    const checkpointer = e.LITESTREAM
-      ? null
-      : startCheckpointer(ctx.sqlite, ctx.logger, { workerUrl: entry.workerUrl });
+    // On libSQL the server (sqld) owns the WAL: the local file is a replica.
+    const checkpointer =
+      e.LITESTREAM || ctx.replica
+        ? null
+        : startCheckpointer(ctx.sqlite, ctx.logger, { workerUrl: entry.workerUrl });
     const scheduler = new Scheduler(SCHEDULES);
     // Webhook deliveries' HTTP requests run on their own thread (the job worker sends them).
-    const sender = e.CRON_ENABLED ? startSendThread(entry.webhookWorkerUrl, ctx.logger) : null;
+    // An edge node serves reads only: schedules and jobs run on the primary node.
+    const background = e.CRON_ENABLED && !e.PRIMARY_URL;
+    const sender = background ? startSendThread(entry.webhookWorkerUrl, ctx.logger) : null;
     useSender(ctx, sender?.send ?? null);
     // With SENTRY_DSN, the SDK loads now rather than with the first critical error.
     warmSentry(e, ctx.logger);
-    if (e.CRON_ENABLED) {
+    if (background) {
       ctx.jobs.start(ctx);
       scheduler.start(ctx);
     }
@@ -77,7 +81,7 @@ export const serve = defineCommand({
       await ctx.jobs.stop(); // the running job finishes
       sender?.stop();
       checkpointer?.stop();
-      if (!e.LITESTREAM) ctx.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      if (!e.LITESTREAM && !ctx.replica) ctx.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       ctx.sqlite.close();
       await flushSentry(2000); // reports still in flight
       process.exit(0);

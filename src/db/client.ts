@@ -2,6 +2,7 @@ import { Database } from "bun:sqlite";
 import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
+import { LibsqlConnection, type ReplicaInfo } from "./libsql/connection";
 import * as schema from "./schema";
 
 export type Db = ReturnType<typeof drizzle<typeof schema>>;
@@ -10,21 +11,33 @@ export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 /** Anything that can run a query: the database or an open transaction. */
 export type Queryable = Db | Tx;
 
-export type DbHandle = { db: Db; sqlite: Database; close(): void };
+export type DbHandle = { db: Db; sqlite: Database; close(): void; replica?: ReplicaInfo };
 
-/** Resolves DATABASE_URL to a bun:sqlite path. `libsql://` goes through the libsql driver seam (later issue). */
-export function sqlitePath(url: string): string {
+/** Where an embedded libSQL replica keeps its local copy, and how it reaches sqld. */
+export type ReplicaOptions = { path: string; authToken?: string; syncPeriodMs?: number };
+
+/** A libSQL server (sqld) URL: the database is an embedded replica of it. */
+export const isLibsqlUrl = (url: string) => /^(libsql|https?):\/\//.test(url);
+
+/** Resolves DATABASE_URL to a bun:sqlite path (for a libSQL URL: the local replica file). */
+export function sqlitePath(url: string, replica?: ReplicaOptions): string {
   if (url === ":memory:" || url === "file::memory:") return ":memory:";
   if (url.startsWith("file:")) return url.slice("file:".length);
-  if (url.startsWith("libsql:")) {
-    throw new Error(
-      "invalid configuration: DATABASE_URL: libsql:// replicas need the libsql driver (not enabled)",
-    );
-  }
+  if (isLibsqlUrl(url)) return replica?.path ?? url;
   return url;
 }
 
-export function openDatabase(url: string): DbHandle {
+export function openDatabase(url: string, replica?: ReplicaOptions): DbHandle {
+  if (isLibsqlUrl(url)) {
+    if (!replica) throw new Error(`a libSQL database (${url}) needs a local replica file`);
+    mkdirSync(dirname(replica.path), { recursive: true, mode: 0o700 });
+    const conn = new LibsqlConnection(replica.path, { syncUrl: url, ...replica });
+    // The replica is empty until its first sync; the primary owns WAL, checkpoints and pragmas.
+    conn.replica.sync();
+    const sqlite = conn.asBunDatabase();
+    const db = drizzle({ client: sqlite, schema });
+    return { db, sqlite, close: () => conn.close(), replica: conn.replica };
+  }
   const path = sqlitePath(url);
   if (path !== ":memory:" && !existsSync(path)) {
     // Owner-only from the first byte: SQLite gives the -wal and -shm files the database's mode.

@@ -76,7 +76,9 @@ export async function resolvePrincipal(
   if (!key || key.revoked_at) throw new ApiError("unauthenticated", "invalid or revoked API key");
   const owner = toUser(active(userById(ctx.sqlite).get(key.user_id)));
   // Throttled so a hot key does not turn every read into a write.
-  if (!key.last_used_at || now - key.last_used_at > LAST_USED_EVERY_MS) {
+  // An edge node never writes (its writes would block on the libSQL server): the primary node
+  // refreshes the stamp when the key writes.
+  if (!ctx.env.PRIMARY_URL && (!key.last_used_at || now - key.last_used_at > LAST_USED_EVERY_MS)) {
     ctx.sqlite.query("UPDATE api_keys SET last_used_at = ? WHERE id = ?").run(now, key.id);
   }
   const scopes = JSON.parse(key.scopes) as string[];

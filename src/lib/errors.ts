@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   rate_limited: 429,
   internal: 500,
   provider_unavailable: 502,
+  // An edge node cannot reach the primary node that takes its writes.
+  service_unavailable: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
