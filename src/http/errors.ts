@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { matchedRoutes, routePath } from "hono/route";
+import { DatabaseUnavailableError } from "../db/libsql/errors";
 import { ApiError, errorBody } from "../lib/errors";
 import { recordCriticalError } from "../modules/platform/critical-errors/service";
 import type { AppEnv } from "./types";
@@ -16,6 +17,11 @@ export function toApiError(err: unknown): ApiError {
     if (err.status === 415)
       return new ApiError("unsupported_media_type", err.message || "unsupported media type");
     if (err.status === 401) return new ApiError("unauthenticated", err.message || "authentication required");
+  }
+  if (err instanceof DatabaseUnavailableError) {
+    return new ApiError("service_unavailable", "the database server is unreachable; try again", undefined, {
+      "Retry-After": "1",
+    });
   }
   return new ApiError("internal", "internal server error");
 }
@@ -44,6 +50,7 @@ export function onError(err: Error, c: Context<AppEnv>) {
   const apiErr = toApiError(err);
   const requestId = c.get("requestId") ?? "unknown";
   if (apiErr.code === "internal") reportUnhandled(err, c, apiErr.status);
+  else if (apiErr.code === "service_unavailable") c.get("ctx")?.logger.warn({ err }, "database unreachable");
   if (apiErr.headers) for (const [k, v] of Object.entries(apiErr.headers)) c.header(k, v);
   return c.json(errorBody(apiErr, requestId), apiErr.status);
 }

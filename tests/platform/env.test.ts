@@ -75,14 +75,28 @@ describe("parseEnv", () => {
     });
     expect(databaseUrl(env)).toBe("file:/var/lib/souk/souk.db");
     expect(parseEnv({ DATABASE_URL: ":memory:" }).DATABASE_URL).toBe(":memory:");
-    expect(parseEnv({ DATABASE_URL: "libsql://db.example.turso.io" }).DATABASE_URL).toBe(
+    const secret = "s".repeat(32);
+    expect(parseEnv({ DATABASE_URL: "libsql://db.example.turso.io", JWT_SECRET: secret }).DATABASE_URL).toBe(
       "libsql://db.example.turso.io",
     );
+    const edge = parseEnv({
+      DATABASE_URL: "http://sqld:8080",
+      JWT_SECRET: secret,
+      PRIMARY_URL: "http://p:8080",
+    });
+    expect(edge.PRIMARY_URL).toBe("http://p:8080");
+    expect(edge.LIBSQL_SYNC_INTERVAL_MS).toBe(1000);
     expect(parseEnv({ PORT: "0" }).PORT).toBe(0);
     expect(parseEnv({ TRUST_PROXY: "2" }).TRUST_PROXY).toBe(2);
     expect(parseEnv({ TRUST_PROXY: "fly" }).TRUST_PROXY).toBe("fly");
     expect(parseEnv({ TRUST_PROXY: "false" }).TRUST_PROXY).toBe(0);
     expect(parseEnv({ PORT: "65535" }).PORT).toBe(65535);
+  });
+
+  test("libSQL mode needs one JWT_SECRET for every node, and an edge needs a libSQL database", () => {
+    expect(() => parseEnv({ DATABASE_URL: "libsql://db.example.turso.io" })).toThrow(/JWT_SECRET/);
+    expect(() => parseEnv({ PRIMARY_URL: "http://p:8080" })).toThrow(/PRIMARY_URL/);
+    expect(() => parseEnv({ DATABASE_URL: "ftp://x", JWT_SECRET: "s".repeat(32) })).toThrow(/DATABASE_URL/);
   });
 
   const INVALID: [string, string][] = [

@@ -17,19 +17,24 @@ type NativeDatabase = {
   maxWriteReplicationIndex(): number | null | undefined;
 };
 
-/** One statement with bun:sqlite's surface (`all`, `get`, `values`, `run`, `iterate`). */
+/**
+ * One statement with bun:sqlite's surface (`all`, `get`, `values`, `run`, `iterate`).
+ *
+ * Why (trap): on a replica connection, libsql 0.5.29 answers a prepared statement run a second
+ * time with other parameters with the rows of its first run (`SELECT … WHERE id = ?` with 2
+ * returned the row of 1), inside a transaction or not. souk caches its hot statements, so each
+ * run here prepares the SQL afresh (a local parse, a few microseconds).
+ */
 class LibsqlStatement {
-  private rawStmt: NativeStatement | null = null;
   constructor(
     private readonly db: NativeDatabase,
     private readonly sql: string,
     private readonly names: string[] | null,
-    private readonly stmt: NativeStatement,
   ) {}
 
   all(...args: unknown[]): Record<string, unknown>[] {
     try {
-      return this.stmt.all(bindArgs(this.names, args));
+      return this.db.prepare(this.sql).all(bindArgs(this.names, args));
     } catch (e) {
       throw sqliteError(e);
     }
@@ -45,9 +50,8 @@ class LibsqlStatement {
   }
 
   values(...args: unknown[]): unknown[][] {
-    this.rawStmt ??= this.db.prepare(this.sql).raw(true);
     try {
-      return this.rawStmt.all(bindArgs(this.names, args)) as unknown as unknown[][];
+      return this.db.prepare(this.sql).raw(true).all(bindArgs(this.names, args)) as unknown as unknown[][];
     } catch (e) {
       throw sqliteError(e);
     }
@@ -55,7 +59,7 @@ class LibsqlStatement {
 
   run(...args: unknown[]): { changes: number; lastInsertRowid: number | bigint } {
     try {
-      const r = this.stmt.run(bindArgs(this.names, args));
+      const r = this.db.prepare(this.sql).run(bindArgs(this.names, args));
       return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
     } catch (e) {
       throw sqliteError(e);
@@ -118,10 +122,12 @@ export class LibsqlConnection {
   prepare(sql: string): LibsqlStatement {
     const { sql: text, names } = rewriteNamedParams(sql);
     try {
-      return new LibsqlStatement(this.native, text, names, this.native.prepare(text));
+      // Parsed once here so that a bad statement fails where it is prepared, as in bun:sqlite.
+      this.native.prepare(text);
     } catch (e) {
       throw sqliteError(e);
     }
+    return new LibsqlStatement(this.native, text, names);
   }
 
   /** bun:sqlite's cached `query`. */

@@ -28,6 +28,13 @@ export class SQLiteError extends Error {
   }
 }
 
+/** The libSQL server could not be reached (down, restarting, network): worth a retry, not a bug. */
+export class DatabaseUnavailableError extends Error {
+  override name = "DatabaseUnavailableError";
+}
+
+const UNREACHABLE =
+  /WriteDelegation\(status: Unavailable|error trying to connect|Connection refused|connection reset|broken pipe|timed out/i;
 const REMOTE = /RemoteSqliteFailure\((\d+), (\d+), "(.*)"\)\s*$/s;
 
 /**
@@ -38,6 +45,7 @@ const REMOTE = /RemoteSqliteFailure\((\d+), (\d+), "(.*)"\)\s*$/s;
  */
 export function sqliteError(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
+  if (UNREACHABLE.test(err.message)) return new DatabaseUnavailableError(err.message.split("\n")[0]);
   const remote = REMOTE.exec(err.message);
   if (remote) {
     const errno = Number(remote[2]);

@@ -5,6 +5,8 @@ export function health(ctx: AppContext) {
   let db = "ok";
   try {
     ctx.sqlite.query("SELECT 1").get();
+    // A libSQL replica answers from its own file: ask the server too.
+    ctx.replica?.sync();
   } catch {
     db = "error";
   }
