@@ -43,15 +43,21 @@ export type Command = {
   /** Paragraphs of the command's help. */
   description: string;
   options: Options;
+  /** The positional arguments it takes, by name (e.g. ["file"]); none when left out. */
+  positionals?: readonly string[];
   examples?: string[];
-  run(values: Record<string, string | boolean | undefined>, entry: CliEntry): Promise<Outcome>;
+  run(
+    values: Record<string, string | boolean | undefined>,
+    entry: CliEntry,
+    positionals: string[],
+  ): Promise<Outcome>;
 };
 
 /** Typed option values for the command's own `run`. */
 export function defineCommand<const O extends Options>(
   c: Omit<Command, "options" | "run"> & {
     options: O;
-    run(values: ValuesOf<O>, entry: CliEntry): Promise<Outcome>;
+    run(values: ValuesOf<O>, entry: CliEntry, positionals: string[]): Promise<Outcome>;
   },
 ): Command {
   return c as unknown as Command;

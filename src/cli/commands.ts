@@ -26,6 +26,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./create-admin")).createAdmin,
   },
   {
+    name: "backup",
+    summary: "write a verified copy of the live database to a file (safe while souk serves)",
+    load: async () => (await import("./backup")).backup,
+  },
+  {
+    name: "restore",
+    summary: "replace the database with a checked backup (souk stopped; the old one is kept aside)",
+    load: async () => (await import("./restore")).restore,
+  },
+  {
     name: "check",
     summary: "check the books: ledger sums, negative balances, held money against escrow",
     load: async () => (await import("./check")).check,

@@ -21,12 +21,20 @@ function wantsHelp(args: string[]): boolean {
 }
 
 function parse(c: Command, args: string[]) {
+  let parsed: ReturnType<typeof parseArgs>;
   try {
-    return parseArgs({ args, options: optionsOf(c), strict: true, allowPositionals: false }).values;
+    parsed = parseArgs({ args, options: optionsOf(c), strict: true, allowPositionals: true });
   } catch (e) {
     const m = (e as Error).message;
     throw new UsageError(m.charAt(0).toLowerCase() + m.slice(1), c.name);
   }
+  const extra = parsed.positionals[c.positionals?.length ?? 0];
+  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`, c.name);
+  // No option is `multiple`: each value is a string or a boolean.
+  return {
+    values: parsed.values as Record<string, string | boolean | undefined>,
+    positionals: parsed.positionals,
+  };
 }
 
 function find(commands: readonly CommandEntry[], name: string): CommandEntry {
@@ -58,7 +66,8 @@ async function dispatch(
     process.stdout.write(commandHelp(c));
     return 0;
   }
-  return c.run(parse(c, rest), entry);
+  const { values, positionals } = parse(c, rest);
+  return c.run(values, entry, positionals);
 }
 
 /**

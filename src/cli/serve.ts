@@ -1,5 +1,6 @@
 import { createApp } from "../app";
 import { startCheckpointer } from "../db/checkpointer";
+import { holdDataDirForServe } from "../db/data-lock";
 import { serverBodyCeiling } from "../http/body-limit";
 import { SCHEDULES } from "../modules";
 import { needsBootstrap } from "../modules/accounts/service";
@@ -26,6 +27,8 @@ export const serve = defineCommand({
     const t0 = performance.now();
     const e = cliEnv();
     const ctx = openContext(e);
+    // Claims DATA_DIR so `souk restore` refuses while this server runs (refused during a restore).
+    const dataLock = holdDataDirForServe(e.DATA_DIR, ctx.logger);
     const app = createApp(ctx);
     const server = Bun.serve({
       port: e.PORT,
@@ -83,6 +86,7 @@ export const serve = defineCommand({
       checkpointer?.stop();
       if (!e.LITESTREAM && !ctx.replica) ctx.sqlite.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       ctx.sqlite.close();
+      dataLock.release();
       await flushSentry(2000); // reports still in flight
       process.exit(0);
     };

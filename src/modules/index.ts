@@ -51,6 +51,9 @@ import { rulesOnEmit } from "./platform/rules/engine";
 import { RULE_EVENT_TYPES } from "./platform/rules/event-types";
 import { ruleRoutes } from "./platform/rules/routes";
 import { platformAdminRoutes } from "./platform/system/admin-routes";
+import { backupRoutes } from "./platform/system/backup-routes";
+import { BACKUP_SCHEDULES } from "./platform/system/backup-schedule";
+import { BACKUP_EVENT_TYPES } from "./platform/system/backup-service";
 import { healthRoutes } from "./platform/system/health-routes";
 import { deliverWebhookJob } from "./platform/webhooks/deliver";
 import { WEBHOOK_CONCURRENCY, WEBHOOK_DELIVER_JOB } from "./platform/webhooks/deliveries";
@@ -67,6 +70,7 @@ registerEventTypes("marketplace", MARKETPLACE_EVENT_TYPES);
 registerEventTypes("courses", COURSE_EVENT_TYPES);
 registerEventTypes("platform", PLATFORM_EVENT_TYPES);
 registerEventTypes("platform", RULE_EVENT_TYPES);
+registerEventTypes("platform", BACKUP_EVENT_TYPES);
 registerEventTypes("webhooks", WEBHOOK_EVENT_TYPES);
 registerEventTypes("flags", FLAG_EVENT_TYPES);
 
@@ -93,6 +97,7 @@ onEmit(fanOutWebhooks);
 /** Every schedule of every module: run by croner, listed in status, runnable by admins. */
 export const SCHEDULES: Schedule[] = [
   ...PLATFORM_SCHEDULES,
+  ...BACKUP_SCHEDULES,
   ...BILLING_SCHEDULES,
   ...MARKETPLACE_SCHEDULES,
   ...Object.values(LATER_MODULES).flatMap((m) => m.schedules),
@@ -147,5 +152,6 @@ export const MODULE_ROUTERS = [
   flagRoutes,
   ...Object.values(LATER_MODULES).flatMap((m) => m.routers),
   platformAdminRoutes(SCHEDULES, startedAt),
+  backupRoutes,
   criticalErrorRoutes,
 ];

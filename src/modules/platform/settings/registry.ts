@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { GATEWAY_SETTINGS } from "../../gateway/settings";
+import { BACKUP_SETTINGS } from "../system/backup-settings";
 import { def, RateSpec, type SettingDef } from "./registry-types";
 
 export { RateSpec, type SettingDef } from "./registry-types";
@@ -92,6 +93,7 @@ export const SETTINGS = {
     "How long a webhook receiver may take to answer",
   ),
   ...GATEWAY_SETTINGS,
+  ...BACKUP_SETTINGS,
 } satisfies Record<string, SettingDef>;
 
 export type SettingKey = keyof typeof SETTINGS;
