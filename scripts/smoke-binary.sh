@@ -35,7 +35,14 @@ for _ in $(seq 1 100); do
     test -f "$tmp/data/souk.db"
     kill -TERM $pid
     wait $pid
-    echo "binary: migrated a fresh database, ran the WAL checkpointer and the webhook sender thread, served /healthz, stopped on SIGTERM"
+    # libSQL mode loads libsql's native module (embedded by scripts/build.ts): pointed at a port
+    # where no server listens, the binary must fail to connect, not fail to load the module.
+    out=$(DATA_DIR="$tmp/libsql" DATABASE_URL=http://127.0.0.1:9 JWT_SECRET=smoke-test-secret-0123456789abcdef ./souk migrate 2>&1 || true)
+    if ! grep -q "Connection refused" <<<"$out"; then
+      echo "binary: libSQL mode did not load: $out" >&2
+      exit 1
+    fi
+    echo "binary: migrated a fresh database, ran the WAL checkpointer and the webhook sender thread, served /healthz, stopped on SIGTERM, loaded libsql"
     exit 0
   fi
   sleep 0.05

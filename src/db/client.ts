@@ -2,7 +2,7 @@ import { Database } from "bun:sqlite";
 import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
-import { LibsqlConnection, type ReplicaInfo } from "./libsql/connection";
+import type { LibsqlConnection, ReplicaInfo } from "./libsql/connection";
 import * as schema from "./schema";
 
 export type Db = ReturnType<typeof drizzle<typeof schema>>;
@@ -31,7 +31,11 @@ export function openDatabase(url: string, replica?: ReplicaOptions): DbHandle {
   if (isLibsqlUrl(url)) {
     if (!replica) throw new Error(`a libSQL database (${url}) needs a local replica file`);
     mkdirSync(dirname(replica.path), { recursive: true, mode: 0o700 });
-    const conn = new LibsqlConnection(replica.path, { syncUrl: url, ...replica });
+    // Loaded only in libSQL mode: a one-file souk never loads libsql's native module.
+    const { LibsqlConnection: Connection } = require("./libsql/connection") as {
+      LibsqlConnection: typeof LibsqlConnection;
+    };
+    const conn = new Connection(replica.path, { syncUrl: url, ...replica });
     // The replica is empty until its first sync; the primary owns WAL, checkpoints and pragmas.
     conn.replica.sync();
     const sqlite = conn.asBunDatabase();
