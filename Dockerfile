@@ -1,6 +1,6 @@
 # souk as one compiled binary on debian-slim.
 #
-#   docker build -t souk .
+#   docker build -t souk .          # or: docker compose up (compose.yaml)
 #   docker run -d --name souk -p 8080:8080 -v souk-data:/data souk      # serve (migrates on start)
 #   docker exec souk /app/souk create-admin --email a@example.com --password '…'
 #
@@ -8,11 +8,18 @@
 # root only to hand the Fly volume to uid 10001, see below) and runtime (base as uid 10001; the
 # last stage, so the default target).
 
+# The base images are build arguments so the image can be built from other sources of the same
+# systems (scripts/image-test.sh builds it from a Debian rootfs made with debootstrap):
+#   BUILD_IMAGE: Debian bookworm (glibc) with Node.js and npm on the PATH;
+#   RUNTIME_IMAGE: Debian bookworm with apt (the runtime stage installs two packages).
+ARG BUILD_IMAGE=node:22-bookworm-slim
+ARG RUNTIME_IMAGE=debian:bookworm-slim
+
 # Build. The repo pins its toolchain in package-lock.json, Bun included: the `bun` npm package
 # installs the matching @oven/bun-linux-<arch> binary, so `npm ci` gives the very Bun that
 # development and CI use, and that Bun compiles the binary. (There is no bun.lock, so
 # `bun install --frozen-lockfile` is not an option.)
-FROM node:22-bookworm-slim AS build
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 ENV CI=true NPM_CONFIG_UPDATE_NOTIFIER=false
 COPY package.json package-lock.json ./
@@ -20,26 +27,38 @@ RUN npm ci --no-audit --no-fund
 # Only what the binary is built from: the migrations are embedded in src/db/migrations.gen.ts.
 COPY tsconfig.json ./
 COPY src ./src
-RUN node_modules/.bin/bun build src/index.ts src/db/checkpoint-worker.ts --compile --minify --sourcemap --outfile dist/souk
-# The binary alone (no source tree, no node_modules) must migrate a fresh database.
+# package.json's build script, so the image has every entry point the binary needs: the CLI, the
+# WAL checkpointer worker and the webhook sender thread (a missing one only shows at run time).
+RUN npm run build
+# The libSQL driver (the `libsql` package) loads a native addon, @libsql/linux-<arch>-gnu, with a
+# require that `bun build --compile` cannot embed: it ships beside the binary and is found through
+# NODE_PATH (a compiled Bun binary otherwise looks only in the working directory's node_modules).
+RUN mkdir -p dist/node_modules/@libsql \
+ && cp -r "node_modules/@libsql/linux-$(node -p process.arch)-gnu" dist/node_modules/@libsql/
+# The binary and that addon alone (no source tree, no node_modules) must migrate a fresh database.
 RUN mkdir /tmp/smoke \
  && cd /tmp/smoke \
- && DATA_DIR=/tmp/smoke/data LOG_LEVEL=warn /src/dist/souk migrate \
+ && NODE_PATH=/src/dist/node_modules DATA_DIR=/tmp/smoke/data LOG_LEVEL=warn /src/dist/souk migrate \
  && rm -rf /tmp/smoke
 
-# Runtime files: glibc (the Bun binary links against it); no Node, no npm, no source.
-FROM debian:bookworm-slim AS base
+# Runtime files: glibc (the Bun binary links against it) and the libSQL addon; no Node, no npm,
+# no source.
+FROM ${RUNTIME_IMAGE} AS base
 # ca-certificates: outgoing HTTPS (Stripe, YooKassa, Telegram, Sentry).
 # sqlite3: online backups from inside the container (`sqlite3 /data/souk.db ".backup …"`).
+# apt-get clean: the package caches (~90 MB) where the base image does not drop them itself.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates sqlite3 \
+ && apt-get clean \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 souk \
  && useradd --system --uid 10001 --gid souk --home-dir /data --no-create-home --shell /usr/sbin/nologin souk \
  && mkdir -p /data \
  && chown souk:souk /data
 COPY --from=build /src/dist/souk /app/souk
+COPY --from=build /src/dist/node_modules /app/node_modules
 ENV NODE_ENV=production \
+    NODE_PATH=/app/node_modules \
     DATA_DIR=/data \
     PORT=8080 \
     HOST=0.0.0.0
