@@ -24,6 +24,7 @@ const libsqlNative: Bun.BunPlugin = {
   setup(build) {
     build.onLoad({ filter: /[\\/]node_modules[\\/]libsql[\\/]index\.js$/ }, ({ path }) => {
       const source = readFileSync(path, "utf8");
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: libsql's source text, matched literally
       const dynamic = "return require(`@libsql/${target}`);";
       if (!source.includes(dynamic))
         throw new Error("libsql's native loader changed: update scripts/build.ts");
