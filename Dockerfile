@@ -26,25 +26,24 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 # Only what the binary is built from: the migrations are embedded in src/db/migrations.gen.ts.
 COPY tsconfig.json ./
+COPY scripts/build.ts ./scripts/
 COPY src ./src
-# package.json's build script, so the image has every entry point the binary needs: the CLI, the
-# WAL checkpointer worker and the webhook sender thread (a missing one only shows at run time).
+# package.json's build script (scripts/build.ts), so the binary has every entry point it needs (the
+# CLI, the WAL checkpointer worker, the webhook sender thread: a missing one only shows at run
+# time) and libsql's native module embedded.
 RUN npm run build
-# The libSQL driver (the `libsql` package) loads a native addon, @libsql/linux-<arch>-gnu, with a
-# require that `bun build --compile` cannot embed: it ships beside the binary and is found through
-# NODE_PATH (a compiled Bun binary otherwise looks only in the working directory's node_modules).
-RUN mkdir -p dist/node_modules/@libsql \
- && cp -r "node_modules/@libsql/linux-$(node -p process.arch)-gnu" dist/node_modules/@libsql/
-# The binary and that addon alone (no source tree, no node_modules) must migrate a fresh database.
+# The binary alone (no source tree, no node_modules) must migrate a fresh database. (Its libSQL
+# mode is checked on the runtime image by scripts/image-test.sh: libsql's client wants the system's
+# CA certificates even for http:// URLs, and the node slim images have none.)
 RUN mkdir /tmp/smoke \
  && cd /tmp/smoke \
- && NODE_PATH=/src/dist/node_modules DATA_DIR=/tmp/smoke/data LOG_LEVEL=warn /src/dist/souk migrate \
+ && DATA_DIR=/tmp/smoke/data LOG_LEVEL=warn /src/dist/souk migrate \
  && rm -rf /tmp/smoke
 
-# Runtime files: glibc (the Bun binary links against it) and the libSQL addon; no Node, no npm,
-# no source.
+# Runtime files: glibc (the Bun binary links against it); no Node, no npm, no source.
 FROM ${RUNTIME_IMAGE} AS base
-# ca-certificates: outgoing HTTPS (Stripe, YooKassa, Telegram, Sentry).
+# ca-certificates: outgoing HTTPS (Stripe, YooKassa, Telegram, Sentry); libsql's client will not
+# start without them, even for an http:// DATABASE_URL.
 # sqlite3: online backups from inside the container (`sqlite3 /data/souk.db ".backup …"`).
 # apt-get clean: the package caches (~90 MB) where the base image does not drop them itself.
 RUN apt-get update \
@@ -56,9 +55,7 @@ RUN apt-get update \
  && mkdir -p /data \
  && chown souk:souk /data
 COPY --from=build /src/dist/souk /app/souk
-COPY --from=build /src/dist/node_modules /app/node_modules
 ENV NODE_ENV=production \
-    NODE_PATH=/app/node_modules \
     DATA_DIR=/data \
     PORT=8080 \
     HOST=0.0.0.0

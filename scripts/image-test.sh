@@ -240,4 +240,12 @@ check=$(in_image /usr/bin/sqlite3 /data/souk.db "PRAGMA integrity_check")
 [ "$check" = ok ] || fail "integrity_check: $check"
 step "the image's sqlite3: integrity_check ok"
 
+# libSQL mode (compose profile replicas) loads libsql's native module, embedded in the binary and
+# unpacked at run time: as uid 10001, pointed at a port where nothing listens, it must fail to
+# connect, not to load.
+out=$(in_image /usr/bin/env DATA_DIR=/data/libsql DATABASE_URL=http://127.0.0.1:9 \
+  JWT_SECRET=image-test-secret-0123456789abcdef /app/souk migrate 2>&1) || true
+grep -q "Connection refused" <<<"$out" || fail "libSQL mode did not load: $out"
+step "libSQL mode: the native module loads as uid 10001"
+
 printf 'image-test: PASS in %.1f s\n' "$(awk "BEGIN { print ($(date +%s%N) - $t_all) / 1e9 }")"
