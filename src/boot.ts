@@ -50,6 +50,7 @@ export function replicaOptions(env: Env): ReplicaOptions {
     path: join(env.DATA_DIR, "replica.db"),
     authToken: env.LIBSQL_AUTH_TOKEN ?? env.DATABASE_AUTH_TOKEN,
     syncPeriodMs: env.LIBSQL_SYNC_INTERVAL_MS,
+    readOnly: Boolean(env.PRIMARY_URL),
   };
 }
 

@@ -13,9 +13,12 @@ const ROOT = join(import.meta.dir, "..", "..");
 
 export const tempDataDir = () => mkdtempSync(join(tmpdir(), "souk-test-"));
 
-/** Prepares a data dir directly through the services: a user with `seconds` of minutes and a usage key. */
-export function seedMinutes(dataDir: string, seconds: number) {
-  const env = parseEnv({ DATA_DIR: dataDir, LOG_LEVEL: "silent", CRON_ENABLED: "false" });
+/**
+ * Prepares a data dir directly through the services: a user with `seconds` of minutes and a usage
+ * key. `extraEnv` can point it at a libSQL server (DATABASE_URL, JWT_SECRET).
+ */
+export function seedMinutes(dataDir: string, seconds: number, extraEnv: Record<string, string> = {}) {
+  const env = parseEnv({ DATA_DIR: dataDir, LOG_LEVEL: "silent", CRON_ENABLED: "false", ...extraEnv });
   const ctx = createContext(env);
   ctx.settings.setNow({ RATE_LIMIT_DEFAULT: "1000000/minute", RATE_LIMIT_AUTH: "1000000/minute" });
   const now = Date.now();
