@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { matchedRoutes, routePath } from "hono/route";
 import { DatabaseUnavailableError } from "../db/libsql/errors";
-import { ApiError, errorBody } from "../lib/errors";
+import { ApiError, errorBody, ServedByPrimary } from "../lib/errors";
 import { recordCriticalError } from "../modules/platform/critical-errors/service";
 import type { AppEnv } from "./types";
 
@@ -47,6 +47,8 @@ export function reportUnhandled(err: Error, c: Context<AppEnv>, status: number) 
 }
 
 export function onError(err: Error, c: Context<AppEnv>) {
+  // Not an error: the edge node's middleware answers it from the primary (http/replication.ts).
+  if (err instanceof ServedByPrimary) return c.body(null, 502);
   const apiErr = toApiError(err);
   const requestId = c.get("requestId") ?? "unknown";
   if (apiErr.code === "internal") reportUnhandled(err, c, apiErr.status);

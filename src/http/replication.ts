@@ -1,7 +1,8 @@
+import type { Context } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import type { AppContext } from "../context";
-import { ApiError } from "../lib/errors";
+import { ApiError, ServedByPrimary } from "../lib/errors";
 import { clientIpOf } from "./client-ip";
 import type { AppEnv } from "./types";
 
@@ -44,55 +45,58 @@ export function replicationIndex(ctx: AppContext) {
 export function edgeNode(ctx: AppContext, primaryUrl: string, fetchFn: typeof fetch = fetch) {
   const replica = ctx.replica!;
   const base = primaryUrl.replace(/\/$/, "");
-  return createMiddleware<AppEnv>(async (c, next) => {
-    const path = new URL(c.req.url).pathname;
-    if (forwarded(c.req.method, path)) {
-      const url = new URL(c.req.url);
-      const headers = new Headers(c.req.raw.headers);
-      for (const h of HOP_BY_HOP) headers.delete(h);
-      // The primary sees the client, not this edge (with TRUST_PROXY set to count this hop).
-      const ip = clientIpOf(c);
-      if (ip !== "unknown") {
-        headers.set("X-Forwarded-For", [headers.get("X-Forwarded-For"), ip].filter(Boolean).join(", "));
-      }
-      headers.set("X-Forwarded-Host", url.host);
-      headers.set("X-Forwarded-Proto", url.protocol.replace(":", ""));
-      let res: Response;
-      try {
-        res = await fetchFn(base + url.pathname + url.search, {
-          method: c.req.method,
-          headers,
-          body: c.req.raw.body,
-          redirect: "manual",
-          // Bun streams a request body given as a stream without this; the type wants it.
-          duplex: "half",
-        } as RequestInit);
-      } catch (err) {
-        ctx.logger.error({ err, primary: base }, "primary node unreachable");
-        throw new ApiError("service_unavailable", "the primary node is unreachable; try again", undefined, {
-          "Retry-After": "1",
-        });
-      }
-      const out = new Response(res.body, res);
-      out.headers.set("X-Request-Id", c.get("requestId"));
-      const index = res.headers.get(REPLICATION_HEADER);
-      if (index) {
-        c.res = out;
-        setCookie(c, REPLICATION_COOKIE, index, {
-          path: "/",
-          httpOnly: true,
-          sameSite: "Lax",
-          maxAge: COOKIE_MAX_AGE_S,
-        });
-        return c.res;
-      }
-      return out;
+
+  async function forward(c: Context<AppEnv>): Promise<Response> {
+    const url = new URL(c.req.url);
+    const headers = new Headers(c.req.raw.headers);
+    for (const h of HOP_BY_HOP) headers.delete(h);
+    // The primary sees the client, not this edge (with TRUST_PROXY set to count this hop).
+    const ip = clientIpOf(c);
+    if (ip !== "unknown") {
+      headers.set("X-Forwarded-For", [headers.get("X-Forwarded-For"), ip].filter(Boolean).join(", "));
     }
+    headers.set("X-Forwarded-Host", url.host);
+    headers.set("X-Forwarded-Proto", url.protocol.replace(":", ""));
+    let res: Response;
+    try {
+      res = await fetchFn(base + url.pathname + url.search, {
+        method: c.req.method,
+        headers,
+        body: c.req.raw.body,
+        redirect: "manual",
+        // Bun streams a request body given as a stream without this; the type wants it.
+        duplex: "half",
+      } as RequestInit);
+    } catch (err) {
+      ctx.logger.error({ err, primary: base }, "primary node unreachable");
+      throw new ApiError("service_unavailable", "the primary node is unreachable; try again", undefined, {
+        "Retry-After": "1",
+      });
+    }
+    const out = new Response(res.body, res);
+    out.headers.set("X-Request-Id", c.get("requestId"));
+    const index = res.headers.get(REPLICATION_HEADER);
+    if (!index) return out;
+    c.res = out;
+    setCookie(c, REPLICATION_COOKIE, index, {
+      path: "/",
+      httpOnly: true,
+      sameSite: "Lax",
+      maxAge: COOKIE_MAX_AGE_S,
+    });
+    return c.res;
+  }
+
+  return createMiddleware<AppEnv>(async (c, next) => {
+    if (forwarded(c.req.method, new URL(c.req.url).pathname)) return forward(c);
     const wanted = Math.max(
       Number(c.req.header(REPLICATION_HEADER) ?? 0) || 0,
       Number(getCookie(c, REPLICATION_COOKIE) ?? 0) || 0,
     );
     if (wanted > replica.frame()) replica.syncUntil(wanted);
     await next();
+    // A read this node cannot answer (an uploaded file kept on the primary's disk), after this
+    // node checked who may see it: the primary answers, checking again.
+    if (c.error instanceof ServedByPrimary) c.res = await forward(c);
   });
 }

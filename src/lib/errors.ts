@@ -41,6 +41,14 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Thrown by a read an edge node cannot answer from its replica (an uploaded file stored on the
+ * primary node's disk): the edge forwards the request to the primary (http/replication.ts).
+ */
+export class ServedByPrimary extends Error {
+  override name = "ServedByPrimary";
+}
+
 export type ErrorBody = {
   error: { code: ErrorCode; message: string; request_id: string; details?: Record<string, unknown> };
 };

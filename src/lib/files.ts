@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Context } from "hono";
@@ -7,7 +7,7 @@ import type { AppContext } from "../context";
 import type { Tx } from "../db/client";
 import { type FilePurpose, files } from "../db/schema";
 import type { AppEnv } from "../http/types";
-import { ApiError, validation } from "./errors";
+import { ApiError, ServedByPrimary, validation } from "./errors";
 
 /** What an upload may be, decided by its first bytes, not by the name or header the client sent. */
 const SIGNATURES: { type: string; ext: string; test: (b: Uint8Array) => boolean }[] = [
@@ -125,7 +125,10 @@ export async function storeUpload<T>(
 
 /** Streams a stored file; callers check who may see it first. Always a download, never rendered inline. */
 export function fileResponse(ctx: Pick<AppContext, "env">, f: typeof files.$inferSelect): Response {
-  const blob = Bun.file(join(uploadsDir(ctx), f.storageKey));
+  const path = join(uploadsDir(ctx), f.storageKey);
+  // An edge node has the row (replicated) but not the bytes, unless DATA_DIR/uploads is shared.
+  if (ctx.env.PRIMARY_URL && !existsSync(path)) throw new ServedByPrimary(f.storageKey);
+  const blob = Bun.file(path);
   return new Response(blob, {
     headers: {
       "content-type": f.contentType,
