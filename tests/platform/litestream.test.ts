@@ -1,16 +1,18 @@
 import { Database } from "bun:sqlite";
 import { afterAll, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { runSouk } from "../helpers/cli";
 import { type RunningServer, startServer, tempDataDir } from "../helpers/server";
 
 /**
- * Litestream replicating a live souk database (LITESTREAM=true) with deploy/litestream.yml, then a
- * restore drill: the restored file passes integrity_check, holds every acknowledged write, and a
- * souk started on it lets the admin log in.
+ * Litestream replicating a live souk database (LITESTREAM=true) with deploy/litestream.yml, then the
+ * restore drill of docs/operations.md after losing the database: `litestream restore` gives a file
+ * that passes integrity_check and holds every acknowledged write, `souk restore` puts it in place,
+ * souk serves it (the admin logs in) and Litestream replicates the restored database again.
  *
  * The binary comes from the npm package @flydotio/litestream (Debian has no litestream package),
  * pinned and installed into a cache folder on first use; its hash is checked before it runs.
@@ -100,8 +102,10 @@ async function restore(config: string, dataDir: string, into: string): Promise<s
   return existsSync(out) ? out : null;
 }
 
+// Read-write, as the sqlite3 shell opens it: closing then removes the -wal a read-only connection
+// would leave beside the file (and `souk restore` refuses a database with a -wal).
 const emails = (file: string) => {
-  const db = new Database(file, { readonly: true });
+  const db = new Database(file);
   try {
     return db
       .query<{ email: string }, []>("SELECT email FROM users ORDER BY id")
@@ -122,7 +126,7 @@ const post = (url: string, body: unknown, token?: string) =>
 const fastHashes = { PASSWORD_MEMORY_KIB: "1024", PASSWORD_TIME_COST: "1" };
 
 test.skipIf(!litestream)(
-  "Litestream replicates a live souk database and a restore holds every acknowledged write",
+  "Litestream replicates a live souk database; the restore drill brings back every acknowledged write",
   async () => {
     expect((await run(["version"])).out.trim()).toBe(LITESTREAM_VERSION);
     const work = mkdtempSync(join(tmpdir(), "souk-litestream-"));
@@ -161,28 +165,50 @@ test.skipIf(!litestream)(
     }
     expect(live).toEqual(written);
 
-    // The drill: stop souk, then Litestream (it syncs what is left on SIGTERM), restore to a new file.
+    // The drill: stop souk, then Litestream (it syncs what is left on SIGTERM); the disk is lost.
     expect(await server.stop("SIGTERM")).toBe(0);
     replicate.kill("SIGTERM");
     await replicate.exited;
+    for (const f of ["souk.db", "souk.db-wal", "souk.db-shm"]) rmSync(join(dataDir, f), { force: true });
+
+    // litestream restore into a new file, checked, then put in place by souk restore.
     const restored = await restore(config, dataDir, work);
     if (!restored) throw new Error(`no replica to restore: ${await new Response(replicate.stderr).text()}`);
-    const db = new Database(restored, { readonly: true });
+    const db = new Database(restored);
     expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
     db.close();
     expect(emails(restored)).toEqual(written);
+    const swapped = await runSouk(["restore", restored], dataDir);
+    expect(swapped.stderr).toBe("");
+    expect(swapped.code).toBe(0);
 
-    // souk starts on the restored file (as souk.db of an empty data dir) and the admin logs in.
-    const restoredDir = tempDataDir();
-    writeFileSync(join(restoredDir, "souk.db"), readFileSync(restored));
-    const again = await startServer(restoredDir, fastHashes);
+    // souk serves the restored database (the admin logs in) and Litestream replicates it again.
+    const again = await startServer(dataDir, { LITESTREAM: "true", ...fastHashes });
     servers.push(again);
     const login = await post(`${again.url}/api/v1/auth/login`, {
       login: admin.email,
       password: admin.password,
     });
     expect(login.status).toBe(200);
-    expect((await again.stop("SIGTERM")) as number).toBe(0);
+    const resumed = Bun.spawn([litestream, "replicate", "-config", config], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    procs.push(resumed);
+    const later = "after-restore@litestream.test";
+    expect(
+      (await post(`${again.url}/api/v1/auth/register`, { email: later, password: "password after" })).status,
+    ).toBe(201);
+    let after: string[] = [];
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await Bun.sleep(250)) {
+      const file = await restore(config, dataDir, work);
+      after = file ? emails(file) : [];
+      if (after.includes(later)) break;
+    }
+    expect(after).toEqual([...written, later]);
+    expect(await again.stop("SIGTERM")).toBe(0);
+    resumed.kill("SIGTERM");
+    await resumed.exited;
   },
   30_000,
 );
