@@ -384,6 +384,14 @@ describe("POST /admin/system/run-action", () => {
     expect(r.body.result).toHaveProperty("busy", 0);
   });
 
+  test("with LITESTREAM, wal-checkpoint leaves the WAL to Litestream (a TRUNCATE would wait out busy_timeout against its read lock)", async () => {
+    const lt = makeTestApp({ LITESTREAM: "true" });
+    const boss = await lt.user("admin");
+    const r = await lt.call("POST", RUN, { token: boss.token, body: { action: "wal-checkpoint" } });
+    expect(r.status).toBe(200);
+    expect(r.body.result).toEqual({ skipped: "Litestream owns checkpoints" });
+  });
+
   test("a run is audited and emits an event", async () => {
     await t.call("POST", RUN, { token: admin.token, body: { action: "wal-checkpoint" } });
     const a = t.ctx.sqlite.query("SELECT actor_id, action, target_type, target_id FROM audit_log").all();
