@@ -27,9 +27,9 @@ beforeEach(() => {
   synced = [];
   primaryDown = false;
   frame = 10;
-  const toPrimary = (async (input: RequestInfo | URL, init?: RequestInit) => {
+  const toPrimary = (async (input: string, init?: RequestInit) => {
     const req = new Request(input, init);
-    forwarded.push(req.clone());
+    forwarded.push(req.clone() as unknown as Request);
     if (primaryDown) throw new TypeError("connect ECONNREFUSED");
     const res = await primary.app.request(req);
     const out = new Response(res.body, res);
