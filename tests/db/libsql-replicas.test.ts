@@ -135,6 +135,40 @@ describe("libSQL replicas on a real sqld", () => {
       expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
     });
   }, 60_000);
+  test("the primary node killed with -9 mid-burst and restarted: edges answer 503 meanwhile, no acknowledged write is lost", async () => {
+    const acked: string[] = [];
+    const statuses = new Set<number>();
+    let stop = false;
+    const writer = async (url: string, tag: string) => {
+      for (let i = 0; !stop; i++) {
+        const r = await usage(url, `${tag}-${i}`, 1);
+        statuses.add(r.status);
+        if (r.status === 201) acked.push(`${tag}-${i}`);
+        else await Bun.sleep(20);
+      }
+    };
+    const writers = [writer(edgeA.url, "pa"), writer(edgeB.url, "pb")];
+    await Bun.sleep(400);
+    const port = Number(new URL(primary.url).port);
+    await primary.stop("SIGKILL");
+    await Bun.sleep(300);
+    primary = await startServer(join(dir, "primary"), nodeEnv(), port);
+    await Bun.sleep(600);
+    stop = true;
+    await Promise.all(writers);
+    expect(acked.length).toBeGreaterThan(10);
+    // The edges were up all along: a write that could not reach the primary was a 503.
+    expect([...statuses].sort()).toEqual([201, 503]);
+    readPrimary((db) => {
+      const ids = new Set(
+        (db.query("SELECT usage_id FROM usage_events").all() as { usage_id: string }[]).map(
+          (r) => r.usage_id,
+        ),
+      );
+      expect(acked.filter((id) => !ids.has(id))).toEqual([]);
+    });
+  }, 60_000);
+
   test("concurrent debits through both edges never overdraw: the ledger balances and every acknowledged usage is kept", async () => {
     const start = (await balance(edgeA.url)).remaining_seconds;
     // 120 usages of 600 s against the remaining balance: some must be refused with 402.

@@ -48,8 +48,8 @@ export type RunningServer = { url: string; proc: Subprocess; stop(signal?: NodeJ
 export async function startServer(
   dataDir: string,
   extraEnv: Record<string, string> = {},
+  port = 20000 + Math.floor(Math.random() * 20000),
 ): Promise<RunningServer> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
   const proc = Bun.spawn([process.execPath, "src/index.ts", "serve"], {
     cwd: ROOT,
     env: {
