@@ -66,6 +66,12 @@ describe("errors from the libSQL server", () => {
       new Error('WriteDelegation(status: Unavailable, message: "error trying to connect: tcp connect error"'),
     );
     expect(e).toBeInstanceOf(DatabaseUnavailableError);
+    for (const message of [
+      'WriteDelegation(status: Unknown, message: "connection error: Connection reset by peer (os error 104)"',
+      "sync error: error trying to connect: tcp connect error: Connection refused (os error 111)",
+    ]) {
+      expect(sqliteError(new Error(message))).toBeInstanceOf(DatabaseUnavailableError);
+    }
     const api = toApiError(e);
     expect(api.status).toBe(503);
     expect(api.code).toBe("service_unavailable");

@@ -50,7 +50,8 @@ export function ensureSqld(): string {
 
 export type Sqld = { url: string; proc: Subprocess; stop(signal?: NodeJS.Signals): Promise<void> };
 
-const freePort = () => 20000 + Math.floor(Math.random() * 20000);
+// Below Linux's ephemeral range (32768+), so an outgoing connection never holds the port.
+const freePort = () => 10000 + Math.floor(Math.random() * 20000);
 
 /** Starts sqld on `dbPath` (its own folder) and waits until it answers /health. */
 export async function startSqld(dbPath: string, port = freePort()): Promise<Sqld> {
@@ -65,15 +66,20 @@ export async function startSqld(dbPath: string, port = freePort()): Promise<Sqld
       `127.0.0.1:${freePort()}`,
       "--no-welcome",
     ],
-    { stdout: "ignore", stderr: "ignore" },
+    // A file, not a pipe: nobody drains a pipe while sqld runs, and a full one would block it.
+    { stdout: "ignore", stderr: Bun.file(`${dbPath}.log`) },
   );
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 20_000;
   for (;;) {
     try {
       if ((await fetch(`${url}/health`)).ok) break;
     } catch {}
-    if (Date.now() > deadline) throw new Error(`sqld did not start on ${url}`);
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      const err = existsSync(`${dbPath}.log`) ? readFileSync(`${dbPath}.log`, "utf8") : "";
+      throw new Error(`sqld did not start on ${url}: ${err.slice(-2000)}`);
+    }
     await Bun.sleep(25);
   }
   return {

@@ -45,12 +45,12 @@ const REMOTE = /RemoteSqliteFailure\((\d+), (\d+), "(.*)"\)\s*$/s;
  */
 export function sqliteError(err: unknown): unknown {
   if (!(err instanceof Error)) return err;
-  if (UNREACHABLE.test(err.message)) return new DatabaseUnavailableError(err.message.split("\n")[0]);
   const remote = REMOTE.exec(err.message);
   if (remote) {
     const errno = Number(remote[2]);
     return new SQLiteError(remote[3]!, CODES[errno] ?? CODES[errno & 0xff] ?? "SQLITE_ERROR", errno);
   }
+  if (UNREACHABLE.test(err.message)) return new DatabaseUnavailableError(err.message.split("\n")[0]);
   const raw = (err as { rawCode?: unknown }).rawCode;
   if (typeof raw === "number") {
     return new SQLiteError(err.message, CODES[raw] ?? CODES[raw & 0xff] ?? "SQLITE_ERROR", raw);
