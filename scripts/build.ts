@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { familySync, GLIBC } from "detect-libc";
+import { buildConsole } from "../src/console/bundle";
 
 const ENTRIES = [
   "src/index.ts",
@@ -34,8 +35,11 @@ const libsqlNative: Bun.BunPlugin = {
   },
 };
 
+// The admin console, built for browsers first and embedded as two strings (src/console/routes.ts).
+const console_ = await buildConsole();
 const result = await Bun.build({
   entrypoints: ENTRIES,
+  define: { SOUK_CONSOLE_JS: JSON.stringify(console_.js), SOUK_CONSOLE_CSS: JSON.stringify(console_.css) },
   compile: { outfile: "dist/souk" },
   minify: true,
   sourcemap: "linked",
@@ -45,4 +49,5 @@ if (!result.success) {
   for (const log of result.logs) console.error(log);
   process.exit(1);
 }
+console.log(`console: ${console_.js.length} bytes of script, ${console_.css.length} of style`);
 console.log(`built ${result.outputs.map((o) => o.path).join(", ")}`);

@@ -6,6 +6,7 @@ import { createMiddleware } from "hono/factory";
 import { secureHeaders } from "hono/secure-headers";
 import { pinoLogger } from "hono-pino";
 import { Registry } from "prom-client";
+import { consoleRoutes } from "./console/routes";
 import type { AppContext } from "./context";
 import { apiReferencePage, SCALAR_BUNDLE_ROUTE, scalarBundle } from "./http/api-reference";
 import { identify } from "./http/auth";
@@ -147,6 +148,8 @@ export function createApp(ctx: AppContext) {
   app.use("/api/*", settingRateLimit("RATE_LIMIT_DEFAULT", callerKey, "default"), idempotency());
 
   for (const router of MODULE_ROUTERS) app.route("/api/v1", router);
+  // The admin console: a browser client of the API above, served by this process.
+  app.route("/", consoleRoutes());
   // OpenFeature's remote evaluation protocol lives at /ofrep, with its own auth and error bodies.
   app.route("/", ofrepRoutes(ctx.env));
 
