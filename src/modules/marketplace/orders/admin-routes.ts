@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { and, desc, eq, isNotNull, isNull, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, isNotNull, isNull, lt, type SQL } from "drizzle-orm";
 import { orders } from "../../../db/schema";
 import { principalOf } from "../../../http/auth";
 import {
@@ -12,6 +12,7 @@ import {
   secured,
 } from "../../../lib/openapi";
 import { page, pageOf, pageSchema } from "../../../lib/pagination";
+import { DAY } from "../../../lib/time";
 import { actorOf } from "../../accounts/admin-routes";
 import { MP } from "../permissions";
 import { serializeOrder } from "./access";
@@ -27,7 +28,7 @@ export const orderAdminRoutes = createRouter()
       method: "get",
       path: "/admin/orders",
       tags,
-      summary: "Every order, newest first, with filters",
+      summary: "Every order, newest first, with filters (created between date_from and date_to, UTC days)",
       ...secured(MP.ordersReadAny),
       request: { query: AdminOrderQuery },
       responses: { 200: json(pageSchema(OrderSchema)), ...errors(401, 403) },
@@ -41,6 +42,8 @@ export const orderAdminRoutes = createRouter()
         q.expert_id ? eq(orders.expertId, q.expert_id) : undefined,
         q.sla_breached === "true" ? isNotNull(orders.slaBreachedAt) : undefined,
         q.sla_breached === "false" ? isNull(orders.slaBreachedAt) : undefined,
+        q.date_from ? gte(orders.createdAt, Date.parse(q.date_from)) : undefined,
+        q.date_to ? lt(orders.createdAt, Date.parse(q.date_to) + DAY) : undefined,
       ];
       const { total, rows } = pageOf(
         c.get("ctx").db,

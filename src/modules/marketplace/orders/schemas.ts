@@ -74,6 +74,13 @@ export const AdminOrderQuery = PageQuery.extend({
   client_id: z.coerce.number().int().positive().optional(),
   expert_id: z.coerce.number().int().positive().optional(),
   sla_breached: z.enum(["true", "false"]).optional(),
+  /** Created on or after this day (UTC). */
+  date_from: z.iso.date().optional(),
+  /** Created on or before this day (UTC), the whole day included. */
+  date_to: z.iso.date().optional(),
+}).refine((q) => !(q.date_from && q.date_to && q.date_from > q.date_to), {
+  path: ["date_from"],
+  message: "date_from must not be after date_to",
 });
 
 const Iso = z.string().nullable();
