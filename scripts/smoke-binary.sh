@@ -33,6 +33,9 @@ for _ in $(seq 1 100); do
       exit 1
     fi
     test -f "$tmp/data/souk.db"
+    # The admin console is embedded: its page and script come from the binary alone.
+    asset=$(curl -fsS "http://127.0.0.1:$port/admin" | grep -o '/admin/assets/app.js?v=[a-z0-9]*')
+    curl -fsS "http://127.0.0.1:$port$asset" | grep -q "/api/v1" || { echo "binary: no admin console" >&2; exit 1; }
     kill -TERM $pid
     wait $pid
     # libSQL mode loads libsql's native module (embedded by scripts/build.ts): pointed at a port
@@ -42,7 +45,7 @@ for _ in $(seq 1 100); do
       echo "binary: libSQL mode did not load: $out" >&2
       exit 1
     fi
-    echo "binary: migrated a fresh database, ran the WAL checkpointer and the webhook sender thread, served /healthz, stopped on SIGTERM, loaded libsql"
+    echo "binary: migrated a fresh database, ran the WAL checkpointer and the webhook sender thread, served /healthz, served the admin console, stopped on SIGTERM, loaded libsql"
     exit 0
   fi
   sleep 0.05
