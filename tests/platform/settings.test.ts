@@ -34,8 +34,30 @@ describe("GET /admin/system/settings", () => {
       key: "RATE_LIMIT_DEFAULT",
       default: "600/minute",
       description: SETTINGS.RATE_LIMIT_DEFAULT.description,
+      schema: { type: "string", pattern: expect.any(String) },
     });
     for (const d of r.body.definitions) expect(typeof d.description).toBe("string");
+  });
+
+  test("each definition carries its value's JSON Schema, which its default satisfies", async () => {
+    const r = await t.call("GET", BASE, { token: admin.token });
+    const schema = Object.fromEntries(
+      r.body.definitions.map((d: { key: string; schema: unknown }) => [d.key, d.schema]),
+    );
+    expect(schema.MAX_ORDER_RETRIES).toEqual({ type: "integer", minimum: 0, maximum: 50 });
+    expect(schema.RETRY_BACKOFF_FACTOR).toEqual({ type: "number", minimum: 1, maximum: 10 });
+    expect(schema.registration_open).toEqual({ type: "boolean" });
+    expect(schema.backup_cron).toEqual({ type: "string", format: "cron" });
+    expect(schema.yookassa_ip_allowlist).toEqual({ type: "array", items: { type: "string" } });
+    expect(schema.payment_settings).toMatchObject({ type: "object", required: ["instructions", "fields"] });
+    expect(new RegExp(schema.RATE_LIMIT_AUTH.pattern).test("20/minute")).toBe(true);
+    const typeOf = (v: unknown) =>
+      Array.isArray(v) ? "array" : Number.isInteger(v) ? "integer" : v === null ? "null" : typeof v;
+    for (const d of r.body.definitions) {
+      expect(d.schema.$schema).toBeUndefined();
+      const kind = typeOf(d.default);
+      expect(d.schema.type === "number" && kind === "integer" ? "number" : kind).toBe(d.schema.type);
+    }
   });
 
   test("a support user (settings:read missing) is 403, a client is 403, no auth is 401", async () => {

@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { and, count, desc, eq } from "drizzle-orm";
+import { toJSONSchema } from "zod";
 import { auditLog, jobs, users } from "../../../db/schema";
 import { principalOf } from "../../../http/auth";
 import { clientIpOf } from "../../../http/client-ip";
@@ -17,22 +18,31 @@ const tags = ["admin: system"];
 const SettingsSchema = z
   .object({
     values: z.record(z.string(), z.unknown()),
-    definitions: z.array(z.object({ key: z.string(), default: z.unknown(), description: z.string() })),
+    definitions: z.array(
+      z.object({
+        key: z.string(),
+        default: z.unknown(),
+        description: z.string(),
+        schema: z.record(z.string(), z.unknown()).openapi({
+          description:
+            "The value's JSON Schema (type, minimum/maximum, pattern, enum, items; format `cron` for a 5-field cron expression in UTC): what a form needs to pick its control",
+        }),
+      }),
+    ),
   })
   .openapi("Settings");
+
+/** Built once: the registry does not change while the process runs. */
+const DEFINITIONS = Object.entries(SETTINGS).map(([key, d]) => {
+  const { $schema: _, ...schema } = toJSONSchema(d.schema, { unrepresentable: "any", io: "input" });
+  return { key, default: d.default, description: d.description, schema };
+});
 
 const SettingsBody = z.record(z.string(), z.unknown()).openapi("SettingsBody");
 
 /** Admin routes of the platform: settings, status, run a schedule now, the audit log. */
 export function platformAdminRoutes(schedules: Schedule[], startedAt: number) {
-  const settingsView = (values: Record<string, unknown>) => ({
-    values,
-    definitions: Object.entries(SETTINGS).map(([key, d]) => ({
-      key,
-      default: d.default,
-      description: d.description,
-    })),
-  });
+  const settingsView = (values: Record<string, unknown>) => ({ values, definitions: DEFINITIONS });
 
   const writeSettings = (mode: "put" | "patch") =>
     createRoute({

@@ -5,17 +5,21 @@ import { def, type SettingDef } from "../settings/registry-types";
 /** A 5-field cron expression (minute precision: the schedule checks it once a minute), in UTC. */
 export const backupCron = (pattern: string) => new Cron(pattern, { timezone: "UTC", mode: "5-part" });
 
-const CronSpec = z.string().superRefine((v, c) => {
-  if (v === "") return;
-  try {
-    backupCron(v);
-  } catch (e) {
-    c.addIssue({
-      code: "custom",
-      message: `a 5-field cron expression in UTC such as "0 3 * * *", or "" for off (${(e as Error).message})`,
-    });
-  }
-});
+const CronSpec = z
+  .string()
+  .superRefine((v, c) => {
+    if (v === "") return;
+    try {
+      backupCron(v);
+    } catch (e) {
+      c.addIssue({
+        code: "custom",
+        message: `a 5-field cron expression in UTC such as "0 3 * * *", or "" for off (${(e as Error).message})`,
+      });
+    }
+  })
+  // Shown in the settings' JSON Schema, so a form can offer a cron control.
+  .meta({ format: "cron" });
 
 /** Scheduled backups into DATA_DIR/backups (see backup-schedule.ts). */
 export const BACKUP_SETTINGS = {
