@@ -24,6 +24,9 @@ const valid = (extra: Record<string, unknown> = {}) => ({
 });
 const row = (id: number) =>
   t.ctx.sqlite.query("SELECT * FROM gateway_requisites WHERE id = ?").get(id) as Record<string, unknown>;
+const usernameOf = (userId: number) =>
+  (t.ctx.sqlite.query("SELECT username FROM users WHERE id = ?").get(userId) as { username: string })
+    .username;
 const countOf = (sql: string, ...args: (string | number)[]) =>
   (t.ctx.sqlite.query(sql).get(...args) as { n: number }).n;
 const eventsOf = (type: string, subjectId: number) =>
@@ -341,6 +344,14 @@ describe("the queue: GET /admin/gateway/requisites", () => {
       expect(ids).toContain(p2.id);
       expect(ids.indexOf(p1.id)).toBeLessThan(ids.indexOf(p2.id));
       for (const x of r.body.results) expect(x.status).toBe("pending");
+      // Whose it is, so the moderator need not look the trader up.
+      const first = r.body.results.find((x: { id: number }) => x.id === p1.id);
+      expect(first.trader).toEqual({
+        id: trader.id,
+        user_id: trader.userId,
+        username: usernameOf(trader.userId),
+        teamlead_id: null,
+      });
     }
     const mine = await t.call("GET", `${QUEUE}?trader_id=${other.id}`, { token: admin.token });
     expect(mine.body.results.map((x: { id: number }) => x.id)).toEqual([p2.id]);

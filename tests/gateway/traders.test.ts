@@ -257,6 +257,10 @@ describe("GET /admin/gateway/traders and /{id}", () => {
     expect(page.body.previous).toBeString();
     const got = await t.call("GET", `${BASE}/${a.id}`, { token: admin.token });
     expect(got.body).toMatchObject({ id: a.id, teamlead_id: lead.id, balance: { available: 3_000_000 } });
+    expect(got.body.username).toBe(
+      one<{ username: string }>("SELECT username FROM users WHERE id = ?", a.userId).username,
+    );
+    expect(r.body.results[0].username).toBeString();
     expectError(await t.call("GET", `${BASE}/999999`, { token: admin.token }), 404, "not_found");
     expectError(
       await t.call("GET", `${BASE}?in_work=true`, { token: admin.token }),

@@ -10,6 +10,7 @@ import {
   RequisiteCreateBody,
   RequisitePatchBody,
   RequisiteSchema,
+  StaffRequisiteSchema,
   TraderRequisitesQuery,
 } from "./schemas";
 import {
@@ -95,9 +96,9 @@ export const requisiteRoutes = createRouter()
       tags: adminTags,
       summary: "Requisites oldest first: `status=pending` is the moderation queue; filter `trader_id`",
       ...secured(GW.requisiteModerate),
-      description: `Requires permission \`${GW.requisiteModerate}\` for every requisite (admins and support hold it); a grant for single requisites does not open the list.`,
+      description: `Requires permission \`${GW.requisiteModerate}\` for every requisite (admins and support hold it); a grant for single requisites does not open the list. Each requisite comes with its trader (id, user id, username, teamlead).`,
       request: { query: ModerationQueueQuery },
-      responses: { 200: json(pageSchema(RequisiteSchema)), ...errors(401, 403) },
+      responses: { 200: json(pageSchema(StaffRequisiteSchema)), ...errors(401, 403) },
     }),
     (c) => {
       const q = c.req.valid("query");

@@ -59,6 +59,16 @@ export const RequisiteSchema = z
   })
   .openapi("GatewayRequisite");
 
+/** Staff's view of a requisite: with its trader, so the moderator sees whose it is. */
+export const StaffRequisiteSchema = RequisiteSchema.extend({
+  trader: z.object({
+    id: z.number().int(),
+    user_id: z.number().int(),
+    username: z.string().nullable(),
+    teamlead_id: z.number().int().nullable(),
+  }),
+}).openapi("GatewayStaffRequisite");
+
 export const RequisiteCreateBody = z
   .strictObject({
     ...Fields,

@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, type SQL } from "drizzle-orm";
 import type { AppContext } from "../../../context";
 import type { Queryable } from "../../../db/client";
-import { gatewayRequisites, gatewayTraders } from "../../../db/schema";
+import { gatewayRequisites, gatewayTraders, users } from "../../../db/schema";
 import { write } from "../../../db/write";
 import { notFound, validation } from "../../../lib/errors";
 import { pageOf } from "../../../lib/pagination";
@@ -189,7 +189,29 @@ export function listRequisitesForStaff(ctx: AppContext, q: ModerationQueueQuery)
   if (q.trader_id !== undefined) conds.push(eq(gatewayRequisites.traderId, q.trader_id));
   const { total, rows } = pageOf(ctx.db, gatewayRequisites, and(...conds), q, asc(gatewayRequisites.id));
   const now = ctx.clock.now();
-  return { total, results: rows.map((r) => serializeRequisite(r, now)) };
+  const traders = tradersOf(ctx.db, [...new Set(rows.map((r) => r.traderId))]);
+  return {
+    total,
+    results: rows.map((r) => ({ ...serializeRequisite(r, now), trader: traders.get(r.traderId)! })),
+  };
+}
+
+/** Who the moderator is judging: each trader of a page once, with their username. */
+function tradersOf(db: Queryable, ids: number[]) {
+  const rows = !ids.length
+    ? []
+    : db
+        .select({
+          id: gatewayTraders.id,
+          user_id: gatewayTraders.userId,
+          username: users.username,
+          teamlead_id: gatewayTraders.teamleadId,
+        })
+        .from(gatewayTraders)
+        .innerJoin(users, eq(users.id, gatewayTraders.userId))
+        .where(inArray(gatewayTraders.id, ids))
+        .all();
+  return new Map(rows.map((t) => [t.id, t]));
 }
 
 /** Staff approve or block a requisite, audited; the trader is told, with the reason when given. */

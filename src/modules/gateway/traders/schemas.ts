@@ -32,6 +32,7 @@ export const TraderSchema = z
   .openapi("GatewayTrader");
 
 export const AdminTraderSchema = TraderSchema.extend({
+  username: z.string().nullable().openapi({ description: "The trader's username" }),
   balance: BalanceSchema.openapi({ description: "The deposit: available, and held by open pay-ins" }),
 }).openapi("GatewayAdminTrader");
 

@@ -35,6 +35,7 @@ export const traderBalance = (db: Queryable, traderId: number) =>
 
 const serializeAdminTrader = (db: Queryable, t: TraderRow) => ({
   ...serializeTrader(t),
+  username: db.select({ u: users.username }).from(users).where(eq(users.id, t.userId)).get()?.u ?? null,
   balance: traderBalance(db, t.id),
 });
 
