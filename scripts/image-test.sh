@@ -58,6 +58,8 @@ cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   [ -n "$mnt" ] && podman image unmount "$IMAGE" >/dev/null 2>&1
+  # Earlier builds' untagged images (~1.4 GB each) would otherwise pile up run after run.
+  podman image prune -f >/dev/null 2>&1 || true
   rm -rf "$tmp"
   exit "$rc"
 }
