@@ -11,7 +11,8 @@ export const SHOTS = join(import.meta.dir, "..", "..", "docs", "console");
 
 export const DEMO_PASSWORD = "demo-password";
 
-export type Console = { server: RunningServer; browser: Browser; stop(): Promise<void> };
+/** `dataDir`: the server's DATA_DIR, for a test that must plant a row no API call can make. */
+export type Console = { server: RunningServer; browser: Browser; dataDir: string; stop(): Promise<void> };
 
 /** A real server on a demo data set (a small history, so the charts have data) and a browser. */
 export async function startConsole(): Promise<Console> {
@@ -31,6 +32,7 @@ export async function startConsole(): Promise<Console> {
   return {
     server,
     browser,
+    dataDir: dir,
     async stop() {
       await browser.close();
       await server.stop();
