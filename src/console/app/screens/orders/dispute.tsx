@@ -1,0 +1,161 @@
+import { useState } from "preact/hooks";
+import { api } from "../../api";
+import { Field, FormError, useForm } from "../../ui/form";
+import { Confirm } from "../users/confirm";
+import { allowed, fieldError, money, when } from "../users/format";
+import { type People, Person } from "./people";
+import type { Order, TimelineEvent } from "./types";
+
+/** Where an order may be disputed from (by its client or expert; staff only resolve). */
+const DISPUTABLE = ["paid", "in_progress", "delivered", "revision"];
+
+const OUTCOMES = {
+  refund: "Refund: everything held back to the client (order cancelled)",
+  release: "Release: everything to the expert, minus commission (order completed)",
+  split: "Split: part back to the client, the rest to the expert (order completed)",
+} as const;
+type Outcome = keyof typeof OUTCOMES;
+
+/** The order's disputes from its timeline, and the resolution of an open one. */
+export function Disputes(props: {
+  order: Order;
+  events: TimelineEvent[];
+  people: People;
+  changed: () => void;
+}) {
+  const o = props.order;
+  const history = props.events.filter((e) => e.type === "order.dispute" || e.type === "order.resolve");
+  return (
+    <section class="card" aria-labelledby="order-disputes">
+      <h2 id="order-disputes" class="card-title">
+        Dispute
+      </h2>
+      {o.status === "disputed" ? (
+        <p>
+          <span class="pill orders-disputed">open</span> {o.status_reason ? `“${o.status_reason}”` : null}
+          <span class="muted"> · held in escrow: {money(o.escrow_amount, o.currency)}</span>
+        </p>
+      ) : (
+        <p class="muted">
+          No open dispute. The order's client or expert opens one while it is{" "}
+          {DISPUTABLE.map((s) => s.replace(/_/g, " ")).join(", ")}; arbitrators and admins resolve it here.
+        </p>
+      )}
+      {history.length ? (
+        <ul aria-label="Dispute history">
+          {history.map((e) => (
+            <li key={e.id}>
+              {when(e.created_at)}:{" "}
+              {e.type === "order.dispute" ? "opened" : `resolved (${String(e.payload.outcome)})`} by{" "}
+              {e.actor_id == null ? "the system" : <Person id={e.actor_id} people={props.people} />}
+              {typeof e.payload.reason === "string" ? ` — ${e.payload.reason}` : ""}
+              {typeof e.payload.note === "string" ? ` — ${e.payload.note}` : ""}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {o.status === "disputed" && allowed("disputes:resolve") ? (
+        <Resolve order={o} changed={props.changed} />
+      ) : null}
+    </section>
+  );
+}
+
+function Resolve(props: { order: Order; changed: () => void }) {
+  const o = props.order;
+  const [outcome, setOutcome] = useState<Outcome>("refund");
+  const [amount, setAmount] = useState("");
+  const [note, setNote] = useState("");
+  const [confirming, setConfirming] = useState(false);
+  const form = useForm(
+    () =>
+      api("POST", `/orders/${o.id}/resolve`, {
+        outcome,
+        ...(outcome === "split" ? { client_amount: amount.trim() === "" ? undefined : Number(amount) } : {}),
+        ...(note.trim() ? { note: note.trim() } : {}),
+      }),
+    () => {
+      setConfirming(false);
+      props.changed();
+    },
+  );
+  return (
+    <form
+      novalidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        setConfirming(true);
+      }}
+    >
+      <Field label="Outcome" error={fieldError(form.errors, "outcome")}>
+        {(id, d) => (
+          <select
+            id={id}
+            aria-describedby={d}
+            name="outcome"
+            value={outcome}
+            onChange={(e) => {
+              setOutcome(e.currentTarget.value as Outcome);
+              setConfirming(false);
+            }}
+          >
+            {Object.entries(OUTCOMES).map(([k, v]) => (
+              <option key={k} value={k}>
+                {v}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      {outcome === "split" ? (
+        <Field
+          label={`Back to the client, in minor units (${o.currency} cents/kopecks)`}
+          hint={`Held: ${o.escrow_amount} = ${money(o.escrow_amount, o.currency)}`}
+          error={fieldError(form.errors, "client_amount")}
+        >
+          {(id, d) => (
+            <input
+              id={id}
+              aria-describedby={d}
+              name="client_amount"
+              inputMode="numeric"
+              value={amount}
+              onInput={(e) => setAmount(e.currentTarget.value)}
+            />
+          )}
+        </Field>
+      ) : null}
+      <Field label="Note" hint="Optional, kept on the timeline" error={fieldError(form.errors, "note")}>
+        {(id, d) => (
+          <input
+            id={id}
+            aria-describedby={d}
+            name="note"
+            maxLength={2000}
+            value={note}
+            onInput={(e) => setNote(e.currentTarget.value)}
+          />
+        )}
+      </Field>
+      <FormError
+        errors={form.errors}
+        fields={["outcome", "client_amount", "note", "body.outcome", "body.client_amount", "body.note"]}
+      />
+      {confirming ? (
+        <Confirm
+          question={`Resolve the dispute on order #${o.id}: ${outcome}? Money moves at once.`}
+          yes={`Yes, ${outcome}`}
+          busy={form.busy}
+          onYes={async () => {
+            // Asked and answered: a refusal shows its reason, a new attempt asks again.
+            await form.submit();
+            setConfirming(false);
+          }}
+          onNo={() => setConfirming(false)}
+        />
+      ) : (
+        <button type="submit">Resolve…</button>
+      )}
+    </form>
+  );
+}

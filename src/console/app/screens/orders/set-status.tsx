@@ -1,0 +1,96 @@
+import { useState } from "preact/hooks";
+import { api } from "../../api";
+import { Field, FormError, useForm } from "../../ui/form";
+import { Confirm } from "../users/confirm";
+import { fieldError } from "../users/format";
+import { label, type Order, STATUSES } from "./types";
+
+/**
+ * The admin override (POST /admin/orders/{id}/set-status): audited, moves no money. The API
+ * refuses what would strand escrow or reopen a settled order, and says why.
+ */
+export function SetStatus(props: { order: Order; changed: () => void }) {
+  const o = props.order;
+  const [status, setStatus] = useState("");
+  const [reason, setReason] = useState("");
+  const [confirming, setConfirming] = useState(false);
+  const form = useForm(
+    () => api("POST", `/admin/orders/${o.id}/set-status`, { status, reason }),
+    () => {
+      setConfirming(false);
+      setStatus("");
+      setReason("");
+      props.changed();
+    },
+  );
+  const statusError = fieldError(form.errors, "status");
+  const reasonError = fieldError(form.errors, "reason");
+  return (
+    <section class="card" aria-labelledby="order-set-status">
+      <h2 id="order-set-status" class="card-title">
+        Set status
+      </h2>
+      <form
+        novalidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          setConfirming(true);
+        }}
+      >
+        <div class="row">
+          <Field label="New status" error={statusError}>
+            {(id, d) => (
+              <select
+                id={id}
+                aria-describedby={d}
+                name="status"
+                value={status}
+                onChange={(e) => {
+                  setStatus(e.currentTarget.value);
+                  setConfirming(false);
+                }}
+              >
+                <option value="">choose…</option>
+                {STATUSES.filter((s) => s !== o.status).map((s) => (
+                  <option key={s} value={s}>
+                    {label(s)}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label="Reason" hint="Shown to both parties and kept in the audit log" error={reasonError}>
+            {(id, d) => (
+              <input
+                id={id}
+                aria-describedby={d}
+                name="reason"
+                maxLength={2000}
+                value={reason}
+                onInput={(e) => setReason(e.currentTarget.value)}
+              />
+            )}
+          </Field>
+        </div>
+        <FormError errors={form.errors} fields={["status", "reason", "body.status", "body.reason"]} />
+        {confirming ? (
+          <Confirm
+            question={`Move order #${o.id} from ${label(o.status)} to ${label(status) || "?"}?`}
+            yes="Yes, set status"
+            busy={form.busy}
+            onYes={async () => {
+              // Asked and answered: a refusal shows its reason, a new attempt asks again.
+              await form.submit();
+              setConfirming(false);
+            }}
+            onNo={() => setConfirming(false)}
+          />
+        ) : (
+          <button type="submit" class="secondary" disabled={!status}>
+            Set status…
+          </button>
+        )}
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,82 @@
+import { useState } from "preact/hooks";
+import { api } from "../../api";
+import { Field, FormError, useForm } from "../../ui/form";
+import { Confirm } from "./confirm";
+import { fieldError, when } from "./format";
+import { type AdminUser, nameOf } from "./types";
+
+/** Ban (sessions end at once, sign-in refused) after a second click; unban in one. */
+export function BanCard(props: { user: AdminUser; changed: () => void }) {
+  const u = props.user;
+  const [reason, setReason] = useState("");
+  const [confirming, setConfirming] = useState(false);
+  const ban = useForm(
+    () => api("POST", `/admin/users/${u.id}/ban`, reason.trim() ? { reason: reason.trim() } : {}),
+    () => {
+      setConfirming(false);
+      setReason("");
+      props.changed();
+    },
+  );
+  const unban = useForm(() => api("POST", `/admin/users/${u.id}/unban`, {}), props.changed);
+  return (
+    <section class="card" aria-labelledby="user-ban">
+      <h2 id="user-ban" class="card-title">
+        Access
+      </h2>
+      {u.is_banned ? (
+        <>
+          <p>
+            <span class="pill users-banned">banned</span> since {when(u.banned_at)}
+            {u.ban_reason ? <> · reason: {u.ban_reason}</> : null}
+          </p>
+          <FormError errors={unban.errors} fields={[]} />
+          <button type="button" class="secondary" disabled={unban.busy} onClick={unban.submit}>
+            {unban.busy ? "Unbanning…" : "Unban"}
+          </button>
+        </>
+      ) : (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            setConfirming(true);
+          }}
+        >
+          <Field
+            label="Ban reason"
+            hint="Optional; kept in the audit log"
+            error={fieldError(ban.errors, "reason")}
+          >
+            {(id, d) => (
+              <input
+                id={id}
+                aria-describedby={d}
+                maxLength={500}
+                value={reason}
+                onInput={(e) => setReason(e.currentTarget.value)}
+              />
+            )}
+          </Field>
+          <FormError errors={ban.errors} fields={["reason", "body.reason"]} />
+          {confirming ? (
+            <Confirm
+              question={`Ban ${nameOf(u)}? Their sessions end now and they cannot sign in.`}
+              yes={`Yes, ban ${nameOf(u)}`}
+              busy={ban.busy}
+              onYes={async () => {
+                // Asked and answered: a refusal shows its reason, a new attempt asks again.
+                await ban.submit();
+                setConfirming(false);
+              }}
+              onNo={() => setConfirming(false)}
+            />
+          ) : (
+            <button type="submit" class="danger">
+              Ban…
+            </button>
+          )}
+        </form>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,69 @@
+import { useState } from "preact/hooks";
+import { api } from "../../api";
+import { Field, FormError, useForm } from "../../ui/form";
+import { Confirm } from "./confirm";
+import { fieldError } from "./format";
+import { type AdminUser, nameOf, ROLES } from "./types";
+
+/** A new role (its default permissions come with it; grants stay) after a second click. */
+export function RoleCard(props: { user: AdminUser; changed: () => void }) {
+  const u = props.user;
+  const [role, setRole] = useState(u.role);
+  const [confirming, setConfirming] = useState(false);
+  const form = useForm(
+    () => api("POST", `/admin/users/${u.id}/role`, { role }),
+    () => {
+      setConfirming(false);
+      props.changed();
+    },
+  );
+  return (
+    <section class="card" aria-labelledby="user-role">
+      <h2 id="user-role" class="card-title">
+        Role
+      </h2>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (role !== u.role) setConfirming(true);
+        }}
+      >
+        <Field label="New role" error={fieldError(form.errors, "role")}>
+          {(id, d) => (
+            <select
+              id={id}
+              aria-describedby={d}
+              value={role}
+              onChange={(e) => {
+                setRole(e.currentTarget.value);
+                setConfirming(false);
+              }}
+            >
+              {ROLES.map((r) => (
+                <option key={r}>{r}</option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <FormError errors={form.errors} fields={["role", "body.role"]} />
+        {confirming ? (
+          <Confirm
+            question={`Make ${nameOf(u)} ${role}? They get that role's permissions at once.`}
+            yes={`Yes, make ${role}`}
+            busy={form.busy}
+            onYes={async () => {
+              // Asked and answered: a refusal shows its reason, a new attempt asks again.
+              await form.submit();
+              setConfirming(false);
+            }}
+            onNo={() => setConfirming(false)}
+          />
+        ) : (
+          <button type="submit" class="secondary" disabled={role === u.role}>
+            Change role…
+          </button>
+        )}
+      </form>
+    </section>
+  );
+}
