@@ -21,7 +21,7 @@ export class ApiError extends Error {
     const issues = (this.details.issues as Issue[] | undefined) ?? [];
     const out: Record<string, string> = {};
     for (const i of issues) {
-      const key = i.path.replace(/^(json|query|param|form)\.?/, "") || "_";
+      const key = i.path.replace(/^(json|query|param|form|body)\.?/, "") || "_";
       out[key] ??= i.message;
     }
     return out;
