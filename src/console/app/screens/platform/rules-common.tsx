@@ -1,0 +1,89 @@
+/**
+ * Pieces the rules, flags and webhooks screens share: a pager for the API's page envelope, the
+ * declared event types (what rules and webhook subscriptions may name), and short timestamps.
+ */
+import { ApiError, get } from "../../api";
+import { useLoad } from "../../ui/load";
+import "./rules.css";
+
+export type PageOf<T> = { count: number; next: string | null; previous: string | null; results: T[] };
+
+export type EventType = { type: string; module: string; description: string };
+
+/** The API's validation issues with the body prefix taken off: `conditions.all.0.operator`. */
+export type Issue = { path: string; message: string };
+
+export function issuesOf(e: unknown): Issue[] {
+  if (!(e instanceof ApiError)) return [{ path: "", message: String(e) }];
+  const raw = (e.details.issues as Issue[] | undefined) ?? [];
+  if (!raw.length) return [{ path: "", message: e.message }];
+  return raw.map((i) => ({ path: i.path.replace(/^(json|param|query)\.?/, ""), message: i.message }));
+}
+
+/** The messages of the issues at `path` or below it, joined; undefined when there are none. */
+export function messagesAt(issues: Issue[], path: string): string | undefined {
+  const own = issues.filter((i) => i.path === path || i.path.startsWith(`${path}.`));
+  return own.length ? own.map((i) => i.message).join("; ") : undefined;
+}
+
+/** `2026-12-02T10:00:00.000Z` → `2026-12-02 10:00` (UTC, as the API answers). */
+export const when = (s: string | null | undefined) => (s ? `${s.slice(0, 10)} ${s.slice(11, 16)}` : "—");
+
+/** The declared event types, loaded once per screen. */
+export function useEventTypes() {
+  return useLoad(async () => (await get<{ results: EventType[] }>("/admin/event-types")).results, []);
+}
+
+/** `*`, then one `<prefix>.*` per subject that has more than one type: the patterns worth offering. */
+export function patternsOf(types: EventType[]): string[] {
+  const counts = new Map<string, number>();
+  for (const t of types) {
+    const prefix = t.type.split(".")[0]!;
+    counts.set(prefix, (counts.get(prefix) ?? 0) + 1);
+  }
+  return [
+    "*",
+    ...[...counts]
+      .filter(([, n]) => n > 1)
+      .map(([p]) => `${p}.*`)
+      .sort(),
+  ];
+}
+
+/** Previous / next over a paginated list; `page` is 1-based. */
+export function Pager(props: { page: number; count: number; size: number; onPage: (p: number) => void }) {
+  const pages = Math.max(1, Math.ceil(props.count / props.size));
+  if (pages <= 1) return null;
+  return (
+    <div class="row rules-pager">
+      <button
+        type="button"
+        class="secondary"
+        disabled={props.page <= 1}
+        onClick={() => props.onPage(props.page - 1)}
+      >
+        Previous
+      </button>
+      <span class="muted">
+        page {props.page} of {pages} ({props.count})
+      </span>
+      <button
+        type="button"
+        class="secondary"
+        disabled={props.page >= pages}
+        onClick={() => props.onPage(props.page + 1)}
+      >
+        Next
+      </button>
+    </div>
+  );
+}
+
+/** An on/off pill. */
+export function OnOff(props: { on: boolean; on_label?: string; off_label?: string }) {
+  return (
+    <span class={`pill ${props.on ? "ok" : "muted"}`}>
+      {props.on ? (props.on_label ?? "enabled") : (props.off_label ?? "disabled")}
+    </span>
+  );
+}

@@ -1,0 +1,332 @@
+import { useState } from "preact/hooks";
+import { api, get } from "../../api";
+import { can } from "../../permissions";
+import { navigate } from "../../router";
+import { me } from "../../session";
+import { Field, FormError, useForm } from "../../ui/form";
+import { useLoad } from "../../ui/load";
+import { ErrorNote, Loading, Page } from "../../ui/page";
+import { Table } from "../../ui/table";
+import { type EventType, issuesOf, OnOff, type PageOf, Pager, useEventTypes, when } from "./rules-common";
+import { type Delivery, type Endpoint, EventPatterns, endpointKeys, SecretDialog } from "./webhooks-form";
+
+const SIZE = 20;
+const STATUS_CLASS = { pending: "muted", succeeded: "ok", failed: "error" } as const;
+
+/** One endpoint: its subscription, secret rotation, a test ping, and its delivery log. */
+export function WebhookDetail(props: { params: Record<string, string> }) {
+  const id = Number(props.params.id);
+  const loaded = useLoad(() => get<Endpoint>(`/admin/webhooks/${id}`), [id]);
+  const types = useEventTypes();
+  const [endpoint, setEndpoint] = useState<Endpoint | null>(null);
+  const current = endpoint?.id === id ? endpoint : loaded.data;
+  const canWrite = can(me.value?.permissions ?? [], "webhooks:write");
+  const [secret, setSecret] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [confirm, setConfirm] = useState<"rotate" | "delete" | null>(null);
+  const [deliveriesTick, setDeliveriesTick] = useState(0);
+  const act = async (what: () => Promise<void>) => {
+    setProblem(null);
+    setNotice(null);
+    setConfirm(null);
+    try {
+      await what();
+    } catch (e) {
+      setProblem(
+        issuesOf(e)
+          .map((i) => i.message)
+          .join("; "),
+      );
+    }
+  };
+  const toggle = () =>
+    act(async () => {
+      const e = await api<Endpoint>("PATCH", `/admin/webhooks/${id}`, { enabled: !current!.enabled });
+      setEndpoint(e);
+      setNotice(e.enabled ? "Enabled." : "Disabled: nothing is sent to it until it is enabled again.");
+    });
+  const ping = () =>
+    act(async () => {
+      const d = await api<Delivery>("POST", `/admin/webhooks/${id}/test`, {});
+      setNotice(`Test ping queued: delivery #${d.id} (${d.message_id}).`);
+      setDeliveriesTick((t) => t + 1);
+    });
+  const rotate = () =>
+    act(async () => {
+      const e = await api<Endpoint & { secret: string }>("POST", `/admin/webhooks/${id}/rotate-secret`, {});
+      setSecret(e.secret);
+      setNotice("Secret rotated: deliveries are signed with the new secret from now on.");
+    });
+  const remove = () =>
+    act(async () => {
+      await api("DELETE", `/admin/webhooks/${id}`);
+      navigate("/webhooks");
+    });
+  const confirmButtons = (what: "rotate" | "delete", label: string, run: () => void) =>
+    confirm === what ? (
+      <>
+        <button type="button" class="danger" onClick={run}>
+          {label}
+        </button>
+        <button type="button" class="secondary" onClick={() => setConfirm(null)}>
+          Cancel
+        </button>
+      </>
+    ) : null;
+  return (
+    <Page
+      title={`Webhook #${id}`}
+      actions={
+        current && canWrite ? (
+          <>
+            <button type="button" class="secondary" onClick={ping} disabled={!current.enabled}>
+              Send test ping
+            </button>
+            <button type="button" class="secondary" onClick={toggle}>
+              {current.enabled ? "Disable" : "Enable"}
+            </button>
+            {confirm === "rotate" ? (
+              confirmButtons("rotate", "Rotate now (the old secret stops working)", rotate)
+            ) : (
+              <button type="button" class="secondary" onClick={() => setConfirm("rotate")}>
+                Rotate secret
+              </button>
+            )}
+            {confirm === "delete" ? (
+              confirmButtons("delete", "Delete for good", remove)
+            ) : (
+              <button type="button" class="danger" onClick={() => setConfirm("delete")}>
+                Delete
+              </button>
+            )}
+          </>
+        ) : null
+      }
+    >
+      <p>
+        <a href="#/webhooks">← Webhooks</a>
+      </p>
+      <ErrorNote error={loaded.error ?? types.error} />
+      {problem ? (
+        <p class="error" role="alert">
+          {problem}
+        </p>
+      ) : null}
+      {notice ? (
+        <p class="ok" role="status">
+          {notice}
+        </p>
+      ) : null}
+      {secret && current ? (
+        <SecretDialog secret={secret} url={current.url} onClose={() => setSecret(null)} />
+      ) : null}
+      <Loading when={loaded.loading && !current} />
+      {current ? (
+        <dl class="kv card rules-kv">
+          <dt>URL</dt>
+          <dd>
+            <code>{current.url}</code>
+          </dd>
+          <dt>Description</dt>
+          <dd>{current.description || "—"}</dd>
+          <dt>State</dt>
+          <dd>
+            <OnOff on={current.enabled} />
+            {current.disabled_reason ? <span class="muted"> {current.disabled_reason}</span> : null}
+          </dd>
+          <dt>Event types</dt>
+          <dd>
+            <code>{current.event_types.join(", ")}</code>
+          </dd>
+          <dt>Created</dt>
+          <dd>
+            {when(current.created_at)}
+            {current.created_by ? ` by user #${current.created_by}` : ""}
+          </dd>
+        </dl>
+      ) : null}
+      {current && types.data && canWrite ? (
+        <EditEndpoint
+          key={current.updated_at}
+          endpoint={current}
+          types={types.data}
+          onSaved={(e) => {
+            setEndpoint(e);
+            setNotice("Saved.");
+          }}
+        />
+      ) : null}
+      {current ? (
+        <section class="card" aria-labelledby="deliveries-title">
+          <h2 id="deliveries-title">Deliveries</h2>
+          <Deliveries endpointId={id} tick={deliveriesTick} canWrite={canWrite} />
+        </section>
+      ) : null}
+    </Page>
+  );
+}
+
+function EditEndpoint(props: { endpoint: Endpoint; types: EventType[]; onSaved: (e: Endpoint) => void }) {
+  const e = props.endpoint;
+  const [url, setUrl] = useState(e.url);
+  const [description, setDescription] = useState(e.description);
+  const [patterns, setPatterns] = useState(e.event_types);
+  const form = useForm(async () => {
+    const patch: Record<string, unknown> = {};
+    if (url !== e.url) patch.url = url;
+    if (description !== e.description) patch.description = description;
+    if (JSON.stringify(patterns) !== JSON.stringify(e.event_types)) patch.event_types = patterns;
+    if (!Object.keys(patch).length) return;
+    props.onSaved(await api<Endpoint>("PATCH", `/admin/webhooks/${e.id}`, patch));
+  });
+  return (
+    <form class="card" onSubmit={form.submit} novalidate aria-labelledby="edit-endpoint-title">
+      <h2 id="edit-endpoint-title">Subscription</h2>
+      <Field label="URL" error={form.errors.url}>
+        {(id, d) => (
+          <input
+            id={id}
+            aria-describedby={d}
+            type="url"
+            class="webhooks-url"
+            value={url}
+            onInput={(ev) => setUrl(ev.currentTarget.value)}
+          />
+        )}
+      </Field>
+      <Field label="Description" error={form.errors.description}>
+        {(id, d) => (
+          <input
+            id={id}
+            aria-describedby={d}
+            class="webhooks-description"
+            value={description}
+            onInput={(ev) => setDescription(ev.currentTarget.value)}
+          />
+        )}
+      </Field>
+      <EventPatterns value={patterns} onChange={setPatterns} types={props.types} errors={form.errors} />
+      <FormError errors={form.errors} fields={endpointKeys(form.errors)} />
+      <button type="submit" disabled={form.busy}>
+        {form.busy ? "Saving…" : "Save subscription"}
+      </button>
+    </form>
+  );
+}
+
+function Deliveries(props: { endpointId: number; tick: number; canWrite: boolean }) {
+  const [status, setStatus] = useState("");
+  const [page, setPage] = useState(1);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [queued, setQueued] = useState<number | null>(null);
+  const list = useLoad(
+    () =>
+      get<PageOf<Delivery>>(`/admin/webhooks/${props.endpointId}/deliveries`, {
+        status: status || undefined,
+        page,
+        page_size: SIZE,
+      }),
+    [props.endpointId, props.tick, status, page],
+  );
+  const redeliver = async (d: Delivery) => {
+    setProblem(null);
+    setQueued(null);
+    try {
+      await api("POST", `/admin/webhooks/deliveries/${d.id}/redeliver`, {});
+      setQueued(d.id);
+      list.reload();
+    } catch (e) {
+      setProblem(
+        `#${d.id}: ${issuesOf(e)
+          .map((i) => i.message)
+          .join("; ")}`,
+      );
+    }
+  };
+  return (
+    <>
+      <div class="row">
+        <Field label="Status">
+          {(id) => (
+            <select
+              id={id}
+              value={status}
+              onChange={(e) => {
+                setStatus(e.currentTarget.value);
+                setPage(1);
+              }}
+            >
+              <option value="">all</option>
+              <option value="pending">pending</option>
+              <option value="succeeded">succeeded</option>
+              <option value="failed">failed</option>
+            </select>
+          )}
+        </Field>
+        <button type="button" class="secondary" onClick={list.reload}>
+          Refresh
+        </button>
+      </div>
+      {problem ? (
+        <p class="error" role="alert">
+          {problem}
+        </p>
+      ) : null}
+      {queued !== null ? (
+        <p class="ok" role="status">
+          Delivery #{queued} queued again with the same webhook-id.
+        </p>
+      ) : null}
+      <ErrorNote error={list.error} />
+      <Loading when={list.loading && !list.data} />
+      {list.data ? (
+        <>
+          <Table<Delivery>
+            caption="Deliveries, newest first"
+            rowKey={(d) => d.id}
+            empty="Nothing delivered to this endpoint yet."
+            rows={list.data.results}
+            columns={[
+              { key: "id", label: "#", numeric: true },
+              { key: "created_at", label: "Created", render: (d) => when(d.created_at) },
+              { key: "event_type", label: "Event", render: (d) => <code>{d.event_type}</code> },
+              {
+                key: "status",
+                label: "Status",
+                render: (d) => <span class={`pill ${STATUS_CLASS[d.status]}`}>{d.status}</span>,
+              },
+              { key: "attempts", label: "Attempts", numeric: true },
+              { key: "last_status_code", label: "HTTP", numeric: true },
+              { key: "last_error", label: "Last error", render: (d) => d.last_error ?? "" },
+              { key: "last_duration_ms", label: "ms", numeric: true },
+              { key: "delivered_at", label: "Delivered", render: (d) => when(d.delivered_at) },
+              { key: "message_id", label: "webhook-id", render: (d) => <code>{d.message_id}</code> },
+              ...(props.canWrite
+                ? [
+                    {
+                      key: "redeliver",
+                      label: "",
+                      render: (d: Delivery) => (
+                        <button
+                          type="button"
+                          class="secondary"
+                          disabled={d.status === "pending"}
+                          title={d.status === "pending" ? "still being delivered" : undefined}
+                          aria-label={`Redeliver #${d.id}`}
+                          onClick={() => redeliver(d)}
+                        >
+                          Redeliver
+                        </button>
+                      ),
+                    },
+                  ]
+                : []),
+            ]}
+          />
+          <Pager page={page} count={list.data.count} size={SIZE} onPage={setPage} />
+        </>
+      ) : null}
+    </>
+  );
+}
