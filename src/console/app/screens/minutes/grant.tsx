@@ -1,0 +1,212 @@
+import { useRef, useState } from "preact/hooks";
+import { ApiError, api, get } from "../../api";
+import { can } from "../../permissions";
+import { me } from "../../session";
+import { Field, FormError, useForm } from "../../ui/form";
+import { useLoad } from "../../ui/load";
+import { Page } from "../../ui/page";
+import { minutes, numberOrText, when } from "./format";
+import { MinutesTabs } from "./tabs";
+
+type Result = {
+  user_id: number;
+  seconds: number;
+  reason: string;
+  grant: { id: number; total_seconds: number; expires_at: string } | null;
+  removed_seconds: number;
+  remaining_seconds: number;
+  held_seconds: number;
+};
+type User = { id: number; username: string | null; email: string | null; role: string };
+
+const FIELDS = ["user_id", "seconds", "validity_days", "reason"];
+const EMPTY = { user_id: "", mode: "give", seconds: "", validity_days: "30", reason: "" };
+
+/** Who a typed user id is, when the caller may read users: a check before giving them minutes. */
+function useUserName(raw: string): string | undefined {
+  const id = /^\d{1,15}$/.test(raw) ? Number(raw) : 0;
+  const allowed = can(me.value?.permissions ?? [], "users:read");
+  const user = useLoad(async () => (id && allowed ? get<User>(`/admin/users/${id}`) : null), [id, allowed]);
+  if (!id || !allowed || user.loading) return undefined;
+  if (user.error) return user.error.status === 404 ? "no such user" : undefined;
+  return user.data
+    ? `${user.data.username ?? user.data.email ?? `#${user.data.id}`} · ${user.data.role}`
+    : undefined;
+}
+
+/**
+ * Gives a user minutes (a grant valid for some days) or takes free ones back, with a reason the
+ * audit log keeps. Taking back asks for a second click.
+ */
+export function GrantMinutes() {
+  const [d, setD] = useState(EMPTY);
+  const [confirming, setConfirming] = useState(false);
+  const [result, setResult] = useState<Result | null>(null);
+  const set = (k: keyof typeof EMPTY) => (e: Event) => {
+    setD({ ...d, [k]: (e.currentTarget as HTMLInputElement).value });
+    setConfirming(false);
+  };
+  const who = useUserName(d.user_id.trim());
+  const take = d.mode === "take";
+  const last = useRef<Result | null>(null);
+  const form = useForm(
+    async () => {
+      const userId = d.user_id.trim();
+      if (!/^\d+$/.test(userId))
+        throw new ApiError(400, "validation_failed", "a user id", {
+          issues: [{ path: "user_id", message: "a user id (a whole number)" }],
+        });
+      const n = numberOrText(d.seconds);
+      try {
+        last.current = await api<Result>("POST", `/admin/users/${userId}/minutes`, {
+          seconds: typeof n === "number" ? (take ? -n : n) : n,
+          reason: d.reason,
+          validity_days: take ? undefined : numberOrText(d.validity_days),
+        });
+      } catch (e) {
+        // A missing user, or too few free minutes, belong to their fields.
+        if (e instanceof ApiError && (e.status === 404 || e.status === 402)) {
+          const path = e.status === 404 ? "user_id" : "seconds";
+          throw new ApiError(e.status, e.code, e.message, { issues: [{ path, message: e.message }] });
+        }
+        throw e;
+      }
+    },
+    () => {
+      setResult(last.current);
+      setConfirming(false);
+      setD({ ...EMPTY, user_id: d.user_id, mode: d.mode });
+    },
+  );
+  const secs = Number(d.seconds);
+  return (
+    <Page title="Give or take minutes">
+      <MinutesTabs />
+      <form
+        class="card minutes-form"
+        novalidate
+        aria-label="Give or take minutes"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (take && !confirming) setConfirming(true);
+          else void form.submit();
+        }}
+      >
+        <div class="row">
+          <Field label="User id" error={form.errors.user_id} hint={who}>
+            {(id, dby) => (
+              <input
+                id={id}
+                name="user_id"
+                inputMode="numeric"
+                size={10}
+                aria-describedby={dby}
+                value={d.user_id}
+                onInput={set("user_id")}
+              />
+            )}
+          </Field>
+          <Field label="Action">
+            {(id) => (
+              <select id={id} name="mode" value={d.mode} onChange={set("mode")}>
+                <option value="give">give minutes (a new grant)</option>
+                <option value="take">take back free minutes</option>
+              </select>
+            )}
+          </Field>
+          <Field
+            label="Seconds"
+            error={form.errors.seconds}
+            hint={Number.isInteger(secs) && secs > 0 ? minutes(secs) : "whole seconds"}
+          >
+            {(id, dby) => (
+              <input
+                id={id}
+                name="seconds"
+                inputMode="numeric"
+                size={10}
+                aria-describedby={dby}
+                value={d.seconds}
+                onInput={set("seconds")}
+              />
+            )}
+          </Field>
+          {take ? null : (
+            <Field label="Valid for (days)" error={form.errors.validity_days}>
+              {(id, dby) => (
+                <input
+                  id={id}
+                  name="validity_days"
+                  inputMode="numeric"
+                  size={6}
+                  aria-describedby={dby}
+                  value={d.validity_days}
+                  onInput={set("validity_days")}
+                />
+              )}
+            </Field>
+          )}
+        </div>
+        <Field label="Reason" error={form.errors.reason} hint="kept in the audit log">
+          {(id, dby) => (
+            <input
+              id={id}
+              name="reason"
+              class="minutes-wide"
+              aria-describedby={dby}
+              value={d.reason}
+              onInput={set("reason")}
+            />
+          )}
+        </Field>
+        <FormError errors={form.errors} fields={FIELDS} />
+        <div class="row">
+          {confirming ? (
+            <>
+              <button type="submit" class="danger" disabled={form.busy}>
+                Confirm: take {Number.isFinite(secs) ? minutes(secs) : d.seconds} from user #{d.user_id}
+              </button>
+              <button type="button" class="secondary" onClick={() => setConfirming(false)}>
+                Cancel
+              </button>
+            </>
+          ) : (
+            <button type="submit" class={take ? "danger" : undefined} disabled={form.busy}>
+              {take ? "Take back minutes" : "Give minutes"}
+            </button>
+          )}
+        </div>
+      </form>
+      {result ? (
+        <div class="card" role="status">
+          <h2 class="card-title">
+            {result.seconds > 0 ? "Given" : "Taken back"}: {minutes(Math.abs(result.seconds))} (user #
+            {result.user_id})
+          </h2>
+          <dl class="kv">
+            {result.grant ? (
+              <>
+                <dt>Grant</dt>
+                <dd>
+                  #{result.grant.id}, {minutes(result.grant.total_seconds)}, expires{" "}
+                  {when(result.grant.expires_at)} UTC
+                </dd>
+              </>
+            ) : (
+              <>
+                <dt>Removed</dt>
+                <dd>{minutes(result.removed_seconds)}</dd>
+              </>
+            )}
+            <dt>Free now</dt>
+            <dd>{minutes(result.remaining_seconds)}</dd>
+            <dt>Held</dt>
+            <dd>{minutes(result.held_seconds)}</dd>
+            <dt>Reason</dt>
+            <dd>{result.reason}</dd>
+          </dl>
+        </div>
+      ) : null}
+    </Page>
+  );
+}

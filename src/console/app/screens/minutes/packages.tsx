@@ -1,0 +1,326 @@
+import { useRef, useState } from "preact/hooks";
+import { api, get } from "../../api";
+import { Field, FormError, useForm } from "../../ui/form";
+import { useLoad } from "../../ui/load";
+import { ErrorNote, Loading, Page } from "../../ui/page";
+import { Table } from "../../ui/table";
+import { ActionButton } from "./action";
+import { type ListPage, minutes, money, numberOrText } from "./format";
+import { Pager } from "./pager";
+import { MinutesTabs } from "./tabs";
+
+export type Package = {
+  id: number;
+  name: string;
+  description: string | null;
+  seconds: number;
+  minutes: number;
+  price: number;
+  currency: string;
+  validity_days: number;
+  is_active: boolean;
+  sort_order: number;
+  created_at: string;
+};
+
+const PAGE_SIZE = 20;
+const FIELDS = [
+  "name",
+  "seconds",
+  "price",
+  "currency",
+  "validity_days",
+  "description",
+  "sort_order",
+] as const;
+type Draft = Record<(typeof FIELDS)[number], string>;
+
+const draftOf = (p: Package | null): Draft => ({
+  name: p?.name ?? "",
+  seconds: p ? String(p.seconds) : "3600",
+  price: p ? String(p.price) : "",
+  currency: p?.currency ?? "RUB",
+  validity_days: p ? String(p.validity_days) : "30",
+  description: p?.description ?? "",
+  sort_order: p ? String(p.sort_order) : "",
+});
+
+/** The body the API takes: numbers as numbers, and on an edit only what changed. */
+function bodyOf(d: Draft, was: Package | null): Record<string, unknown> {
+  const all: Record<string, unknown> = {
+    name: d.name,
+    seconds: numberOrText(d.seconds),
+    price: numberOrText(d.price),
+    currency: d.currency.trim(),
+    validity_days: numberOrText(d.validity_days),
+    description: d.description.trim() === "" ? (was ? null : undefined) : d.description,
+    sort_order: numberOrText(d.sort_order),
+  };
+  if (!was) return all;
+  const before = bodyOf(draftOf(was), null);
+  if (before.description === undefined) before.description = null;
+  return Object.fromEntries(Object.entries(all).filter(([k, v]) => v !== before[k]));
+}
+
+/** Create a package, or change the one being edited. */
+function PackageForm(props: { pkg: Package | null; onDone: (msg: string) => void; onCancel: () => void }) {
+  const [d, setD] = useState<Draft>(() => draftOf(props.pkg));
+  const set = (k: keyof Draft) => (e: Event) =>
+    setD({ ...d, [k]: (e.currentTarget as HTMLInputElement).value });
+  const saved = useRef<Package | null>(null);
+  const form = useForm(
+    async () => {
+      saved.current = props.pkg
+        ? await api<Package>("PATCH", `/admin/packages/${props.pkg.id}`, bodyOf(d, props.pkg))
+        : await api<Package>("POST", "/admin/packages", bodyOf(d, null));
+    },
+    () => {
+      const p = saved.current!;
+      props.onDone(`Package #${p.id} “${p.name}” ${props.pkg ? "saved" : "created"}.`);
+    },
+  );
+  const secs = Number(d.seconds);
+  const price = Number(d.price);
+  return (
+    <form class="card minutes-form" onSubmit={form.submit} novalidate aria-labelledby="package-form-title">
+      <h2 id="package-form-title" class="card-title">
+        {props.pkg ? `Edit package #${props.pkg.id}` : "New package"}
+      </h2>
+      <div class="row">
+        <Field label="Name" error={form.errors.name}>
+          {(id, dby) => (
+            <input id={id} name="name" aria-describedby={dby} value={d.name} onInput={set("name")} />
+          )}
+        </Field>
+        <Field
+          label="Seconds"
+          error={form.errors.seconds}
+          hint={Number.isInteger(secs) && secs > 0 ? minutes(secs) : "whole seconds"}
+        >
+          {(id, dby) => (
+            <input
+              id={id}
+              name="seconds"
+              inputMode="numeric"
+              aria-describedby={dby}
+              value={d.seconds}
+              onInput={set("seconds")}
+            />
+          )}
+        </Field>
+        <Field
+          label="Price (minor units)"
+          error={form.errors.price}
+          hint={
+            Number.isInteger(price) && d.price !== "" ? money(price, d.currency || "RUB") : "kopecks, cents"
+          }
+        >
+          {(id, dby) => (
+            <input
+              id={id}
+              name="price"
+              inputMode="numeric"
+              aria-describedby={dby}
+              value={d.price}
+              onInput={set("price")}
+            />
+          )}
+        </Field>
+        <Field label="Currency" error={form.errors.currency}>
+          {(id, dby) => (
+            <input
+              id={id}
+              name="currency"
+              size={5}
+              aria-describedby={dby}
+              value={d.currency}
+              onInput={set("currency")}
+            />
+          )}
+        </Field>
+        <Field label="Valid for (days)" error={form.errors.validity_days}>
+          {(id, dby) => (
+            <input
+              id={id}
+              name="validity_days"
+              inputMode="numeric"
+              size={6}
+              aria-describedby={dby}
+              value={d.validity_days}
+              onInput={set("validity_days")}
+            />
+          )}
+        </Field>
+        <Field label="Sort order" error={form.errors.sort_order} hint="lower first">
+          {(id, dby) => (
+            <input
+              id={id}
+              name="sort_order"
+              inputMode="numeric"
+              size={6}
+              aria-describedby={dby}
+              value={d.sort_order}
+              onInput={set("sort_order")}
+            />
+          )}
+        </Field>
+      </div>
+      <Field label="Description" error={form.errors.description}>
+        {(id, dby) => (
+          <input
+            id={id}
+            name="description"
+            class="minutes-wide"
+            aria-describedby={dby}
+            value={d.description}
+            onInput={set("description")}
+          />
+        )}
+      </Field>
+      <FormError errors={form.errors} fields={[...FIELDS]} />
+      <div class="row">
+        <button type="submit" disabled={form.busy}>
+          {props.pkg ? "Save package" : "Create package"}
+        </button>
+        {props.pkg ? (
+          <button type="button" class="secondary" onClick={props.onCancel}>
+            Cancel
+          </button>
+        ) : null}
+      </div>
+    </form>
+  );
+}
+
+/** Minute packages: what is on sale, at what price, for how long. */
+export function Packages() {
+  const [active, setActive] = useState("");
+  const [page, setPage] = useState(1);
+  const [editing, setEditing] = useState<Package | null>(null);
+  const [note, setNote] = useState("");
+  // A new key empties the form after a save.
+  const [saves, setSaves] = useState(0);
+  const list = useLoad(
+    () => get<ListPage<Package>>("/admin/packages", { is_active: active, page, page_size: PAGE_SIZE }),
+    [active, page],
+  );
+  const done = (msg: string) => {
+    setNote(msg);
+    setEditing(null);
+    setSaves((n) => n + 1);
+    list.reload();
+  };
+  const setActiveTo = async (p: Package, on: boolean) => {
+    if (on) await api("PATCH", `/admin/packages/${p.id}`, { is_active: true });
+    else await api("DELETE", `/admin/packages/${p.id}`);
+    done(`Package #${p.id} ${on ? "back on sale" : "taken off sale"}.`);
+  };
+  return (
+    <Page title="Packages">
+      <MinutesTabs />
+      {note ? (
+        <p class="ok" role="status">
+          {note}
+        </p>
+      ) : null}
+      <PackageForm
+        key={`${editing?.id ?? "new"}-${saves}`}
+        pkg={editing}
+        onDone={done}
+        onCancel={() => setEditing(null)}
+      />
+      <div class="card">
+        <div class="row">
+          <Field label="Show">
+            {(id) => (
+              <select
+                id={id}
+                value={active}
+                onChange={(e) => {
+                  setActive(e.currentTarget.value);
+                  setPage(1);
+                }}
+              >
+                <option value="">all packages</option>
+                <option value="true">on sale</option>
+                <option value="false">off sale</option>
+              </select>
+            )}
+          </Field>
+        </div>
+        <ErrorNote error={list.error} />
+        <Loading when={list.loading && !list.data} />
+        {list.data ? (
+          <>
+            <div class="minutes-table" style={{ "--table-min": "44rem" }}>
+              <Table<Package>
+                caption="Packages"
+                rowKey={(p) => p.id}
+                rows={list.data.results}
+                columns={[
+                  { key: "id", label: "#", numeric: true },
+                  {
+                    key: "name",
+                    label: "Name",
+                    render: (p) => (
+                      <>
+                        <strong>{p.name}</strong>
+                        {p.description ? <div class="muted">{p.description}</div> : null}
+                      </>
+                    ),
+                  },
+                  { key: "minutes", label: "Minutes", numeric: true, render: (p) => minutes(p.seconds) },
+                  { key: "price", label: "Price", numeric: true, render: (p) => money(p.price, p.currency) },
+                  { key: "validity_days", label: "Valid (days)", numeric: true },
+                  { key: "sort_order", label: "Order", numeric: true },
+                  {
+                    key: "is_active",
+                    label: "Status",
+                    render: (p) => <span class="pill">{p.is_active ? "on sale" : "off sale"}</span>,
+                  },
+                  {
+                    key: "actions",
+                    label: "Actions",
+                    render: (p) => (
+                      <span class="minutes-actions">
+                        <button
+                          type="button"
+                          class="secondary"
+                          aria-label={`Edit package ${p.name}`}
+                          onClick={() => {
+                            setEditing(p);
+                            setNote("");
+                            document.getElementById("package-form-title")?.scrollIntoView();
+                          }}
+                        >
+                          Edit
+                        </button>
+                        {p.is_active ? (
+                          <ActionButton
+                            confirm="Take off sale"
+                            label={`Deactivate package ${p.name}`}
+                            onRun={() => setActiveTo(p, false)}
+                          >
+                            Deactivate
+                          </ActionButton>
+                        ) : (
+                          <ActionButton
+                            label={`Put package ${p.name} on sale`}
+                            onRun={() => setActiveTo(p, true)}
+                          >
+                            Put on sale
+                          </ActionButton>
+                        )}
+                      </span>
+                    ),
+                  },
+                ]}
+              />
+            </div>
+            <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} onPage={setPage} />
+          </>
+        ) : null}
+      </div>
+    </Page>
+  );
+}

@@ -1,0 +1,28 @@
+import { can } from "../../permissions";
+import { route } from "../../router";
+import { me } from "../../session";
+
+/** The minutes screens, one nav entry in the shell and these tabs inside it. */
+export const MINUTES_TABS = [
+  { path: "/minutes", title: "Packages", permission: "packages:read_all" },
+  { path: "/minutes/promo-codes", title: "Promo codes", permission: "packages:read_all" },
+  { path: "/minutes/purchases", title: "Purchases", permission: "purchases:read_all" },
+  { path: "/minutes/grant", title: "Give or take minutes", permission: "minutes:adjust" },
+];
+
+export function MinutesTabs() {
+  const held = me.value?.permissions ?? [];
+  return (
+    <nav class="minutes-tabs" aria-label="Minutes">
+      <ul>
+        {MINUTES_TABS.filter((t) => can(held, t.permission)).map((t) => (
+          <li key={t.path}>
+            <a href={`#${t.path}`} aria-current={route.value === t.path ? "page" : undefined}>
+              {t.title}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
