@@ -58,6 +58,11 @@ export async function signIn(c: Console, username: string, width = 1280): Promis
   await page.locator("input[type=password]").fill(DEMO_PASSWORD);
   await page.locator("button[type=submit]").click();
   await page.waitForSelector("nav[aria-label=Screens]");
+  // The shell sends a user without the Overview to their first screen just after it renders:
+  // opening another screen before that lands would be undone by it.
+  await page.waitForFunction(
+    `document.querySelector("#page-title") || !document.querySelector("nav[aria-label=Screens] a")`,
+  );
   return page;
 }
 
