@@ -1,0 +1,223 @@
+import { useState } from "preact/hooks";
+import { type ApiError, api, get } from "../../api";
+import { Field } from "../../ui/form";
+import { useLoad } from "../../ui/load";
+import { ErrorNote, Loading, Page } from "../../ui/page";
+import { type Column, Table } from "../../ui/table";
+import { ActionDialog } from "./dialog";
+import { fiat, hashQuery, replaceHashQuery, when } from "./format";
+import { Pager } from "./pager";
+import { type PageOf, REQUISITE_STATUSES, type StaffRequisite } from "./types";
+
+const PAGE_SIZE = 20;
+const moderate = (id: number, status: "approved" | "blocked", reason?: string) =>
+  api<StaffRequisite>("POST", `/admin/gateway/requisites/${id}/status`, { status, reason });
+
+const traderName = (r: StaffRequisite) => r.trader.username ?? `user ${r.trader.user_id}`;
+const describe = (r: StaffRequisite) => `${r.bank} ${r.payment_method} ${r.details}`;
+
+/**
+ * Requisite moderation: traders' new or changed requisites wait here (oldest first) until staff
+ * approve them (they start getting orders) or block them with a reason the trader is told.
+ */
+export function RequisiteQueue() {
+  const [initial] = useState(hashQuery);
+  const [status, setStatus] = useState(initial.get("status") ?? "pending");
+  const [traderId, setTraderId] = useState(initial.get("trader_id") ?? "");
+  const [page, setPage] = useState(1);
+  const [note, setNote] = useState("");
+  const [failed, setFailed] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState<number | null>(null);
+  const [blocking, setBlocking] = useState<StaffRequisite | null>(null);
+  const list = useLoad(() => {
+    replaceHashQuery("/gateway/requisites", { status, trader_id: traderId || undefined });
+    return get<PageOf<StaffRequisite>>("/admin/gateway/requisites", {
+      status: status || undefined,
+      trader_id: traderId || undefined,
+      page,
+      page_size: PAGE_SIZE,
+    });
+  }, [status, traderId, page]);
+
+  async function approve(r: StaffRequisite) {
+    setBusy(r.id);
+    setFailed(null);
+    try {
+      await moderate(r.id, "approved");
+      setNote(`Requisite #${r.id} (${describe(r)}) of ${traderName(r)} approved.`);
+      list.reload();
+    } catch (e) {
+      setFailed(e as ApiError);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  const columns: Column<StaffRequisite>[] = [
+    { key: "id", label: "#", render: (r) => <span>#{r.id}</span> },
+    {
+      key: "trader",
+      label: "Trader",
+      render: (r) => (
+        <>
+          <strong>{traderName(r)}</strong>
+          <br />
+          <small class="muted">
+            trader #{r.trader.id}
+            {r.trader.teamlead_id ? ` · team of user #${r.trader.teamlead_id}` : ""}
+          </small>
+        </>
+      ),
+    },
+    {
+      key: "method",
+      label: "Method",
+      render: (r) => (
+        <>
+          <span class="pill">{r.payment_method}</span> {r.bank}
+        </>
+      ),
+    },
+    {
+      key: "details",
+      label: "Details",
+      render: (r) => (
+        <>
+          <code>{r.details}</code>
+          <br />
+          <small>{r.owner_name}</small>
+        </>
+      ),
+    },
+    {
+      key: "limits",
+      label: "Limits",
+      render: (r) => (
+        <small>
+          {fiat(r.min_amount, r.currency)} – {fiat(r.max_amount, r.currency)} an order
+          <br />
+          {fiat(r.daily_limit, r.currency)}, {r.daily_count_limit} orders a day
+        </small>
+      ),
+    },
+    {
+      key: "directions",
+      label: "For",
+      render: (r) => [r.pay_in && "pay-in", r.pay_out && "pay-out"].filter(Boolean).join(", ") || "—",
+    },
+    { key: "created_at", label: "Added", render: (r) => when(r.created_at) },
+    { key: "status", label: "Status", render: (r) => <span class={`pill gw-${r.status}`}>{r.status}</span> },
+    {
+      key: "actions",
+      label: "Actions",
+      render: (r) => (
+        <div class="gw-buttons">
+          {r.status !== "approved" ? (
+            <button
+              type="button"
+              disabled={busy === r.id}
+              aria-label={`Approve requisite #${r.id}`}
+              onClick={() => approve(r)}
+            >
+              Approve
+            </button>
+          ) : null}
+          {r.status !== "blocked" ? (
+            <button
+              type="button"
+              class="danger"
+              disabled={busy === r.id}
+              aria-label={`Block requisite #${r.id}`}
+              onClick={() => {
+                setFailed(null);
+                setBlocking(r);
+              }}
+            >
+              Block…
+            </button>
+          ) : null}
+        </div>
+      ),
+    },
+  ];
+
+  return (
+    <Page
+      title="Requisite queue"
+      actions={
+        <Field label="Status">
+          {(id) => (
+            <select
+              id={id}
+              value={status}
+              onChange={(e) => {
+                setStatus(e.currentTarget.value);
+                setPage(1);
+              }}
+            >
+              {REQUISITE_STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+              <option value="">any</option>
+            </select>
+          )}
+        </Field>
+      }
+    >
+      {traderId ? (
+        <p class="muted">
+          Requisites of trader #{traderId} only.{" "}
+          <button
+            type="button"
+            class="link"
+            onClick={() => {
+              setTraderId("");
+              setPage(1);
+            }}
+          >
+            Every trader's
+          </button>
+        </p>
+      ) : null}
+      <p class="ok" role="status">
+        {note}
+      </p>
+      <ErrorNote error={failed} />
+      <ErrorNote error={list.error} />
+      <Loading when={list.loading && !list.data} />
+      {list.data ? (
+        <>
+          <Table
+            caption={status === "pending" ? "Waiting for moderation, oldest first" : undefined}
+            columns={columns}
+            rows={list.data.results}
+            rowKey={(r) => r.id}
+            empty={status === "pending" ? "Nothing waits for moderation." : "No requisites."}
+          />
+          <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} onPage={setPage} />
+        </>
+      ) : null}
+      {blocking ? (
+        <ActionDialog
+          title={`Block requisite #${blocking.id}?`}
+          submitLabel="Block requisite"
+          danger
+          reasonLabel="Reason (told to the trader)"
+          action={(reason) => moderate(blocking.id, "blocked", reason)}
+          onClose={() => setBlocking(null)}
+          onDone={() => {
+            setNote(`Requisite #${blocking.id} (${describe(blocking)}) of ${traderName(blocking)} blocked.`);
+            list.reload();
+          }}
+        >
+          <p>
+            {describe(blocking)} ({blocking.owner_name}) of {traderName(blocking)} gets no orders until it is
+            approved again.
+          </p>
+        </ActionDialog>
+      ) : null}
+    </Page>
+  );
+}

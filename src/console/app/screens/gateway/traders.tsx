@@ -1,0 +1,227 @@
+import { useEffect, useId, useRef, useState } from "preact/hooks";
+import { type ApiError, api, get } from "../../api";
+import { Field, FormError, useForm } from "../../ui/form";
+import { useLoad } from "../../ui/load";
+import { ErrorNote, Loading, Page } from "../../ui/page";
+import { type Column, Table } from "../../ui/table";
+import { bps, usdt } from "./format";
+import { Pager } from "./pager";
+import type { AdminTrader, PageOf } from "./types";
+
+const PAGE_SIZE = 25;
+const nameOf = (t: AdminTrader) => t.username ?? `user #${t.user_id}`;
+const patch = (id: number, body: Record<string, unknown>) =>
+  api<AdminTrader>("PATCH", `/admin/gateway/traders/${id}`, body);
+
+/** On/off through the API; the button says what is, aria-pressed tells assistive technology. */
+function Switch(props: { on: boolean; label: string; busy: boolean; onToggle: () => void }) {
+  return (
+    <button
+      type="button"
+      class={`gw-switch${props.on ? " on" : ""}`}
+      aria-pressed={props.on}
+      aria-label={props.label}
+      disabled={props.busy}
+      onClick={props.onToggle}
+    >
+      {props.on ? "on" : "off"}
+    </button>
+  );
+}
+
+/** Priority and commissions of one trader, in a dialog; the API's message lands next to the field. */
+function EditTrader(props: { trader: AdminTrader; onClose: () => void; onDone: (t: AdminTrader) => void }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const t = props.trader;
+  const [v, setV] = useState({
+    priority: String(t.priority),
+    pay_in_bps: String(t.pay_in_bps),
+    pay_out_bps: String(t.pay_out_bps),
+  });
+  useEffect(() => {
+    ref.current?.showModal();
+  }, []);
+  const saved = useRef<AdminTrader | null>(null);
+  const form = useForm(
+    async () => {
+      // Sent as typed: a blank or fractional value is the API's to refuse, next to its field.
+      const num = (s: string) => (s.trim() === "" ? s : Number(s));
+      saved.current = await patch(t.id, {
+        priority: num(v.priority),
+        pay_in_bps: num(v.pay_in_bps),
+        pay_out_bps: num(v.pay_out_bps),
+      });
+    },
+    () => {
+      ref.current?.close();
+      if (saved.current) props.onDone(saved.current);
+    },
+  );
+  const field = (k: keyof typeof v, label: string, hint: string) => (
+    <Field label={label} error={form.errors[k]} hint={hint}>
+      {(id, d) => (
+        <input
+          id={id}
+          aria-describedby={d}
+          inputMode="numeric"
+          value={v[k]}
+          onInput={(e) => setV({ ...v, [k]: e.currentTarget.value })}
+        />
+      )}
+    </Field>
+  );
+  return (
+    <dialog ref={ref} class="gw-dialog" aria-labelledby={titleId} onClose={props.onClose}>
+      <form onSubmit={form.submit} novalidate>
+        <h2 id={titleId}>Trader {nameOf(t)}</h2>
+        {field("priority", "Priority", "lower gets orders first")}
+        {field("pay_in_bps", "Pay-in commission", "basis points: 100 = 1%")}
+        {field("pay_out_bps", "Pay-out commission", "basis points")}
+        <FormError errors={form.errors} fields={Object.keys(v)} />
+        <div class="row gw-buttons">
+          <button type="submit" disabled={form.busy}>
+            Save
+          </button>
+          <button type="button" class="secondary" onClick={() => ref.current?.close()}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}
+
+/**
+ * The traders (admins): who is in work and whose traffic is on (both must be for orders to reach
+ * them), their selection priority, commissions and USDT deposit.
+ */
+export function Traders() {
+  const [page, setPage] = useState(1);
+  const [busy, setBusy] = useState<number | null>(null);
+  const [failed, setFailed] = useState<ApiError | null>(null);
+  const [note, setNote] = useState("");
+  const [editing, setEditing] = useState<AdminTrader | null>(null);
+  const list = useLoad(
+    () => get<PageOf<AdminTrader>>("/admin/gateway/traders", { page, page_size: PAGE_SIZE }),
+    [page],
+  );
+
+  async function toggle(t: AdminTrader, field: "in_work" | "traffic_enabled") {
+    setBusy(t.id);
+    setFailed(null);
+    try {
+      const after = await patch(t.id, { [field]: !t[field] });
+      const what = field === "in_work" ? "in work" : "traffic";
+      setNote(`${nameOf(after)}: ${what} ${after[field] ? "on" : "off"}.`);
+      list.reload();
+    } catch (e) {
+      setFailed(e as ApiError);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  const columns: Column<AdminTrader>[] = [
+    {
+      key: "trader",
+      label: "Trader",
+      render: (t) => (
+        <>
+          <strong>{nameOf(t)}</strong>
+          <br />
+          <small class="muted">
+            #{t.id}
+            {t.teamlead_id ? ` · team of user #${t.teamlead_id}` : ""}
+          </small>
+        </>
+      ),
+    },
+    {
+      key: "in_work",
+      label: "In work",
+      render: (t) => (
+        <Switch
+          on={t.in_work}
+          busy={busy === t.id}
+          label={`In work: ${nameOf(t)}`}
+          onToggle={() => toggle(t, "in_work")}
+        />
+      ),
+    },
+    {
+      key: "traffic_enabled",
+      label: "Traffic",
+      render: (t) => (
+        <Switch
+          on={t.traffic_enabled}
+          busy={busy === t.id}
+          label={`Traffic: ${nameOf(t)}`}
+          onToggle={() => toggle(t, "traffic_enabled")}
+        />
+      ),
+    },
+    { key: "priority", label: "Priority", numeric: true },
+    {
+      key: "commission",
+      label: "Commission in / out",
+      numeric: true,
+      render: (t) => `${bps(t.pay_in_bps)} / ${bps(t.pay_out_bps)}`,
+    },
+    {
+      key: "available",
+      label: "Deposit available",
+      numeric: true,
+      render: (t) => <span class="gw-nowrap">{usdt(t.balance.available)}</span>,
+    },
+    {
+      key: "held",
+      label: "Held",
+      numeric: true,
+      render: (t) => <span class="gw-nowrap">{usdt(t.balance.held)}</span>,
+    },
+    {
+      key: "links",
+      label: "See",
+      render: (t) => (
+        <div class="gw-buttons">
+          <a href={`#/gateway/orders?trader_id=${t.id}`}>orders</a>
+          <a href={`#/gateway/requisites?status=&trader_id=${t.id}`}>requisites</a>
+          <button type="button" class="link" onClick={() => setEditing(t)} aria-label={`Edit ${nameOf(t)}`}>
+            edit
+          </button>
+        </div>
+      ),
+    },
+  ];
+
+  return (
+    <Page title="Traders">
+      <p class="muted">
+        Orders reach a trader who is in work (their own switch) with traffic on (the teamlead's).
+      </p>
+      <p class="ok" role="status">
+        {note}
+      </p>
+      <ErrorNote error={failed} />
+      <ErrorNote error={list.error} />
+      <Loading when={list.loading && !list.data} />
+      {list.data ? (
+        <>
+          <Table columns={columns} rows={list.data.results} rowKey={(t) => t.id} empty="No traders yet." />
+          <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} onPage={setPage} />
+        </>
+      ) : null}
+      {editing ? (
+        <EditTrader
+          trader={editing}
+          onClose={() => setEditing(null)}
+          onDone={(t) => {
+            setNote(`${nameOf(t)} saved: priority ${t.priority}.`);
+            list.reload();
+          }}
+        />
+      ) : null}
+    </Page>
+  );
+}
