@@ -33,8 +33,12 @@ export function hashQuery(): URLSearchParams {
   return new URLSearchParams(i < 0 ? "" : location.hash.slice(i + 1));
 }
 
-/** Keeps the filters in the address (to share or reload) without a navigation. */
+/**
+ * Keeps the filters in the address (to share or reload) without a navigation; never once the
+ * address has moved on to another screen, which it would otherwise undo.
+ */
 export function replaceHashQuery(path: string, query: Record<string, string | number | undefined>) {
+  if (location.hash.split("?")[0] !== `#${path}`) return;
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== "") q.set(k, String(v));
   const s = q.toString();
