@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { runSouk } from "../helpers/cli";
@@ -6,8 +7,14 @@ import { type RunningServer, startServer, tempDataDir } from "../helpers/server"
 
 /** Debian's chromium (`.ci/run` installs it when absent); CHROMIUM_PATH overrides. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-/** Screenshots the tests take, to look at: docs/console.md shows them. */
-export const SHOTS = join(import.meta.dir, "..", "..", "docs", "console");
+/**
+ * Screenshots the tests take, to look at. With UPDATE_SCREENSHOTS=1 they replace the ones
+ * docs/console.md shows; otherwise they go to a temporary folder, so a test run leaves the
+ * repository as it was.
+ */
+export const SHOTS = process.env.UPDATE_SCREENSHOTS
+  ? join(import.meta.dir, "..", "..", "docs", "console")
+  : join(tmpdir(), "souk-console-shots");
 
 export const DEMO_PASSWORD = "demo-password";
 
