@@ -48,7 +48,7 @@ async function session(name: string, width?: number): Promise<Page> {
 
 /** Waits for the list's pager to count `n` rows (the API's count for the same filter). */
 const pagerSays = (page: Page, n: number) =>
-  page.waitForFunction(`document.querySelector(".minutes-pager")?.textContent?.includes("· ${n} rows")`);
+  page.waitForFunction(`document.querySelector(".pager")?.textContent?.includes("· ${n} in all")`);
 
 /** Types into a field, replacing what is there, as a user would (select all, delete, type). */
 async function fill(page: Page, selector: string, value: string) {

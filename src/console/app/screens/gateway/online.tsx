@@ -3,9 +3,9 @@ import { get } from "../../api";
 import { Field } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
+import { Pager } from "../../ui/pager";
 import { type Column, Table } from "../../ui/table";
 import { fiat, when } from "./format";
-import { Pager } from "./pager";
 import type { PageOf, StaffRequisite } from "./types";
 
 const PAGE_SIZE = 25;

@@ -3,9 +3,9 @@ import { get } from "../../api";
 import { Field } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
+import { Pager } from "../../ui/pager";
 import { type Column, Table } from "../../ui/table";
 import { fiat, hashQuery, replaceHashQuery, usdt, when, words } from "./format";
-import { Pager } from "./pager";
 import { DIRECTIONS, ORDER_STATUSES, type PageOf, type StaffOrder } from "./types";
 
 const PAGE_SIZE = 25;

@@ -3,10 +3,10 @@ import { type ApiError, api, get } from "../../api";
 import { Field } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
+import { Pager } from "../../ui/pager";
 import { type Column, Table } from "../../ui/table";
 import { ActionDialog } from "./dialog";
 import { fiat, hashQuery, replaceHashQuery, when } from "./format";
-import { Pager } from "./pager";
 import { type PageOf, REQUISITE_STATUSES, type StaffRequisite } from "./types";
 
 const PAGE_SIZE = 20;

@@ -3,9 +3,9 @@ import { type ApiError, api, get } from "../../api";
 import { Field, FormError, useForm } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
+import { Pager } from "../../ui/pager";
 import { type Column, Table } from "../../ui/table";
 import { bps, usdt } from "./format";
-import { Pager } from "./pager";
 import type { AdminTrader, PageOf } from "./types";
 
 const PAGE_SIZE = 25;

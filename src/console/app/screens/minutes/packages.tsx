@@ -3,10 +3,10 @@ import { api, get } from "../../api";
 import { Field, FormError, useForm } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
+import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
 import { ActionButton } from "./action";
 import { type ListPage, minutes, money, numberOrText } from "./format";
-import { Pager } from "./pager";
 import { MinutesTabs } from "./tabs";
 
 export type Package = {

@@ -3,11 +3,11 @@ import { api, get } from "../../api";
 import { Field, FormError, useForm } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
+import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
 import { ActionButton } from "./action";
 import { isoFromLocal, type ListPage, money, numberOrText, when } from "./format";
 import type { Package } from "./packages";
-import { Pager } from "./pager";
 import { MinutesTabs } from "./tabs";
 
 type Promo = {

@@ -3,10 +3,10 @@ import { get } from "../../api";
 import { Field } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
+import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
 import { type ListPage, money, when } from "./format";
 import type { Package } from "./packages";
-import { Pager } from "./pager";
 import { MinutesTabs } from "./tabs";
 
 type Purchase = {

@@ -3,9 +3,9 @@ import { get } from "../../api";
 import { Field } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
+import { Pager } from "../../ui/pager";
 import { type Column, Table } from "../../ui/table";
 import { hashQuery, money, setHashQuery } from "../users/format";
-import { Pager } from "../users/list";
 import { Time } from "../users/time";
 import type { PageOf } from "../users/types";
 import { type People, Person, resolvePerson, usePeople } from "./people";
@@ -97,7 +97,6 @@ export function OrdersList() {
     KEYS.map((k) => filters[k]).concat(String(filters.page)),
   );
   const issues = { ...(list.error?.fields ?? {}), ...local };
-  const pages = list.data ? Math.max(1, Math.ceil(list.data.count / PAGE_SIZE)) : 1;
   const select = (key: "status" | "kind" | "sla_breached", text: string, options: [string, string][]) => (
     <Field label={text} error={issues[key]}>
       {(id, d) => (
@@ -225,7 +224,14 @@ export function OrdersList() {
             rowKey={(o) => o.id}
             empty="No order matches."
           />
-          <Pager page={filters.page} pages={pages} go={(page) => apply({ page })} />
+          {list.data ? (
+            <Pager
+              page={filters.page}
+              pageSize={PAGE_SIZE}
+              count={list.data.count}
+              onPage={(page) => apply({ page })}
+            />
+          ) : null}
         </>
       ) : null}
     </Page>

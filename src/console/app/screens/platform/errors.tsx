@@ -3,9 +3,9 @@ import { get } from "../../api";
 import { Field } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
+import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
 import { type ListPage, when } from "../minutes/format";
-import { Pager } from "../minutes/pager";
 import { FilterField, JsonCell } from "./part1-ui";
 
 type CriticalError = {

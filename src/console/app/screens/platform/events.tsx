@@ -2,9 +2,9 @@ import { useState } from "preact/hooks";
 import { get } from "../../api";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
+import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
 import { isoFromLocal, type ListPage, when } from "../minutes/format";
-import { Pager } from "../minutes/pager";
 import { FilterField, JsonCell } from "./part1-ui";
 
 type Event = {

@@ -50,35 +50,6 @@ export function patternsOf(types: EventType[]): string[] {
   ];
 }
 
-/** Previous / next over a paginated list; `page` is 1-based. */
-export function Pager(props: { page: number; count: number; size: number; onPage: (p: number) => void }) {
-  const pages = Math.max(1, Math.ceil(props.count / props.size));
-  if (pages <= 1) return null;
-  return (
-    <div class="row rules-pager">
-      <button
-        type="button"
-        class="secondary"
-        disabled={props.page <= 1}
-        onClick={() => props.onPage(props.page - 1)}
-      >
-        Previous
-      </button>
-      <span class="muted">
-        page {props.page} of {pages} ({props.count})
-      </span>
-      <button
-        type="button"
-        class="secondary"
-        disabled={props.page >= pages}
-        onClick={() => props.onPage(props.page + 1)}
-      >
-        Next
-      </button>
-    </div>
-  );
-}
-
 /** An on/off pill. */
 export function OnOff(props: { on: boolean; on_label?: string; off_label?: string }) {
   return (

@@ -3,8 +3,9 @@ import { get } from "../../api";
 import { Field } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading } from "../../ui/page";
+import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
-import { type PageOf, Pager, when } from "./rules-common";
+import { type PageOf, when } from "./rules-common";
 
 type Run = {
   id: number;
@@ -102,7 +103,7 @@ export function RunLog(props: { ruleId: number; version: number }) {
               { key: "duration_us", label: "µs", numeric: true },
             ]}
           />
-          <Pager page={page} count={runs.data.count} size={SIZE} onPage={setPage} />
+          <Pager page={page} pageSize={SIZE} count={runs.data.count} onPage={setPage} />
         </>
       ) : null}
     </div>

@@ -5,8 +5,9 @@ import { me } from "../../session";
 import { Field } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
+import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
-import { OnOff, type PageOf, Pager, when } from "./rules-common";
+import { OnOff, type PageOf, when } from "./rules-common";
 import type { Rule } from "./rules-doc";
 
 const SIZE = 50;
@@ -92,7 +93,7 @@ export function Rules() {
               { key: "updated_at", label: "Updated", render: (r) => when(r.updated_at) },
             ]}
           />
-          <Pager page={page} count={list.data.count} size={SIZE} onPage={setPage} />
+          <Pager page={page} pageSize={SIZE} count={list.data.count} onPage={setPage} />
         </>
       ) : null}
     </Page>

@@ -6,8 +6,9 @@ import { me } from "../../session";
 import { Field, FormError, useForm } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
+import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
-import { type EventType, issuesOf, OnOff, type PageOf, Pager, useEventTypes, when } from "./rules-common";
+import { type EventType, issuesOf, OnOff, type PageOf, useEventTypes, when } from "./rules-common";
 import { type Delivery, type Endpoint, EventPatterns, endpointKeys, SecretDialog } from "./webhooks-form";
 
 const SIZE = 20;
@@ -324,7 +325,7 @@ function Deliveries(props: { endpointId: number; tick: number; canWrite: boolean
                 : []),
             ]}
           />
-          <Pager page={page} count={list.data.count} size={SIZE} onPage={setPage} />
+          <Pager page={page} pageSize={SIZE} count={list.data.count} onPage={setPage} />
         </>
       ) : null}
     </>

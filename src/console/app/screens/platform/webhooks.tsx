@@ -5,8 +5,9 @@ import { me } from "../../session";
 import { Field, FormError, useForm } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
+import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
-import { type EventType, OnOff, type PageOf, Pager, useEventTypes, when } from "./rules-common";
+import { type EventType, OnOff, type PageOf, useEventTypes, when } from "./rules-common";
 import { type Endpoint, EventPatterns, endpointKeys, SecretDialog } from "./webhooks-form";
 
 const SIZE = 50;
@@ -96,7 +97,7 @@ export function Webhooks() {
               { key: "created_at", label: "Created", render: (e) => when(e.created_at) },
             ]}
           />
-          <Pager page={page} count={list.data.count} size={SIZE} onPage={setPage} />
+          <Pager page={page} pageSize={SIZE} count={list.data.count} onPage={setPage} />
         </>
       ) : null}
     </Page>

@@ -3,6 +3,7 @@ import { get } from "../../api";
 import { Field } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
+import { Pager } from "../../ui/pager";
 import { type Column, Table } from "../../ui/table";
 import { hashQuery, setHashQuery } from "./format";
 import { RiskPill } from "./risk";
@@ -70,7 +71,6 @@ export function UsersList() {
       }),
     [filters.q, filters.role, filters.is_banned, filters.page],
   );
-  const pages = list.data ? Math.max(1, Math.ceil(list.data.count / PAGE_SIZE)) : 1;
   const issues = list.error?.fields ?? {};
   return (
     <Page title="Users">
@@ -142,37 +142,16 @@ export function UsersList() {
             rowKey={(u) => u.id}
             empty="No user matches."
           />
-          <Pager page={filters.page} pages={pages} go={(page) => apply({ page })} />
+          {list.data ? (
+            <Pager
+              page={filters.page}
+              pageSize={PAGE_SIZE}
+              count={list.data.count}
+              onPage={(page) => apply({ page })}
+            />
+          ) : null}
         </>
       ) : null}
     </Page>
-  );
-}
-
-/** Previous / next page buttons with where we are. */
-export function Pager(props: { page: number; pages: number; go: (page: number) => void }) {
-  if (props.pages <= 1) return null;
-  return (
-    <nav class="row users-pager" aria-label="Pages">
-      <button
-        type="button"
-        class="secondary"
-        disabled={props.page <= 1}
-        onClick={() => props.go(props.page - 1)}
-      >
-        Previous
-      </button>
-      <span>
-        Page {props.page} of {props.pages}
-      </span>
-      <button
-        type="button"
-        class="secondary"
-        disabled={props.page >= props.pages}
-        onClick={() => props.go(props.page + 1)}
-      >
-        Next
-      </button>
-    </nav>
   );
 }

@@ -1,4 +1,4 @@
-/** Previous / next over a paginated list, with where we are. */
+/** Previous / next through a paginated API list, with where we are in it. */
 export function Pager(props: {
   page: number;
   pageSize: number;
@@ -6,9 +6,8 @@ export function Pager(props: {
   onPage: (page: number) => void;
 }) {
   const pages = Math.max(1, Math.ceil(props.count / props.pageSize));
-  if (pages <= 1) return <p class="muted gw-pager">{props.count} in all</p>;
   return (
-    <div class="gw-pager">
+    <nav class="row pager" aria-label="Pages">
       <button
         type="button"
         class="secondary"
@@ -17,7 +16,7 @@ export function Pager(props: {
       >
         Previous
       </button>
-      <span class="muted">
+      <span class="muted" aria-live="polite">
         Page {props.page} of {pages} · {props.count} in all
       </span>
       <button
@@ -28,6 +27,6 @@ export function Pager(props: {
       >
         Next
       </button>
-    </div>
+    </nav>
   );
 }
