@@ -5,6 +5,9 @@
  */
 export type Issue = { path: string; message: string };
 
+/** A page of an API list: `{ count, next, previous, results }`. */
+export type ListPage<T> = { count: number; next: string | null; previous: string | null; results: T[] };
+
 /** An error envelope from the API, with validation issues keyed by field name. */
 export class ApiError extends Error {
   constructor(

@@ -23,3 +23,18 @@ export function match(pattern: string, path: string): Record<string, string> | n
   }
   return out;
 }
+
+/** The query part of the hash (`#/orders?status=paid`): a list's filters, to share or reload. */
+export const hashQuery = () => new URLSearchParams(location.hash.split("?")[1] ?? "");
+
+/**
+ * Keeps a list's filters in the hash without a navigation (a reload or Back keeps them); never once
+ * the address has moved on to another screen, which it would otherwise undo.
+ */
+export function setHashQuery(path: string, query: Record<string, string | number | undefined>) {
+  if (location.hash.split("?")[0] !== `#${path}`) return;
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== "") q.set(k, String(v));
+  const s = q.toString();
+  history.replaceState(null, "", `#${path}${s ? `?${s}` : ""}`);
+}

@@ -1,5 +1,6 @@
 import { signal } from "@preact/signals";
 import { get } from "./api";
+import { can } from "./permissions";
 
 export type Me = {
   id: number;
@@ -16,3 +17,7 @@ export const me = signal<Me | null>(null);
 export async function loadMe(): Promise<void> {
   me.value = await get<Me>("/me");
 }
+
+/** Whether the signed-in user holds one of `permissions` (the console hides; the API decides). */
+export const allowed = (...permissions: string[]) =>
+  permissions.some((p) => can(me.value?.permissions ?? [], p));

@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { downloadCsv, get } from "../api";
 import { Chart } from "../ui/chart";
 import { Field } from "../ui/form";
+import { money } from "../ui/format";
 import { useLoad } from "../ui/load";
 import { ErrorNote, Loading, Page } from "../ui/page";
 
@@ -22,8 +23,6 @@ type Platform = {
   revenue: { total: number; currency: string };
 };
 
-const money = (minor: number, currency: string) =>
-  new Intl.NumberFormat("en", { style: "currency", currency }).format(minor / 100);
 const DAYS = [7, 30, 90, 180, 365];
 /** Daily metrics columns offered on the chart. */
 const METRICS = [

@@ -70,3 +70,11 @@ export function FormError(props: { errors: Record<string, string>; fields: strin
 }
 
 export type InputProps = JSX.HTMLAttributes<HTMLInputElement>;
+
+/** A number typed in a field: the number, or the text as typed so the API can say what is wrong. */
+export function numberOrText(v: string): number | string | undefined {
+  const t = v.trim();
+  if (t === "") return undefined;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : t;
+}

@@ -1,13 +1,14 @@
 import { get } from "../../api";
+import { money, when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { type Column, Table } from "../../ui/table";
-import { fiat, usdt, when } from "./format";
+import { usdt } from "./format";
 import type { PlatformBalance as Balance, Rate } from "./types";
 
 const rateColumns: Column<Rate>[] = [
   { key: "currency", label: "Currency" },
-  { key: "rate", label: "1 USDT", numeric: true, render: (r) => fiat(r.rate, r.currency) },
+  { key: "rate", label: "1 USDT", numeric: true, render: (r) => money(r.rate, r.currency) },
   { key: "updated_at", label: "Set (UTC)", render: (r) => when(r.updated_at) },
 ];
 
@@ -104,7 +105,7 @@ export function PlatformBalance() {
                       key: "amount",
                       label: "Revenue",
                       numeric: true,
-                      render: (r: { currency: string; amount: number }) => fiat(r.amount, r.currency),
+                      render: (r: { currency: string; amount: number }) => money(r.amount, r.currency),
                     },
                   ]}
                   rows={other}

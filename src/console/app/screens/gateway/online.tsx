@@ -1,12 +1,12 @@
 import { useState } from "preact/hooks";
-import { get } from "../../api";
+import { get, type ListPage } from "../../api";
 import { Field } from "../../ui/form";
+import { money, when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { Pager } from "../../ui/pager";
 import { type Column, Table } from "../../ui/table";
-import { fiat, when } from "./format";
-import type { PageOf, StaffRequisite } from "./types";
+import type { StaffRequisite } from "./types";
 
 const PAGE_SIZE = 25;
 
@@ -41,7 +41,7 @@ const columns: Column<StaffRequisite>[] = [
   {
     key: "per_order",
     label: "An order",
-    render: (r) => `${fiat(r.min_amount, r.currency)} – ${fiat(r.max_amount, r.currency)}`,
+    render: (r) => `${money(r.min_amount, r.currency)} – ${money(r.max_amount, r.currency)}`,
   },
   {
     key: "today",
@@ -49,7 +49,7 @@ const columns: Column<StaffRequisite>[] = [
     numeric: true,
     render: (r) => (
       <>
-        {fiat(r.used_today.amount, r.currency)} of {fiat(r.daily_limit, r.currency)}
+        {money(r.used_today.amount, r.currency)} of {money(r.daily_limit, r.currency)}
         <br />
         <small class="muted">
           {r.used_today.count} of {r.daily_count_limit} orders
@@ -67,7 +67,7 @@ export function OnlineRequisites() {
   const [page, setPage] = useState(1);
   const list = useLoad(
     () =>
-      get<PageOf<StaffRequisite>>("/admin/requisites/online", {
+      get<ListPage<StaffRequisite>>("/admin/requisites/online", {
         currency: currency || undefined,
         direction: direction || undefined,
         page,

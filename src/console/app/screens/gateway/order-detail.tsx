@@ -1,16 +1,16 @@
 import { type ComponentChildren, Fragment } from "preact";
 import { useState } from "preact/hooks";
-import { api, get } from "../../api";
-import { can } from "../../permissions";
-import { me } from "../../session";
+import { api, get, type ListPage } from "../../api";
+import { allowed } from "../../session";
+import { money, when, words } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { type Column, Table } from "../../ui/table";
 import { ActionDialog } from "./dialog";
-import { fiat, usdt, when, words } from "./format";
+import { usdt } from "./format";
 import { StatusPill } from "./orders";
 import { SelectionLog } from "./selection-log";
-import type { AuditRow, OrderCallback, PageOf, StaffOrder } from "./types";
+import type { AuditRow, OrderCallback, StaffOrder } from "./types";
 
 type Decision =
   | { kind: "review"; value: "allow" | "deny" }
@@ -101,13 +101,12 @@ export function GatewayOrder(props: { params: Record<string, string> }) {
 }
 
 function OrderView({ id }: { id: string }) {
-  const perms = me.value?.permissions ?? [];
   const order = useLoad(() => get<StaffOrder>(`/gateway/orders/${id}`), [id]);
-  const callbacks = useLoad(() => get<PageOf<OrderCallback>>(`/gateway/orders/${id}/callbacks`), [id]);
+  const callbacks = useLoad(() => get<ListPage<OrderCallback>>(`/gateway/orders/${id}/callbacks`), [id]);
   const history = useLoad(
     () =>
-      can(perms, "audit:read")
-        ? get<PageOf<AuditRow>>("/admin/audit-log", {
+      allowed("audit:read")
+        ? get<ListPage<AuditRow>>("/admin/audit-log", {
             target_type: "gateway_order",
             target_id: id,
             page_size: 100,
@@ -141,7 +140,7 @@ function OrderView({ id }: { id: string }) {
       </p>
       {o ? (
         <>
-          {o.status === "review" && can(perms, "gateway:support:review") ? (
+          {o.status === "review" && allowed("gateway:support:review") ? (
             <div class="card gw-decide">
               <h2 class="card-title">Held for fraud review</h2>
               <div class="row gw-buttons">
@@ -150,7 +149,7 @@ function OrderView({ id }: { id: string }) {
               </div>
             </div>
           ) : null}
-          {o.status === "disputed" && can(perms, "gateway:support:resolve") ? (
+          {o.status === "disputed" && allowed("gateway:support:resolve") ? (
             <div class="card gw-decide">
               <h2 class="card-title">Disputed: {o.dispute_reason}</h2>
               <div class="row gw-buttons">
@@ -166,8 +165,8 @@ function OrderView({ id }: { id: string }) {
               </h2>
               <Kv
                 items={[
-                  ["Amount", fiat(o.amount, o.currency)],
-                  ["USDT", `${usdt(o.amount_crypto)} at ${fiat(o.rate, o.currency)}`],
+                  ["Amount", money(o.amount, o.currency)],
+                  ["USDT", `${usdt(o.amount_crypto)} at ${money(o.rate, o.currency)}`],
                   ["Store commission", usdt(o.store_commission)],
                   ["Trader commission", o.trader_commission == null ? null : usdt(o.trader_commission)],
                   [
@@ -280,7 +279,7 @@ function OrderView({ id }: { id: string }) {
           }}
         >
           <p>
-            Order #{o.id}, {fiat(o.amount, o.currency)}. {DECISIONS[deciding.value]!.text}
+            Order #{o.id}, {money(o.amount, o.currency)}. {DECISIONS[deciding.value]!.text}
           </p>
         </ActionDialog>
       ) : null}

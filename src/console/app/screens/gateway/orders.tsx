@@ -1,12 +1,14 @@
 import { useState } from "preact/hooks";
-import { get } from "../../api";
+import { get, type ListPage } from "../../api";
+import { hashQuery, setHashQuery } from "../../router";
 import { Field } from "../../ui/form";
+import { money, when, words } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { Pager } from "../../ui/pager";
 import { type Column, Table } from "../../ui/table";
-import { fiat, hashQuery, replaceHashQuery, usdt, when, words } from "./format";
-import { DIRECTIONS, ORDER_STATUSES, type PageOf, type StaffOrder } from "./types";
+import { usdt } from "./format";
+import { DIRECTIONS, ORDER_STATUSES, type StaffOrder } from "./types";
 
 const PAGE_SIZE = 25;
 
@@ -50,13 +52,13 @@ const columns: Column<StaffOrder>[] = [
     key: "amount",
     label: "Amount",
     numeric: true,
-    render: (o) => <span class="gw-nowrap">{fiat(o.amount, o.currency)}</span>,
+    render: (o) => <span class="nowrap">{money(o.amount, o.currency)}</span>,
   },
   {
     key: "amount_crypto",
     label: "USDT",
     numeric: true,
-    render: (o) => <span class="gw-nowrap">{usdt(o.amount_crypto)}</span>,
+    render: (o) => <span class="nowrap">{usdt(o.amount_crypto)}</span>,
   },
   { key: "store_id", label: "Store", numeric: true },
   { key: "trader_id", label: "Trader", numeric: true, render: (o) => o.trader_id ?? "—" },
@@ -78,8 +80,8 @@ export function GatewayOrders() {
   const [applied, setApplied] = useState<Filters>(draft);
   const [page, setPage] = useState(1);
   const list = useLoad(() => {
-    replaceHashQuery("/gateway/orders", applied);
-    return get<PageOf<StaffOrder>>("/support/gateway/orders", { ...applied, page, page_size: PAGE_SIZE });
+    setHashQuery("/gateway/orders", applied);
+    return get<ListPage<StaffOrder>>("/support/gateway/orders", { ...applied, page, page_size: PAGE_SIZE });
   }, [applied, page]);
   // A filter the API refused shows its message next to that filter.
   const refused = list.error?.fields ?? {};

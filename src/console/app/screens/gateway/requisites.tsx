@@ -1,13 +1,14 @@
 import { useState } from "preact/hooks";
-import { type ApiError, api, get } from "../../api";
+import { type ApiError, api, get, type ListPage } from "../../api";
+import { hashQuery, setHashQuery } from "../../router";
 import { Field } from "../../ui/form";
+import { money, when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { Pager } from "../../ui/pager";
 import { type Column, Table } from "../../ui/table";
 import { ActionDialog } from "./dialog";
-import { fiat, hashQuery, replaceHashQuery, when } from "./format";
-import { type PageOf, REQUISITE_STATUSES, type StaffRequisite } from "./types";
+import { REQUISITE_STATUSES, type StaffRequisite } from "./types";
 
 const PAGE_SIZE = 20;
 const moderate = (id: number, status: "approved" | "blocked", reason?: string) =>
@@ -30,8 +31,8 @@ export function RequisiteQueue() {
   const [busy, setBusy] = useState<number | null>(null);
   const [blocking, setBlocking] = useState<StaffRequisite | null>(null);
   const list = useLoad(() => {
-    replaceHashQuery("/gateway/requisites", { status, trader_id: traderId || undefined });
-    return get<PageOf<StaffRequisite>>("/admin/gateway/requisites", {
+    setHashQuery("/gateway/requisites", { status, trader_id: traderId || undefined });
+    return get<ListPage<StaffRequisite>>("/admin/gateway/requisites", {
       status: status || undefined,
       trader_id: traderId || undefined,
       page,
@@ -94,9 +95,9 @@ export function RequisiteQueue() {
       label: "Limits",
       render: (r) => (
         <small>
-          {fiat(r.min_amount, r.currency)} – {fiat(r.max_amount, r.currency)} an order
+          {money(r.min_amount, r.currency)} – {money(r.max_amount, r.currency)} an order
           <br />
-          {fiat(r.daily_limit, r.currency)}, {r.daily_count_limit} orders a day
+          {money(r.daily_limit, r.currency)}, {r.daily_count_limit} orders a day
         </small>
       ),
     },

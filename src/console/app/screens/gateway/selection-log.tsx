@@ -1,4 +1,4 @@
-import { when, words } from "./format";
+import { when, words } from "../../ui/format";
 import type { SelectionAttempt } from "./types";
 
 /** What each reason in the log means (the filters selection applies, in their order). */

@@ -1,12 +1,12 @@
 import { useEffect, useId, useRef, useState } from "preact/hooks";
-import { type ApiError, api, get } from "../../api";
+import { type ApiError, api, get, type ListPage } from "../../api";
 import { Field, FormError, useForm } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { Pager } from "../../ui/pager";
 import { type Column, Table } from "../../ui/table";
 import { bps, usdt } from "./format";
-import type { AdminTrader, PageOf } from "./types";
+import type { AdminTrader } from "./types";
 
 const PAGE_SIZE = 25;
 const nameOf = (t: AdminTrader) => t.username ?? `user #${t.user_id}`;
@@ -103,7 +103,7 @@ export function Traders() {
   const [note, setNote] = useState("");
   const [editing, setEditing] = useState<AdminTrader | null>(null);
   const list = useLoad(
-    () => get<PageOf<AdminTrader>>("/admin/gateway/traders", { page, page_size: PAGE_SIZE }),
+    () => get<ListPage<AdminTrader>>("/admin/gateway/traders", { page, page_size: PAGE_SIZE }),
     [page],
   );
 
@@ -172,13 +172,13 @@ export function Traders() {
       key: "available",
       label: "Deposit available",
       numeric: true,
-      render: (t) => <span class="gw-nowrap">{usdt(t.balance.available)}</span>,
+      render: (t) => <span class="nowrap">{usdt(t.balance.available)}</span>,
     },
     {
       key: "held",
       label: "Held",
       numeric: true,
-      render: (t) => <span class="gw-nowrap">{usdt(t.balance.held)}</span>,
+      render: (t) => <span class="nowrap">{usdt(t.balance.held)}</span>,
     },
     {
       key: "links",

@@ -1,6 +1,4 @@
 /** The gateway's answers as the console reads them (the API reference at /docs has every field). */
-export type PageOf<T> = { count: number; next: string | null; previous: string | null; results: T[] };
-
 export const ORDER_STATUSES = [
   "new",
   "assigned",

@@ -1,11 +1,10 @@
 import { useRef, useState } from "preact/hooks";
 import { ApiError, api, get } from "../../api";
-import { can } from "../../permissions";
-import { me } from "../../session";
-import { Field, FormError, useForm } from "../../ui/form";
+import { allowed } from "../../session";
+import { Field, FormError, numberOrText, useForm } from "../../ui/form";
+import { minutes, when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
-import { minutes, numberOrText, when } from "./format";
 import { MinutesTabs } from "./tabs";
 
 type Result = {
@@ -25,9 +24,9 @@ const EMPTY = { user_id: "", mode: "give", seconds: "", validity_days: "30", rea
 /** Who a typed user id is, when the caller may read users: a check before giving them minutes. */
 function useUserName(raw: string): string | undefined {
   const id = /^\d{1,15}$/.test(raw) ? Number(raw) : 0;
-  const allowed = can(me.value?.permissions ?? [], "users:read");
-  const user = useLoad(async () => (id && allowed ? get<User>(`/admin/users/${id}`) : null), [id, allowed]);
-  if (!id || !allowed || user.loading) return undefined;
+  const mayRead = allowed("users:read");
+  const user = useLoad(async () => (id && mayRead ? get<User>(`/admin/users/${id}`) : null), [id, mayRead]);
+  if (!id || !mayRead || user.loading) return undefined;
   if (user.error) return user.error.status === 404 ? "no such user" : undefined;
   return user.data
     ? `${user.data.username ?? user.data.email ?? `#${user.data.id}`} · ${user.data.role}`

@@ -1,12 +1,12 @@
 import { useRef, useState } from "preact/hooks";
-import { api, get } from "../../api";
-import { Field, FormError, useForm } from "../../ui/form";
+import { api, get, type ListPage } from "../../api";
+import { Field, FormError, numberOrText, useForm } from "../../ui/form";
+import { minutes, money } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
 import { ActionButton } from "./action";
-import { type ListPage, minutes, money, numberOrText } from "./format";
 import { MinutesTabs } from "./tabs";
 
 export type Package = {

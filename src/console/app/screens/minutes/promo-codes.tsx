@@ -1,12 +1,12 @@
 import { useRef, useState } from "preact/hooks";
-import { api, get } from "../../api";
-import { Field, FormError, useForm } from "../../ui/form";
+import { api, get, type ListPage } from "../../api";
+import { Field, FormError, numberOrText, useForm } from "../../ui/form";
+import { isoFromLocal, money, when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
 import { ActionButton } from "./action";
-import { isoFromLocal, type ListPage, money, numberOrText, when } from "./format";
 import type { Package } from "./packages";
 import { MinutesTabs } from "./tabs";
 
@@ -295,7 +295,7 @@ export function PromoCodes() {
                     label: "Valid",
                     render: (p) =>
                       p.valid_from || p.valid_until
-                        ? `${when(p.valid_from) || "…"} – ${when(p.valid_until) || "…"}`
+                        ? `${when(p.valid_from, "…")} – ${when(p.valid_until, "…")}`
                         : "always",
                   },
                   {

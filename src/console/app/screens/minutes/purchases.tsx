@@ -1,11 +1,11 @@
 import { useState } from "preact/hooks";
-import { get } from "../../api";
+import { get, type ListPage } from "../../api";
 import { Field } from "../../ui/form";
+import { money, when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
-import { type ListPage, money, when } from "./format";
 import type { Package } from "./packages";
 import { MinutesTabs } from "./tabs";
 
@@ -160,7 +160,7 @@ export function Purchases() {
                         ? `${money(p.discount, p.currency)}${p.promo_code_id ? ` (promo #${p.promo_code_id})` : ""}`
                         : "",
                   },
-                  { key: "paid_at", label: "Paid (UTC)", render: (p) => when(p.paid_at) },
+                  { key: "paid_at", label: "Paid (UTC)", render: (p) => when(p.paid_at, "") },
                   {
                     key: "notes",
                     label: "Notes",

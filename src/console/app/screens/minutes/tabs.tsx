@@ -1,6 +1,5 @@
-import { can } from "../../permissions";
 import { route } from "../../router";
-import { me } from "../../session";
+import { allowed } from "../../session";
 
 /** The minutes screens, one nav entry in the shell and these tabs inside it. */
 export const MINUTES_TABS = [
@@ -11,11 +10,10 @@ export const MINUTES_TABS = [
 ];
 
 export function MinutesTabs() {
-  const held = me.value?.permissions ?? [];
   return (
     <nav class="minutes-tabs" aria-label="Minutes">
       <ul>
-        {MINUTES_TABS.filter((t) => can(held, t.permission)).map((t) => (
+        {MINUTES_TABS.filter((t) => allowed(t.permission)).map((t) => (
           <li key={t.path}>
             <a href={`#${t.path}`} aria-current={route.value === t.path ? "page" : undefined}>
               {t.title}

@@ -1,9 +1,9 @@
 import { useState } from "preact/hooks";
-import { get } from "../../api";
+import { get, type ListPage } from "../../api";
+import { whenUtc } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote } from "../../ui/page";
-import { when } from "../users/format";
-import type { PageOf } from "../users/types";
+import { When } from "../../ui/when";
 import { type People, Person } from "./people";
 import type { Message, Order } from "./types";
 
@@ -20,7 +20,7 @@ export function Chat(props: { order: Order; people: People }) {
     const out: Message[] = [];
     let count = 0;
     for (let page = 1; page <= pages; page++) {
-      const r = await get<PageOf<Message>>(`/orders/${o.id}/messages`, { page, page_size: PAGE_SIZE });
+      const r = await get<ListPage<Message>>(`/orders/${o.id}/messages`, { page, page_size: PAGE_SIZE });
       out.push(...r.results);
       count = r.count;
     }
@@ -42,11 +42,11 @@ export function Chat(props: { order: Order; people: People }) {
               <li key={m.id} class={side ? `orders-from-${side}` : undefined}>
                 <span class="orders-meta">
                   <Person id={m.sender_id} people={props.people} />
-                  {side ? ` (${side})` : ""} · <time dateTime={m.created_at}>{when(m.created_at)}</time>
+                  {side ? ` (${side})` : ""} · <When iso={m.created_at} />
                 </span>
                 {m.is_deleted ? (
                   <em class="muted">
-                    deleted {when(m.deleted_at)}
+                    deleted {whenUtc(m.deleted_at)}
                     {m.deleted_by != null && m.deleted_by !== m.sender_id ? " by staff" : ""}
                   </em>
                 ) : (

@@ -1,9 +1,10 @@
 import type { ComponentChildren } from "preact";
 import { Fragment } from "preact";
 import { get } from "../../api";
+import { allowed } from "../../session";
+import { money, whenUtc } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
-import { allowed, money, when } from "../users/format";
 import { RiskPill } from "../users/risk";
 import { Chat } from "./chat";
 import { Disputes } from "./dispute";
@@ -76,16 +77,16 @@ function Summary(props: { order: Order; people: People }) {
   if (o.scheduled_at)
     rows.push([
       "Scheduled",
-      `${when(o.scheduled_at)}${o.duration_minutes ? `, ${o.duration_minutes} min` : ""}`,
+      `${whenUtc(o.scheduled_at)}${o.duration_minutes ? `, ${o.duration_minutes} min` : ""}`,
     ]);
-  if (o.deadline) rows.push(["Deadline", when(o.deadline)]);
+  if (o.deadline) rows.push(["Deadline", whenUtc(o.deadline)]);
   if (o.sla_due_at || o.sla_breached_at)
     rows.push([
       "SLA",
       o.sla_breached_at ? (
-        <span class="pill orders-late">breached {when(o.sla_breached_at)}</span>
+        <span class="pill orders-late">breached {whenUtc(o.sla_breached_at)}</span>
       ) : (
-        `due ${when(o.sla_due_at)}`
+        `due ${whenUtc(o.sla_due_at)}`
       ),
     ]);
   const dates = {
@@ -98,7 +99,7 @@ function Summary(props: { order: Order; people: People }) {
     cancelled_at: "Cancelled",
   } as const;
   for (const [k, name] of Object.entries(dates) as [keyof typeof dates, string][])
-    if (o[k]) rows.push([name, when(o[k])]);
+    if (o[k]) rows.push([name, whenUtc(o[k])]);
   return (
     <section class="card" aria-labelledby="order-summary">
       <h2 id="order-summary" class="card-title">

@@ -1,8 +1,9 @@
 import { useState } from "preact/hooks";
 import { api } from "../../api";
+import { allowed } from "../../session";
 import { Field, FormError, useForm } from "../../ui/form";
+import { money, whenUtc, words } from "../../ui/format";
 import { Confirm } from "../users/confirm";
-import { allowed, fieldError, money, when } from "../users/format";
 import { type People, Person } from "./people";
 import type { Order, TimelineEvent } from "./types";
 
@@ -38,14 +39,14 @@ export function Disputes(props: {
       ) : (
         <p class="muted">
           No open dispute. The order's client or expert opens one while it is{" "}
-          {DISPUTABLE.map((s) => s.replace(/_/g, " ")).join(", ")}; arbitrators and admins resolve it here.
+          {DISPUTABLE.map(words).join(", ")}; arbitrators and admins resolve it here.
         </p>
       )}
       {history.length ? (
         <ul aria-label="Dispute history">
           {history.map((e) => (
             <li key={e.id}>
-              {when(e.created_at)}:{" "}
+              {whenUtc(e.created_at)}:{" "}
               {e.type === "order.dispute" ? "opened" : `resolved (${String(e.payload.outcome)})`} by{" "}
               {e.actor_id == null ? "the system" : <Person id={e.actor_id} people={props.people} />}
               {typeof e.payload.reason === "string" ? ` — ${e.payload.reason}` : ""}
@@ -87,7 +88,7 @@ function Resolve(props: { order: Order; changed: () => void }) {
         setConfirming(true);
       }}
     >
-      <Field label="Outcome" error={fieldError(form.errors, "outcome")}>
+      <Field label="Outcome" error={form.errors.outcome}>
         {(id, d) => (
           <select
             id={id}
@@ -111,7 +112,7 @@ function Resolve(props: { order: Order; changed: () => void }) {
         <Field
           label={`Back to the client, in minor units (${o.currency} cents/kopecks)`}
           hint={`Held: ${o.escrow_amount} = ${money(o.escrow_amount, o.currency)}`}
-          error={fieldError(form.errors, "client_amount")}
+          error={form.errors.client_amount}
         >
           {(id, d) => (
             <input
@@ -125,7 +126,7 @@ function Resolve(props: { order: Order; changed: () => void }) {
           )}
         </Field>
       ) : null}
-      <Field label="Note" hint="Optional, kept on the timeline" error={fieldError(form.errors, "note")}>
+      <Field label="Note" hint="Optional, kept on the timeline" error={form.errors.note}>
         {(id, d) => (
           <input
             id={id}
@@ -137,10 +138,7 @@ function Resolve(props: { order: Order; changed: () => void }) {
           />
         )}
       </Field>
-      <FormError
-        errors={form.errors}
-        fields={["outcome", "client_amount", "note", "body.outcome", "body.client_amount", "body.note"]}
-      />
+      <FormError errors={form.errors} fields={["outcome", "client_amount", "note"]} />
       {confirming ? (
         <Confirm
           question={`Resolve the dispute on order #${o.id}: ${outcome}? Money moves at once.`}

@@ -1,16 +1,16 @@
 import { useEffect, useState } from "preact/hooks";
-import { get } from "../../api";
+import { get, type ListPage } from "../../api";
+import { hashQuery, setHashQuery } from "../../router";
 import { Field } from "../../ui/form";
+import { money, words } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { Pager } from "../../ui/pager";
 import { type Column, Table } from "../../ui/table";
-import { hashQuery, money, setHashQuery } from "../users/format";
-import { Time } from "../users/time";
-import type { PageOf } from "../users/types";
+import { When } from "../../ui/when";
 import { type People, Person, resolvePerson, usePeople } from "./people";
 import { StatusPill } from "./status";
-import { label, type Order, STATUSES } from "./types";
+import { type Order, STATUSES } from "./types";
 import "./orders.css";
 
 const PAGE_SIZE = 25;
@@ -38,12 +38,12 @@ const columns = (people: People): Column<Order>[] => [
     render: (o) =>
       money(o.price ?? o.budget, o.currency) + (o.price == null && o.budget != null ? " (budget)" : ""),
   },
-  { key: "created", label: "Created", render: (o) => <Time iso={o.created_at} /> },
+  { key: "created", label: "Created", render: (o) => <When iso={o.created_at} /> },
   {
     key: "sla",
     label: "SLA",
     render: (o) =>
-      o.sla_breached_at ? <span class="pill orders-late">breached</span> : <Time iso={o.sla_due_at} />,
+      o.sla_breached_at ? <span class="pill orders-late">breached</span> : <When iso={o.sla_due_at} />,
   },
 ];
 
@@ -93,7 +93,7 @@ export function OrdersList() {
     apply({ client_id: ids.client_id, expert_id: ids.expert_id, date_from: from, date_to: to });
   };
   const list = useLoad(
-    () => get<PageOf<Order>>("/admin/orders", { ...filters, page_size: PAGE_SIZE }),
+    () => get<ListPage<Order>>("/admin/orders", { ...filters, page_size: PAGE_SIZE }),
     KEYS.map((k) => filters[k]).concat(String(filters.page)),
   );
   const issues = { ...(list.error?.fields ?? {}), ...local };
@@ -124,7 +124,7 @@ export function OrdersList() {
           {select(
             "status",
             "Status",
-            STATUSES.map((s) => [s, label(s)]),
+            STATUSES.map((s) => [s, words(s)]),
           )}
           {select("kind", "Kind", [
             ["work", "work"],

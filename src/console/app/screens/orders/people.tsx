@@ -1,6 +1,6 @@
 import { get } from "../../api";
+import { allowed } from "../../session";
 import { useLoad } from "../../ui/load";
-import { allowed } from "../users/format";
 
 type Compact = { id: number; username: string | null; email: string | null; role: string };
 export type People = Map<number, Compact>;

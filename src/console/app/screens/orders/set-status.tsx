@@ -1,9 +1,9 @@
 import { useState } from "preact/hooks";
 import { api } from "../../api";
 import { Field, FormError, useForm } from "../../ui/form";
+import { words } from "../../ui/format";
 import { Confirm } from "../users/confirm";
-import { fieldError } from "../users/format";
-import { label, type Order, STATUSES } from "./types";
+import { type Order, STATUSES } from "./types";
 
 /**
  * The admin override (POST /admin/orders/{id}/set-status): audited, moves no money. The API
@@ -23,8 +23,8 @@ export function SetStatus(props: { order: Order; changed: () => void }) {
       props.changed();
     },
   );
-  const statusError = fieldError(form.errors, "status");
-  const reasonError = fieldError(form.errors, "reason");
+  const statusError = form.errors.status;
+  const reasonError = form.errors.reason;
   return (
     <section class="card" aria-labelledby="order-set-status">
       <h2 id="order-set-status" class="card-title">
@@ -53,7 +53,7 @@ export function SetStatus(props: { order: Order; changed: () => void }) {
                 <option value="">choose…</option>
                 {STATUSES.filter((s) => s !== o.status).map((s) => (
                   <option key={s} value={s}>
-                    {label(s)}
+                    {words(s)}
                   </option>
                 ))}
               </select>
@@ -72,10 +72,10 @@ export function SetStatus(props: { order: Order; changed: () => void }) {
             )}
           </Field>
         </div>
-        <FormError errors={form.errors} fields={["status", "reason", "body.status", "body.reason"]} />
+        <FormError errors={form.errors} fields={["status", "reason"]} />
         {confirming ? (
           <Confirm
-            question={`Move order #${o.id} from ${label(o.status)} to ${label(status) || "?"}?`}
+            question={`Move order #${o.id} from ${words(o.status)} to ${words(status) || "?"}?`}
             yes="Yes, set status"
             busy={form.busy}
             onYes={async () => {

@@ -1,6 +1,7 @@
-import { label, type Status } from "./types";
+import { words } from "../../ui/format";
+import type { Status } from "./types";
 
 /** An order status, coloured by where it stands (final, waiting on money, in trouble). */
 export function StatusPill(props: { status: Status }) {
-  return <span class={`pill orders-status orders-${props.status}`}>{label(props.status)}</span>;
+  return <span class={`pill orders-status orders-${props.status}`}>{words(props.status)}</span>;
 }

@@ -1,6 +1,7 @@
-import { money, when } from "../users/format";
+import { money, words } from "../../ui/format";
+import { When } from "../../ui/when";
 import { type People, Person } from "./people";
-import { label, type Order, type TimelineEvent } from "./types";
+import type { Order, TimelineEvent } from "./types";
 
 /** Payload fields that are amounts in the order's currency. */
 const AMOUNTS = new Set(["amount", "price", "budget", "payout", "commission", "refunded", "client_amount"]);
@@ -27,10 +28,8 @@ export function Timeline(props: { order: Order; events: TimelineEvent[]; people:
             const { from, to, ...rest } = e.payload;
             return (
               <li key={e.id} data-type={e.type}>
-                <time class="orders-when muted" dateTime={e.created_at}>
-                  {when(e.created_at)}
-                </time>
-                <strong>{label(e.type.replace(/^order\./, ""))}</strong>{" "}
+                <When iso={e.created_at} class="orders-when muted" />
+                <strong>{words(e.type.replace(/^order\./, ""))}</strong>{" "}
                 {e.actor_id == null ? (
                   <span class="muted">by the system</span>
                 ) : (
@@ -41,14 +40,14 @@ export function Timeline(props: { order: Order; events: TimelineEvent[]; people:
                 {typeof to === "string" ? (
                   <span class="muted">
                     {" "}
-                    · {typeof from === "string" ? `${label(from)} → ` : ""}
-                    {label(to)}
+                    · {typeof from === "string" ? `${words(from)} → ` : ""}
+                    {words(to)}
                   </span>
                 ) : null}
                 {Object.keys(rest).length ? (
                   <div class="muted">
                     {Object.entries(rest)
-                      .map(([k, v]) => `${label(k)}: ${value(k, v, props.order.currency)}`)
+                      .map(([k, v]) => `${words(k)}: ${value(k, v, props.order.currency)}`)
                       .join(" · ")}
                   </div>
                 ) : null}

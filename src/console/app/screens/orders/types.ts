@@ -70,6 +70,3 @@ export type Message = {
   deleted_by: number | null;
   created_at: string;
 };
-
-/** `in_progress` → `in progress`. */
-export const label = (s: string) => s.replace(/_/g, " ");

@@ -1,10 +1,10 @@
 import { useState } from "preact/hooks";
-import { get } from "../../api";
+import { get, type ListPage } from "../../api";
+import { when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
-import { type ListPage, when } from "../minutes/format";
 import { FilterField, JsonCell } from "./part1-ui";
 
 type Entry = {

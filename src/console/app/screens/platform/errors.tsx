@@ -1,11 +1,11 @@
 import { useState } from "preact/hooks";
-import { get } from "../../api";
+import { get, type ListPage } from "../../api";
 import { Field } from "../../ui/form";
+import { when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
-import { type ListPage, when } from "../minutes/format";
 import { FilterField, JsonCell } from "./part1-ui";
 
 type CriticalError = {

@@ -1,13 +1,13 @@
 import { useState } from "preact/hooks";
 import { api, get } from "../../api";
-import { can } from "../../permissions";
 import { navigate } from "../../router";
-import { me } from "../../session";
+import { allowed } from "../../session";
 import { FormError, useForm } from "../../ui/form";
+import { when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { bodyOfFlag, draftOfFlag, type Flag, FlagFields, shownKeys } from "./flags-form";
-import { OnOff, when } from "./rules-common";
+import { OnOff } from "./rules-common";
 
 /** One flag: its fields, rollout and targeting; saving is audited with the before and after. */
 export function FlagEdit(props: { params: Record<string, string> }) {
@@ -53,7 +53,7 @@ export function FlagEdit(props: { params: Record<string, string> }) {
 
 function FlagForm(props: { flag: Flag; path: string; onSaved: (f: Flag) => void; onRemoved: () => void }) {
   const f = props.flag;
-  const canWrite = can(me.value?.permissions ?? [], "flags:write");
+  const canWrite = allowed("flags:write");
   const [draft, setDraft] = useState(draftOfFlag(f));
   const [confirming, setConfirming] = useState(false);
   const form = useForm(async () => props.onSaved(await api<Flag>("PATCH", props.path, bodyOfFlag(draft))));

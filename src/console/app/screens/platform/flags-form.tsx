@@ -1,3 +1,4 @@
+import { ROLES } from "../../permissions";
 import { Field } from "../../ui/form";
 
 export type Flag = {
@@ -23,18 +24,6 @@ export type FlagDraft = {
   roles: string[];
   user_ids: string;
 };
-
-export const ROLES = [
-  "client",
-  "expert",
-  "partner",
-  "arbitrator",
-  "trader",
-  "teamlead",
-  "merchant",
-  "support",
-  "admin",
-];
 
 export const draftOfFlag = (f: Flag): FlagDraft => ({
   description: f.description,

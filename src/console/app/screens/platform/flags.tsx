@@ -1,21 +1,21 @@
 import { useState } from "preact/hooks";
-import { api, get } from "../../api";
-import { can } from "../../permissions";
+import { api, get, type ListPage } from "../../api";
 import { navigate } from "../../router";
-import { me } from "../../session";
+import { allowed } from "../../session";
 import { Field, FormError, useForm } from "../../ui/form";
+import { when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { Table } from "../../ui/table";
 import { bodyOfFlag, errorOf, type Flag, type FlagDraft, FlagFields, shownKeys } from "./flags-form";
-import { OnOff, type PageOf, when } from "./rules-common";
+import { OnOff } from "./rules-common";
 
 const NEW: FlagDraft = { description: "", enabled: false, rollout_percent: 0, roles: [], user_ids: "" };
 
 /** Every flag, the built-in ones included, with a switch each and a form for a new one. */
 export function Flags() {
-  const list = useLoad(() => get<PageOf<Flag>>("/admin/flags", { page_size: 100 }), []);
-  const canWrite = can(me.value?.permissions ?? [], "flags:write");
+  const list = useLoad(() => get<ListPage<Flag>>("/admin/flags", { page_size: 100 }), []);
+  const canWrite = allowed("flags:write");
   const [creating, setCreating] = useState(false);
   const [toggleError, setToggleError] = useState<string | null>(null);
   const toggle = async (f: Flag) => {

@@ -1,12 +1,10 @@
 /**
- * Pieces the rules, flags and webhooks screens share: a pager for the API's page envelope, the
- * declared event types (what rules and webhook subscriptions may name), and short timestamps.
+ * Pieces the rules, flags and webhooks screens share: the declared event types (what rules and
+ * webhook subscriptions may name), the API's issues by path, and an on/off pill.
  */
 import { ApiError, get } from "../../api";
 import { useLoad } from "../../ui/load";
 import "./rules.css";
-
-export type PageOf<T> = { count: number; next: string | null; previous: string | null; results: T[] };
 
 export type EventType = { type: string; module: string; description: string };
 
@@ -25,9 +23,6 @@ export function messagesAt(issues: Issue[], path: string): string | undefined {
   const own = issues.filter((i) => i.path === path || i.path.startsWith(`${path}.`));
   return own.length ? own.map((i) => i.message).join("; ") : undefined;
 }
-
-/** `2026-12-02T10:00:00.000Z` → `2026-12-02 10:00` (UTC, as the API answers). */
-export const when = (s: string | null | undefined) => (s ? `${s.slice(0, 10)} ${s.slice(11, 16)}` : "—");
 
 /** The declared event types, loaded once per screen. */
 export function useEventTypes() {

@@ -1,8 +1,9 @@
 import { useState } from "preact/hooks";
-import { api, get } from "../../api";
+import { api, get, type ListPage } from "../../api";
 import { Field, FormError, useForm } from "../../ui/form";
+import { when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
-import { type EventType, type PageOf, when } from "./rules-common";
+import type { EventType } from "./rules-common";
 import type { Action, Rule } from "./rules-doc";
 
 type TraceRow = {
@@ -45,7 +46,7 @@ export function DryRun(props: { rule: Rule; types: EventType[] }) {
   const [result, setResult] = useState<Result | null>(null);
   // Recent events of the rule's type, to pick one from (the log needs events:read).
   const recent = useLoad(
-    () => get<PageOf<Event>>("/events", { type: rule.event_type, page_size: 8 }).catch(() => null),
+    () => get<ListPage<Event>>("/events", { type: rule.event_type, page_size: 8 }).catch(() => null),
     [rule.event_type],
   );
   const form = useForm(async () => {

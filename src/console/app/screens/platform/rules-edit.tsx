@@ -1,9 +1,9 @@
 import { useState } from "preact/hooks";
 import { api, get } from "../../api";
-import { can } from "../../permissions";
 import { navigate } from "../../router";
-import { me } from "../../session";
+import { allowed } from "../../session";
 import { Field } from "../../ui/form";
+import { when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { ActionsEditor } from "./rules-actions";
@@ -15,7 +15,6 @@ import {
   OnOff,
   patternsOf,
   useEventTypes,
-  when,
 } from "./rules-common";
 import { ConditionEditor } from "./rules-conditions";
 import type { Action, Node, Rule } from "./rules-doc";
@@ -55,7 +54,7 @@ const EMPTY: Draft = {
 /** Fields the form shows itself; other issues are listed under the save button. */
 const SHOWN = ["name", "event_type", "priority", "enabled", "stop_processing", "conditions", "actions"];
 
-const canWrite = () => can(me.value?.permissions ?? [], "rules:write");
+const canWrite = () => allowed("rules:write");
 
 /** A new rule: the same editor, created on save. */
 export function RuleNew() {

@@ -1,11 +1,12 @@
 import { useState } from "preact/hooks";
-import { get } from "../../api";
+import { get, type ListPage } from "../../api";
 import { Field } from "../../ui/form";
+import { when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading } from "../../ui/page";
 import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
-import { type PageOf, when } from "./rules-common";
+import { OnOff } from "./rules-common";
 
 type Run = {
   id: number;
@@ -23,7 +24,7 @@ type Run = {
 
 const SIZE = 20;
 
-const yesNo = (b: boolean) => <span class={`pill ${b ? "ok" : "muted"}`}>{b ? "yes" : "no"}</span>;
+const yesNo = (b: boolean) => <OnOff on={b} on_label="yes" off_label="no" />;
 
 /** A rule's run log, newest first: what matched, what was applied, each action's outcome. */
 export function RunLog(props: { ruleId: number; version: number }) {
@@ -32,7 +33,7 @@ export function RunLog(props: { ruleId: number; version: number }) {
   const [page, setPage] = useState(1);
   const runs = useLoad(
     () =>
-      get<PageOf<Run>>(`/admin/rules/${props.ruleId}/runs`, {
+      get<ListPage<Run>>(`/admin/rules/${props.ruleId}/runs`, {
         matched: matched || undefined,
         applied: applied || undefined,
         page,

@@ -1,13 +1,13 @@
 import { useState } from "preact/hooks";
-import { get } from "../../api";
-import { can } from "../../permissions";
-import { me } from "../../session";
+import { get, type ListPage } from "../../api";
+import { allowed } from "../../session";
 import { Field } from "../../ui/form";
+import { when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
-import { OnOff, type PageOf, when } from "./rules-common";
+import { OnOff } from "./rules-common";
 import type { Rule } from "./rules-doc";
 
 const SIZE = 50;
@@ -19,7 +19,7 @@ export function Rules() {
   const [page, setPage] = useState(1);
   const list = useLoad(
     () =>
-      get<PageOf<Rule>>("/admin/rules", {
+      get<ListPage<Rule>>("/admin/rules", {
         event_type: eventType.trim() || undefined,
         enabled: enabled || undefined,
         page,
@@ -27,7 +27,7 @@ export function Rules() {
       }),
     [eventType, enabled, page],
   );
-  const canWrite = can(me.value?.permissions ?? [], "rules:write");
+  const canWrite = allowed("rules:write");
   return (
     <Page
       title="Rules"

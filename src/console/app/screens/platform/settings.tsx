@@ -1,8 +1,7 @@
 import type { ComponentChild } from "preact";
 import { useState } from "preact/hooks";
 import { ApiError, api, get } from "../../api";
-import { can } from "../../permissions";
-import { me } from "../../session";
+import { allowed } from "../../session";
 import { Field, FormError, useForm } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
@@ -232,7 +231,7 @@ function SettingsForm(props: { settings: Settings; onSaved: (s: Settings) => voi
   const [texts, setTexts] = useState<Record<string, string>>(() => textsOf(props.settings));
   const [find, setFind] = useState("");
   const [note, setNote] = useState("");
-  const readOnly = !can(me.value?.permissions ?? [], "settings:write");
+  const readOnly = !allowed("settings:write");
 
   /** The changed keys with their values; JSON that does not parse is refused here, per key. */
   const changes = () => {

@@ -1,14 +1,14 @@
 import { useState } from "preact/hooks";
-import { api, get } from "../../api";
-import { can } from "../../permissions";
+import { api, get, type ListPage } from "../../api";
 import { navigate } from "../../router";
-import { me } from "../../session";
+import { allowed } from "../../session";
 import { Field, FormError, useForm } from "../../ui/form";
+import { when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
-import { type EventType, issuesOf, OnOff, type PageOf, useEventTypes, when } from "./rules-common";
+import { type EventType, issuesOf, OnOff, useEventTypes } from "./rules-common";
 import { type Delivery, type Endpoint, EventPatterns, endpointKeys, SecretDialog } from "./webhooks-form";
 
 const SIZE = 20;
@@ -21,7 +21,7 @@ export function WebhookDetail(props: { params: Record<string, string> }) {
   const types = useEventTypes();
   const [endpoint, setEndpoint] = useState<Endpoint | null>(null);
   const current = endpoint?.id === id ? endpoint : loaded.data;
-  const canWrite = can(me.value?.permissions ?? [], "webhooks:write");
+  const canWrite = allowed("webhooks:write");
   const [secret, setSecret] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -223,7 +223,7 @@ function Deliveries(props: { endpointId: number; tick: number; canWrite: boolean
   const [queued, setQueued] = useState<number | null>(null);
   const list = useLoad(
     () =>
-      get<PageOf<Delivery>>(`/admin/webhooks/${props.endpointId}/deliveries`, {
+      get<ListPage<Delivery>>(`/admin/webhooks/${props.endpointId}/deliveries`, {
         status: status || undefined,
         page,
         page_size: SIZE,

@@ -1,13 +1,13 @@
 import { useState } from "preact/hooks";
-import { api, get } from "../../api";
-import { can } from "../../permissions";
-import { me } from "../../session";
+import { api, get, type ListPage } from "../../api";
+import { allowed } from "../../session";
 import { Field, FormError, useForm } from "../../ui/form";
+import { when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { Pager } from "../../ui/pager";
 import { Table } from "../../ui/table";
-import { type EventType, OnOff, type PageOf, useEventTypes, when } from "./rules-common";
+import { type EventType, OnOff, useEventTypes } from "./rules-common";
 import { type Endpoint, EventPatterns, endpointKeys, SecretDialog } from "./webhooks-form";
 
 const SIZE = 50;
@@ -17,11 +17,12 @@ export function Webhooks() {
   const [enabled, setEnabled] = useState("");
   const [page, setPage] = useState(1);
   const list = useLoad(
-    () => get<PageOf<Endpoint>>("/admin/webhooks", { enabled: enabled || undefined, page, page_size: SIZE }),
+    () =>
+      get<ListPage<Endpoint>>("/admin/webhooks", { enabled: enabled || undefined, page, page_size: SIZE }),
     [enabled, page],
   );
   const types = useEventTypes();
-  const canWrite = can(me.value?.permissions ?? [], "webhooks:write");
+  const canWrite = allowed("webhooks:write");
   const [creating, setCreating] = useState(false);
   const [secret, setSecret] = useState<{ secret: string; url: string } | null>(null);
   return (

@@ -1,8 +1,8 @@
 import { useState } from "preact/hooks";
 import { api } from "../../api";
 import { Field, FormError, useForm } from "../../ui/form";
+import { whenUtc } from "../../ui/format";
 import { Confirm } from "./confirm";
-import { fieldError, when } from "./format";
 import { type AdminUser, nameOf } from "./types";
 
 /** Ban (sessions end at once, sign-in refused) after a second click; unban in one. */
@@ -27,7 +27,7 @@ export function BanCard(props: { user: AdminUser; changed: () => void }) {
       {u.is_banned ? (
         <>
           <p>
-            <span class="pill users-banned">banned</span> since {when(u.banned_at)}
+            <span class="pill users-banned">banned</span> since {whenUtc(u.banned_at)}
             {u.ban_reason ? <> · reason: {u.ban_reason}</> : null}
           </p>
           <FormError errors={unban.errors} fields={[]} />
@@ -42,11 +42,7 @@ export function BanCard(props: { user: AdminUser; changed: () => void }) {
             setConfirming(true);
           }}
         >
-          <Field
-            label="Ban reason"
-            hint="Optional; kept in the audit log"
-            error={fieldError(ban.errors, "reason")}
-          >
+          <Field label="Ban reason" hint="Optional; kept in the audit log" error={ban.errors.reason}>
             {(id, d) => (
               <input
                 id={id}
@@ -57,7 +53,7 @@ export function BanCard(props: { user: AdminUser; changed: () => void }) {
               />
             )}
           </Field>
-          <FormError errors={ban.errors} fields={["reason", "body.reason"]} />
+          <FormError errors={ban.errors} fields={["reason"]} />
           {confirming ? (
             <Confirm
               question={`Ban ${nameOf(u)}? Their sessions end now and they cannot sign in.`}

@@ -1,10 +1,11 @@
 import type { ComponentChildren } from "preact";
 import { Fragment } from "preact";
 import { get } from "../../api";
+import { allowed } from "../../session";
+import { whenUtc } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { BanCard } from "./ban";
-import { allowed, when } from "./format";
 import { GrantsCard } from "./grants";
 import { RiskPill } from "./risk";
 import { RoleCard } from "./role";
@@ -62,8 +63,8 @@ function Profile(props: { user: AdminUser }) {
     ["Telegram ID", u.telegram_id ?? "—"],
     ["Role", <span class="pill">{u.role}</span>],
     ["Status", u.is_banned ? <span class="pill users-banned">banned</span> : "active"],
-    ["Joined", when(u.created_at)],
-    ["Last login", when(u.last_login_at)],
+    ["Joined", whenUtc(u.created_at)],
+    ["Last login", whenUtc(u.last_login_at)],
   ];
   // Expert profile fields, when the user filled them in.
   if (u.experience_years != null) rows.push(["Experience", `${u.experience_years} years`]);
@@ -103,7 +104,7 @@ function Risk(props: { user: AdminUser }) {
             <RiskPill user={u} /> <span class="muted">of 100, higher is riskier</span>
           </dd>
           <dt>Updated</dt>
-          <dd>{when(u.risk_updated_at)}</dd>
+          <dd>{whenUtc(u.risk_updated_at)}</dd>
         </dl>
       )}
     </section>

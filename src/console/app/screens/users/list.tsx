@@ -1,14 +1,15 @@
 import { useEffect, useState } from "preact/hooks";
-import { get } from "../../api";
+import { get, type ListPage } from "../../api";
+import { ROLES } from "../../permissions";
+import { hashQuery, setHashQuery } from "../../router";
 import { Field } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { Pager } from "../../ui/pager";
 import { type Column, Table } from "../../ui/table";
-import { hashQuery, setHashQuery } from "./format";
+import { When } from "../../ui/when";
 import { RiskPill } from "./risk";
-import { Time } from "./time";
-import { type AdminUser, fullName, nameOf, type PageOf, ROLES } from "./types";
+import { type AdminUser, fullName, nameOf } from "./types";
 import "./users.css";
 
 const PAGE_SIZE = 25;
@@ -37,8 +38,8 @@ const COLUMNS: Column<AdminUser>[] = [
     render: (u) => (u.is_banned ? <span class="pill users-banned">banned</span> : "active"),
   },
   { key: "risk", label: "Risk", render: (u) => <RiskPill user={u} /> },
-  { key: "created", label: "Joined", render: (u) => <Time iso={u.created_at} /> },
-  { key: "last_login", label: "Last login", render: (u) => <Time iso={u.last_login_at} /> },
+  { key: "created", label: "Joined", render: (u) => <When iso={u.created_at} /> },
+  { key: "last_login", label: "Last login", render: (u) => <When iso={u.last_login_at} /> },
 ];
 
 /** Every user, searched by email, username or name and filtered by role and ban. */
@@ -62,7 +63,7 @@ export function UsersList() {
   };
   const list = useLoad(
     () =>
-      get<PageOf<AdminUser>>("/admin/users", {
+      get<ListPage<AdminUser>>("/admin/users", {
         q: filters.q,
         role: filters.role,
         is_banned: filters.is_banned,

@@ -1,9 +1,9 @@
 import { useState } from "preact/hooks";
 import { api } from "../../api";
+import { ROLES } from "../../permissions";
 import { Field, FormError, useForm } from "../../ui/form";
 import { Confirm } from "./confirm";
-import { fieldError } from "./format";
-import { type AdminUser, nameOf, ROLES } from "./types";
+import { type AdminUser, nameOf } from "./types";
 
 /** A new role (its default permissions come with it; grants stay) after a second click. */
 export function RoleCard(props: { user: AdminUser; changed: () => void }) {
@@ -28,7 +28,7 @@ export function RoleCard(props: { user: AdminUser; changed: () => void }) {
           if (role !== u.role) setConfirming(true);
         }}
       >
-        <Field label="New role" error={fieldError(form.errors, "role")}>
+        <Field label="New role" error={form.errors.role}>
           {(id, d) => (
             <select
               id={id}
@@ -45,7 +45,7 @@ export function RoleCard(props: { user: AdminUser; changed: () => void }) {
             </select>
           )}
         </Field>
-        <FormError errors={form.errors} fields={["role", "body.role"]} />
+        <FormError errors={form.errors} fields={["role"]} />
         {confirming ? (
           <Confirm
             question={`Make ${nameOf(u)} ${role}? They get that role's permissions at once.`}

@@ -31,20 +31,6 @@ export type UserPermissions = {
   granted_permissions: string[];
 };
 
-export type PageOf<T> = { count: number; next: string | null; previous: string | null; results: T[] };
-
-export const ROLES = [
-  "client",
-  "expert",
-  "partner",
-  "arbitrator",
-  "trader",
-  "teamlead",
-  "merchant",
-  "support",
-  "admin",
-] as const;
-
 /** How a user is called on screen: username, else email, else their id. */
 export const nameOf = (u: Pick<AdminUser, "id" | "username" | "email">) =>
   u.username ?? u.email ?? `user #${u.id}`;
