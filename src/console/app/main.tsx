@@ -6,7 +6,8 @@ import { match, navigate, route } from "./router";
 import { SCREENS } from "./screens";
 import { loadMe, me } from "./session";
 import "./styles.css";
-import { Field, FormError, useForm } from "./ui/form";
+import { TextField } from "./ui/fields";
+import { FormError, useForm } from "./ui/form";
 
 function Login() {
   const [name, setName] = useState("");
@@ -19,29 +20,21 @@ function Login() {
     <main class="login">
       <form onSubmit={form.submit} aria-labelledby="login-title" novalidate>
         <h1 id="login-title">souk admin</h1>
-        <Field label="Email or username" error={form.errors.login}>
-          {(id, d) => (
-            <input
-              id={id}
-              aria-describedby={d}
-              autocomplete="username"
-              value={name}
-              onInput={(e) => setName(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <Field label="Password" error={form.errors.password}>
-          {(id, d) => (
-            <input
-              id={id}
-              aria-describedby={d}
-              type="password"
-              autocomplete="current-password"
-              value={password}
-              onInput={(e) => setPassword(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Email or username"
+          error={form.errors.login}
+          autocomplete="username"
+          value={name}
+          onValue={setName}
+        />
+        <TextField
+          label="Password"
+          error={form.errors.password}
+          type="password"
+          autocomplete="current-password"
+          value={password}
+          onValue={setPassword}
+        />
         <FormError errors={form.errors} fields={["login", "password"]} />
         <button type="submit" disabled={form.busy}>
           {form.busy ? "Signing in…" : "Sign in"}

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { downloadCsv, get } from "../api";
 import { Chart } from "../ui/chart";
+import { SelectField } from "../ui/fields";
 import { Field } from "../ui/form";
 import { money } from "../ui/format";
 import { useLoad } from "../ui/load";
@@ -59,17 +60,12 @@ export function Overview() {
     <Page
       title="Overview"
       actions={
-        <Field label="Period">
-          {(id) => (
-            <select id={id} value={days} onChange={(e) => setDays(Number(e.currentTarget.value))}>
-              {DAYS.map((d) => (
-                <option key={d} value={d}>
-                  last {d} days
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <SelectField
+          label="Period"
+          options={DAYS.map((d) => [String(d), `last ${d} days`] as const)}
+          value={String(days)}
+          onValue={(d) => setDays(Number(d))}
+        />
       }
     >
       <ErrorNote error={figures.error} />
@@ -163,15 +159,7 @@ export function Overview() {
           <Field label="To">
             {(id) => <input id={id} type="date" value={to} onChange={(e) => setTo(e.currentTarget.value)} />}
           </Field>
-          <Field label="Figure">
-            {(id) => (
-              <select id={id} value={metric} onChange={(e) => setMetric(e.currentTarget.value)}>
-                {METRICS.map((m) => (
-                  <option key={m}>{m}</option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <SelectField label="Figure" options={METRICS} value={metric} onValue={setMetric} />
         </div>
         <ErrorNote error={daily.error} />
         {daily.data ? (

@@ -1,4 +1,4 @@
-import type { ComponentChildren, JSX } from "preact";
+import type { ComponentChildren } from "preact";
 import { useId, useState } from "preact/hooks";
 import { ApiError } from "../api";
 
@@ -68,8 +68,6 @@ export function FormError(props: { errors: Record<string, string>; fields: strin
     </p>
   );
 }
-
-export type InputProps = JSX.HTMLAttributes<HTMLInputElement>;
 
 /** A number typed in a field: the number, or the text as typed so the API can say what is wrong. */
 export function numberOrText(v: string): number | string | undefined {

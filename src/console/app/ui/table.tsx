@@ -7,17 +7,23 @@ export type Column<T> = {
   numeric?: boolean;
 };
 
-/** A plain table that scrolls sideways on narrow screens instead of squeezing its columns. */
-export function Table<T>(props: {
+export type TableProps<T> = {
   columns: Column<T>[];
   rows: T[];
   caption?: string;
   empty?: string;
   rowKey?: (row: T) => string | number;
-}) {
+  /** Keeps the columns readable: below this width the table scrolls sideways. */
+  minWidth?: string;
+  /** A class for the scroll box, for a screen's own rules. */
+  class?: string;
+};
+
+/** A plain table that scrolls sideways on narrow screens instead of squeezing its columns. */
+export function Table<T>(props: TableProps<T>) {
   return (
-    <div class="table-wrap">
-      <table>
+    <div class={props.class ? `table-wrap ${props.class}` : "table-wrap"}>
+      <table style={props.minWidth ? { minWidth: props.minWidth } : undefined}>
         {props.caption ? <caption>{props.caption}</caption> : null}
         <thead>
           <tr>

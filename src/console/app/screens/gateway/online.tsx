@@ -1,14 +1,20 @@
-import { useState } from "preact/hooks";
 import { get, type ListPage } from "../../api";
+import { SelectField } from "../../ui/fields";
+import { useFilters } from "../../ui/filters";
 import { Field } from "../../ui/form";
 import { money, when } from "../../ui/format";
+import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
-import { ErrorNote, Loading, Page } from "../../ui/page";
-import { Pager } from "../../ui/pager";
-import { type Column, Table } from "../../ui/table";
+import { Page } from "../../ui/page";
+import type { Column } from "../../ui/table";
 import type { StaffRequisite } from "./types";
 
 const PAGE_SIZE = 25;
+const DIRECTIONS = [
+  ["", "both"],
+  ["payin", "pay-in"],
+  ["payout", "pay-out"],
+] as const;
 
 const columns: Column<StaffRequisite>[] = [
   { key: "id", label: "#", render: (r) => `#${r.id}` },
@@ -62,71 +68,49 @@ const columns: Column<StaffRequisite>[] = [
 
 /** What selection can route to right now: approved requisites of traders in work with traffic on. */
 export function OnlineRequisites() {
-  const [currency, setCurrency] = useState("");
-  const [direction, setDirection] = useState("");
-  const [page, setPage] = useState(1);
+  const f = useFilters({ currency: "", direction: "" });
   const list = useLoad(
     () =>
       get<ListPage<StaffRequisite>>("/admin/requisites/online", {
-        currency: currency || undefined,
-        direction: direction || undefined,
-        page,
+        ...f.applied,
+        page: f.page,
         page_size: PAGE_SIZE,
       }),
-    [currency, direction, page],
+    [f.applied, f.page],
   );
   const refused = list.error?.fields ?? {};
+  const currency = f.now("currency", refused);
   return (
     <Page
       title="Online requisites"
       actions={
         <>
-          <Field label="Currency" error={refused.currency} hint="e.g. RUB">
+          <Field label="Currency" error={currency.error} hint="e.g. RUB">
             {(id, d) => (
               <input
                 id={id}
                 aria-describedby={d}
                 size={5}
-                value={currency}
-                onChange={(e) => {
-                  setCurrency(e.currentTarget.value.trim().toUpperCase());
-                  setPage(1);
-                }}
+                value={currency.value}
+                // On change, not on each key: the list reloads once the code is typed.
+                onChange={(e) => currency.onValue(e.currentTarget.value.trim().toUpperCase())}
               />
             )}
           </Field>
-          <Field label="Direction">
-            {(id) => (
-              <select
-                id={id}
-                value={direction}
-                onChange={(e) => {
-                  setDirection(e.currentTarget.value);
-                  setPage(1);
-                }}
-              >
-                <option value="">both</option>
-                <option value="payin">pay-in</option>
-                <option value="payout">pay-out</option>
-              </select>
-            )}
-          </Field>
+          <SelectField label="Direction" options={DIRECTIONS} {...f.now("direction", refused)} />
         </>
       }
     >
-      {Object.keys(refused).length ? null : <ErrorNote error={list.error} />}
-      <Loading when={list.loading && !list.data} />
-      {list.data && !list.error ? (
-        <>
-          <Table
-            columns={columns}
-            rows={list.data.results}
-            rowKey={(r) => r.id}
-            empty="No requisite can take orders now."
-          />
-          <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} onPage={setPage} />
-        </>
-      ) : null}
+      <ListTable
+        list={list}
+        page={f.page}
+        pageSize={PAGE_SIZE}
+        onPage={f.setPage}
+        issuesBeside
+        columns={columns}
+        rowKey={(r) => r.id}
+        empty="No requisite can take orders now."
+      />
     </Page>
   );
 }

@@ -1,14 +1,14 @@
-import { useState } from "preact/hooks";
 import { get, type ListPage } from "../../api";
 import { hashQuery, setHashQuery } from "../../router";
-import { Field } from "../../ui/form";
+import { SelectField, TextField } from "../../ui/fields";
+import { useFilters } from "../../ui/filters";
 import { money, when, words } from "../../ui/format";
+import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
-import { ErrorNote, Loading, Page } from "../../ui/page";
-import { Pager } from "../../ui/pager";
-import { type Column, Table } from "../../ui/table";
+import { Page } from "../../ui/page";
+import type { Column } from "../../ui/table";
 import { usdt } from "./format";
-import { DIRECTIONS, ORDER_STATUSES, type StaffOrder } from "./types";
+import { ORDER_STATUSES, type StaffOrder } from "./types";
 
 const PAGE_SIZE = 25;
 
@@ -26,6 +26,13 @@ const FILTERS = [
   "to",
 ] as const;
 type Filters = Record<(typeof FILTERS)[number], string>;
+
+const STATUS_OPTIONS = [["", "any"], ...ORDER_STATUSES.map((s) => [s, words(s)] as const)] as const;
+const DIRECTION_OPTIONS = [
+  ["", "any"],
+  ["payin", "pay-in"],
+  ["payout", "pay-out"],
+] as const;
 
 const blank = (): Filters => Object.fromEntries(FILTERS.map((k) => [k, ""])) as Filters;
 const fromHash = (): Filters => {
@@ -76,30 +83,25 @@ const columns: Column<StaffOrder>[] = [
  * filtered list can be shared or reloaded. An order opens with its selection log and callbacks.
  */
 export function GatewayOrders() {
-  const [draft, setDraft] = useState<Filters>(fromHash);
-  const [applied, setApplied] = useState<Filters>(draft);
-  const [page, setPage] = useState(1);
+  const f = useFilters(fromHash);
   const list = useLoad(() => {
-    setHashQuery("/gateway/orders", applied);
-    return get<ListPage<StaffOrder>>("/support/gateway/orders", { ...applied, page, page_size: PAGE_SIZE });
-  }, [applied, page]);
+    setHashQuery("/gateway/orders", f.applied);
+    return get<ListPage<StaffOrder>>("/support/gateway/orders", {
+      ...f.applied,
+      page: f.page,
+      page_size: PAGE_SIZE,
+    });
+  }, [f.applied, f.page]);
   // A filter the API refused shows its message next to that filter.
   const refused = list.error?.fields ?? {};
-  const set = (k: keyof Filters) => (e: { currentTarget: { value: string } }) =>
-    setDraft({ ...draft, [k]: e.currentTarget.value });
   const input = (k: keyof Filters, label: string, type = "text", hint?: string) => (
-    <Field label={label} error={refused[k]} hint={hint}>
-      {(id, d) => (
-        <input
-          id={id}
-          aria-describedby={d}
-          type={type}
-          inputMode={type === "text" && k !== "client_order_id" ? "numeric" : undefined}
-          value={draft[k]}
-          onInput={set(k)}
-        />
-      )}
-    </Field>
+    <TextField
+      label={label}
+      hint={hint}
+      type={type}
+      inputMode={type === "text" && k !== "client_order_id" ? "numeric" : undefined}
+      {...f.field(k, refused)}
+    />
   );
   return (
     <Page title="Gateway orders">
@@ -108,35 +110,12 @@ export function GatewayOrders() {
         aria-label="Filters"
         onSubmit={(e) => {
           e.preventDefault();
-          setPage(1);
-          setApplied({ ...draft });
+          f.apply();
         }}
       >
         <div class="row">
-          <Field label="Status" error={refused.status}>
-            {(id, d) => (
-              <select id={id} aria-describedby={d} value={draft.status} onChange={set("status")}>
-                <option value="">any</option>
-                {ORDER_STATUSES.map((s) => (
-                  <option key={s} value={s}>
-                    {words(s)}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
-          <Field label="Direction" error={refused.direction}>
-            {(id, d) => (
-              <select id={id} aria-describedby={d} value={draft.direction} onChange={set("direction")}>
-                <option value="">any</option>
-                {DIRECTIONS.map((s) => (
-                  <option key={s} value={s}>
-                    {s === "payin" ? "pay-in" : "pay-out"}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <SelectField label="Status" options={STATUS_OPTIONS} {...f.field("status", refused)} />
+          <SelectField label="Direction" options={DIRECTION_OPTIONS} {...f.field("direction", refused)} />
           {input("store_id", "Store id")}
           {input("trader_id", "Trader id")}
           {input("client_order_id", "Client order id")}
@@ -150,37 +129,26 @@ export function GatewayOrders() {
         </div>
         <div class="row gw-buttons">
           <button type="submit">Apply filters</button>
-          <button
-            type="button"
-            class="secondary"
-            onClick={() => {
-              setDraft(blank());
-              setApplied(blank());
-              setPage(1);
-            }}
-          >
+          <button type="button" class="secondary" onClick={() => f.apply(blank())}>
             Clear
           </button>
         </div>
       </form>
-      {list.error && Object.keys(refused).length === 0 ? <ErrorNote error={list.error} /> : null}
       {list.error && Object.keys(refused).length > 0 ? (
         <p class="error" role="alert">
           Some filters were refused: see the messages next to them.
         </p>
       ) : null}
-      <Loading when={list.loading && !list.data} />
-      {list.data && !list.error ? (
-        <>
-          <Table
-            columns={columns}
-            rows={list.data.results}
-            rowKey={(o) => o.id}
-            empty="No orders match these filters."
-          />
-          <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} onPage={setPage} />
-        </>
-      ) : null}
+      <ListTable
+        list={list}
+        page={f.page}
+        pageSize={PAGE_SIZE}
+        onPage={f.setPage}
+        issuesBeside
+        columns={columns}
+        rowKey={(o) => o.id}
+        empty="No orders match these filters."
+      />
     </Page>
   );
 }

@@ -1,16 +1,18 @@
 import { useState } from "preact/hooks";
 import { type ApiError, api, get, type ListPage } from "../../api";
 import { hashQuery, setHashQuery } from "../../router";
-import { Field } from "../../ui/form";
+import { SelectField } from "../../ui/fields";
+import { useFilters } from "../../ui/filters";
 import { money, when } from "../../ui/format";
+import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
-import { ErrorNote, Loading, Page } from "../../ui/page";
-import { Pager } from "../../ui/pager";
-import { type Column, Table } from "../../ui/table";
+import { ErrorNote, Page } from "../../ui/page";
+import type { Column } from "../../ui/table";
 import { ActionDialog } from "./dialog";
 import { REQUISITE_STATUSES, type StaffRequisite } from "./types";
 
 const PAGE_SIZE = 20;
+const STATUSES = [...REQUISITE_STATUSES, ["", "any"] as const];
 const moderate = (id: number, status: "approved" | "blocked", reason?: string) =>
   api<StaffRequisite>("POST", `/admin/gateway/requisites/${id}/status`, { status, reason });
 
@@ -22,10 +24,11 @@ const describe = (r: StaffRequisite) => `${r.bank} ${r.payment_method} ${r.detai
  * approve them (they start getting orders) or block them with a reason the trader is told.
  */
 export function RequisiteQueue() {
-  const [initial] = useState(hashQuery);
-  const [status, setStatus] = useState(initial.get("status") ?? "pending");
-  const [traderId, setTraderId] = useState(initial.get("trader_id") ?? "");
-  const [page, setPage] = useState(1);
+  const f = useFilters(() => {
+    const q = hashQuery();
+    return { status: q.get("status") ?? "pending", trader_id: q.get("trader_id") ?? "" };
+  });
+  const { status, trader_id: traderId } = f.applied;
   const [note, setNote] = useState("");
   const [failed, setFailed] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState<number | null>(null);
@@ -33,12 +36,11 @@ export function RequisiteQueue() {
   const list = useLoad(() => {
     setHashQuery("/gateway/requisites", { status, trader_id: traderId || undefined });
     return get<ListPage<StaffRequisite>>("/admin/gateway/requisites", {
-      status: status || undefined,
-      trader_id: traderId || undefined,
-      page,
+      ...f.applied,
+      page: f.page,
       page_size: PAGE_SIZE,
     });
-  }, [status, traderId, page]);
+  }, [f.applied, f.page]);
 
   async function approve(r: StaffRequisite) {
     setBusy(r.id);
@@ -145,39 +147,12 @@ export function RequisiteQueue() {
   return (
     <Page
       title="Requisite queue"
-      actions={
-        <Field label="Status">
-          {(id) => (
-            <select
-              id={id}
-              value={status}
-              onChange={(e) => {
-                setStatus(e.currentTarget.value);
-                setPage(1);
-              }}
-            >
-              {REQUISITE_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-              <option value="">any</option>
-            </select>
-          )}
-        </Field>
-      }
+      actions={<SelectField label="Status" options={STATUSES} {...f.now("status")} />}
     >
       {traderId ? (
         <p class="muted">
           Requisites of trader #{traderId} only.{" "}
-          <button
-            type="button"
-            class="link"
-            onClick={() => {
-              setTraderId("");
-              setPage(1);
-            }}
-          >
+          <button type="button" class="link" onClick={() => f.apply({ status, trader_id: "" })}>
             Every trader's
           </button>
         </p>
@@ -186,20 +161,16 @@ export function RequisiteQueue() {
         {note}
       </p>
       <ErrorNote error={failed} />
-      <ErrorNote error={list.error} />
-      <Loading when={list.loading && !list.data} />
-      {list.data ? (
-        <>
-          <Table
-            caption={status === "pending" ? "Waiting for moderation, oldest first" : undefined}
-            columns={columns}
-            rows={list.data.results}
-            rowKey={(r) => r.id}
-            empty={status === "pending" ? "Nothing waits for moderation." : "No requisites."}
-          />
-          <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} onPage={setPage} />
-        </>
-      ) : null}
+      <ListTable
+        list={list}
+        page={f.page}
+        pageSize={PAGE_SIZE}
+        onPage={f.setPage}
+        caption={status === "pending" ? "Waiting for moderation, oldest first" : undefined}
+        columns={columns}
+        rowKey={(r) => r.id}
+        empty={status === "pending" ? "Nothing waits for moderation." : "No requisites."}
+      />
       {blocking ? (
         <ActionDialog
           title={`Block requisite #${blocking.id}?`}

@@ -1,10 +1,11 @@
 import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { type ApiError, api, get, type ListPage } from "../../api";
-import { Field, FormError, useForm } from "../../ui/form";
+import { TextField, useDraft } from "../../ui/fields";
+import { FormError, useForm } from "../../ui/form";
+import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
-import { ErrorNote, Loading, Page } from "../../ui/page";
-import { Pager } from "../../ui/pager";
-import { type Column, Table } from "../../ui/table";
+import { ErrorNote, Page } from "../../ui/page";
+import type { Column } from "../../ui/table";
 import { bps, usdt } from "./format";
 import type { AdminTrader } from "./types";
 
@@ -34,7 +35,7 @@ function EditTrader(props: { trader: AdminTrader; onClose: () => void; onDone: (
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const t = props.trader;
-  const [v, setV] = useState({
+  const { draft: v, field: bind } = useDraft({
     priority: String(t.priority),
     pay_in_bps: String(t.pay_in_bps),
     pay_out_bps: String(t.pay_out_bps),
@@ -59,17 +60,7 @@ function EditTrader(props: { trader: AdminTrader; onClose: () => void; onDone: (
     },
   );
   const field = (k: keyof typeof v, label: string, hint: string) => (
-    <Field label={label} error={form.errors[k]} hint={hint}>
-      {(id, d) => (
-        <input
-          id={id}
-          aria-describedby={d}
-          inputMode="numeric"
-          value={v[k]}
-          onInput={(e) => setV({ ...v, [k]: e.currentTarget.value })}
-        />
-      )}
-    </Field>
+    <TextField label={label} hint={hint} inputMode="numeric" {...bind(k, form.errors)} />
   );
   return (
     <dialog ref={ref} class="gw-dialog" aria-labelledby={titleId} onClose={props.onClose}>
@@ -204,14 +195,15 @@ export function Traders() {
         {note}
       </p>
       <ErrorNote error={failed} />
-      <ErrorNote error={list.error} />
-      <Loading when={list.loading && !list.data} />
-      {list.data ? (
-        <>
-          <Table columns={columns} rows={list.data.results} rowKey={(t) => t.id} empty="No traders yet." />
-          <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} onPage={setPage} />
-        </>
-      ) : null}
+      <ListTable
+        list={list}
+        page={page}
+        pageSize={PAGE_SIZE}
+        onPage={setPage}
+        columns={columns}
+        rowKey={(t) => t.id}
+        empty="No traders yet."
+      />
       {editing ? (
         <EditTrader
           trader={editing}

@@ -1,7 +1,8 @@
 import { useRef, useState } from "preact/hooks";
 import { ApiError, api, get } from "../../api";
 import { allowed } from "../../session";
-import { Field, FormError, numberOrText, useForm } from "../../ui/form";
+import { SelectField, TextField, useDraft } from "../../ui/fields";
+import { FormError, numberOrText, useForm } from "../../ui/form";
 import { minutes, when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
@@ -19,6 +20,10 @@ type Result = {
 type User = { id: number; username: string | null; email: string | null; role: string };
 
 const FIELDS = ["user_id", "seconds", "validity_days", "reason"];
+const MODES = [
+  ["give", "give minutes (a new grant)"],
+  ["take", "take back free minutes"],
+] as const;
 const EMPTY = { user_id: "", mode: "give", seconds: "", validity_days: "30", reason: "" };
 
 /** Who a typed user id is, when the caller may read users: a check before giving them minutes. */
@@ -38,13 +43,11 @@ function useUserName(raw: string): string | undefined {
  * audit log keeps. Taking back asks for a second click.
  */
 export function GrantMinutes() {
-  const [d, setD] = useState(EMPTY);
-  const [confirming, setConfirming] = useState(false);
+  const { draft: d, setDraft, field } = useDraft(EMPTY);
+  // Taking back is confirmed for the values it asked about: an edit asks again.
+  const [asked, setAsked] = useState<typeof EMPTY | null>(null);
+  const confirming = asked === d;
   const [result, setResult] = useState<Result | null>(null);
-  const set = (k: keyof typeof EMPTY) => (e: Event) => {
-    setD({ ...d, [k]: (e.currentTarget as HTMLInputElement).value });
-    setConfirming(false);
-  };
   const who = useUserName(d.user_id.trim());
   const take = d.mode === "take";
   const last = useRef<Result | null>(null);
@@ -73,11 +76,11 @@ export function GrantMinutes() {
     },
     () => {
       setResult(last.current);
-      setConfirming(false);
-      setD({ ...EMPTY, user_id: d.user_id, mode: d.mode });
+      setDraft({ ...EMPTY, user_id: d.user_id, mode: d.mode });
     },
   );
   const secs = Number(d.seconds);
+  const issues = form.errors;
   return (
     <Page title="Give or take minutes">
       <MinutesTabs />
@@ -87,77 +90,35 @@ export function GrantMinutes() {
         aria-label="Give or take minutes"
         onSubmit={(e) => {
           e.preventDefault();
-          if (take && !confirming) setConfirming(true);
+          if (take && !confirming) setAsked(d);
           else void form.submit();
         }}
       >
         <div class="row">
-          <Field label="User id" error={form.errors.user_id} hint={who}>
-            {(id, dby) => (
-              <input
-                id={id}
-                name="user_id"
-                inputMode="numeric"
-                size={10}
-                aria-describedby={dby}
-                value={d.user_id}
-                onInput={set("user_id")}
-              />
-            )}
-          </Field>
-          <Field label="Action">
-            {(id) => (
-              <select id={id} name="mode" value={d.mode} onChange={set("mode")}>
-                <option value="give">give minutes (a new grant)</option>
-                <option value="take">take back free minutes</option>
-              </select>
-            )}
-          </Field>
-          <Field
+          <TextField label="User id" hint={who} inputMode="numeric" size={10} {...field("user_id", issues)} />
+          <SelectField label="Action" options={MODES} {...field("mode", issues)} />
+          <TextField
             label="Seconds"
-            error={form.errors.seconds}
             hint={Number.isInteger(secs) && secs > 0 ? minutes(secs) : "whole seconds"}
-          >
-            {(id, dby) => (
-              <input
-                id={id}
-                name="seconds"
-                inputMode="numeric"
-                size={10}
-                aria-describedby={dby}
-                value={d.seconds}
-                onInput={set("seconds")}
-              />
-            )}
-          </Field>
+            inputMode="numeric"
+            size={10}
+            {...field("seconds", issues)}
+          />
           {take ? null : (
-            <Field label="Valid for (days)" error={form.errors.validity_days}>
-              {(id, dby) => (
-                <input
-                  id={id}
-                  name="validity_days"
-                  inputMode="numeric"
-                  size={6}
-                  aria-describedby={dby}
-                  value={d.validity_days}
-                  onInput={set("validity_days")}
-                />
-              )}
-            </Field>
-          )}
-        </div>
-        <Field label="Reason" error={form.errors.reason} hint="kept in the audit log">
-          {(id, dby) => (
-            <input
-              id={id}
-              name="reason"
-              class="minutes-wide"
-              aria-describedby={dby}
-              value={d.reason}
-              onInput={set("reason")}
+            <TextField
+              label="Valid for (days)"
+              inputMode="numeric"
+              size={6}
+              {...field("validity_days", issues)}
             />
           )}
-        </Field>
+        </div>
+        <TextField
+          label="Reason"
+          hint="kept in the audit log"
+          class="minutes-wide"
+          {...field("reason", issues)}
+        />
         <FormError errors={form.errors} fields={FIELDS} />
         <div class="row">
           {confirming ? (
@@ -165,7 +126,7 @@ export function GrantMinutes() {
               <button type="submit" class="danger" disabled={form.busy}>
                 Confirm: take {Number.isFinite(secs) ? minutes(secs) : d.seconds} from user #{d.user_id}
               </button>
-              <button type="button" class="secondary" onClick={() => setConfirming(false)}>
+              <button type="button" class="secondary" onClick={() => setAsked(null)}>
                 Cancel
               </button>
             </>

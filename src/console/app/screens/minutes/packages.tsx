@@ -1,11 +1,12 @@
 import { useRef, useState } from "preact/hooks";
 import { api, get, type ListPage } from "../../api";
-import { Field, FormError, numberOrText, useForm } from "../../ui/form";
+import { SelectField, TextField, useDraft } from "../../ui/fields";
+import { useFilters } from "../../ui/filters";
+import { FormError, numberOrText, useForm } from "../../ui/form";
 import { minutes, money } from "../../ui/format";
+import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
-import { ErrorNote, Loading, Page } from "../../ui/page";
-import { Pager } from "../../ui/pager";
-import { Table } from "../../ui/table";
+import { Page } from "../../ui/page";
 import { ActionButton } from "./action";
 import { MinutesTabs } from "./tabs";
 
@@ -24,6 +25,11 @@ export type Package = {
 };
 
 const PAGE_SIZE = 20;
+const SHOW = [
+  ["", "all packages"],
+  ["true", "on sale"],
+  ["false", "off sale"],
+] as const;
 const FIELDS = [
   "name",
   "seconds",
@@ -64,9 +70,7 @@ function bodyOf(d: Draft, was: Package | null): Record<string, unknown> {
 
 /** Create a package, or change the one being edited. */
 function PackageForm(props: { pkg: Package | null; onDone: (msg: string) => void; onCancel: () => void }) {
-  const [d, setD] = useState<Draft>(() => draftOf(props.pkg));
-  const set = (k: keyof Draft) => (e: Event) =>
-    setD({ ...d, [k]: (e.currentTarget as HTMLInputElement).value });
+  const { draft: d, field } = useDraft<Draft>(() => draftOf(props.pkg));
   const saved = useRef<Package | null>(null);
   const form = useForm(
     async () => {
@@ -87,96 +91,37 @@ function PackageForm(props: { pkg: Package | null; onDone: (msg: string) => void
         {props.pkg ? `Edit package #${props.pkg.id}` : "New package"}
       </h2>
       <div class="row">
-        <Field label="Name" error={form.errors.name}>
-          {(id, dby) => (
-            <input id={id} name="name" aria-describedby={dby} value={d.name} onInput={set("name")} />
-          )}
-        </Field>
-        <Field
+        <TextField label="Name" {...field("name", form.errors)} />
+        <TextField
           label="Seconds"
-          error={form.errors.seconds}
           hint={Number.isInteger(secs) && secs > 0 ? minutes(secs) : "whole seconds"}
-        >
-          {(id, dby) => (
-            <input
-              id={id}
-              name="seconds"
-              inputMode="numeric"
-              aria-describedby={dby}
-              value={d.seconds}
-              onInput={set("seconds")}
-            />
-          )}
-        </Field>
-        <Field
+          inputMode="numeric"
+          {...field("seconds", form.errors)}
+        />
+        <TextField
           label="Price (minor units)"
-          error={form.errors.price}
           hint={
             Number.isInteger(price) && d.price !== "" ? money(price, d.currency || "RUB") : "kopecks, cents"
           }
-        >
-          {(id, dby) => (
-            <input
-              id={id}
-              name="price"
-              inputMode="numeric"
-              aria-describedby={dby}
-              value={d.price}
-              onInput={set("price")}
-            />
-          )}
-        </Field>
-        <Field label="Currency" error={form.errors.currency}>
-          {(id, dby) => (
-            <input
-              id={id}
-              name="currency"
-              size={5}
-              aria-describedby={dby}
-              value={d.currency}
-              onInput={set("currency")}
-            />
-          )}
-        </Field>
-        <Field label="Valid for (days)" error={form.errors.validity_days}>
-          {(id, dby) => (
-            <input
-              id={id}
-              name="validity_days"
-              inputMode="numeric"
-              size={6}
-              aria-describedby={dby}
-              value={d.validity_days}
-              onInput={set("validity_days")}
-            />
-          )}
-        </Field>
-        <Field label="Sort order" error={form.errors.sort_order} hint="lower first">
-          {(id, dby) => (
-            <input
-              id={id}
-              name="sort_order"
-              inputMode="numeric"
-              size={6}
-              aria-describedby={dby}
-              value={d.sort_order}
-              onInput={set("sort_order")}
-            />
-          )}
-        </Field>
+          inputMode="numeric"
+          {...field("price", form.errors)}
+        />
+        <TextField label="Currency" size={5} {...field("currency", form.errors)} />
+        <TextField
+          label="Valid for (days)"
+          inputMode="numeric"
+          size={6}
+          {...field("validity_days", form.errors)}
+        />
+        <TextField
+          label="Sort order"
+          hint="lower first"
+          inputMode="numeric"
+          size={6}
+          {...field("sort_order", form.errors)}
+        />
       </div>
-      <Field label="Description" error={form.errors.description}>
-        {(id, dby) => (
-          <input
-            id={id}
-            name="description"
-            class="minutes-wide"
-            aria-describedby={dby}
-            value={d.description}
-            onInput={set("description")}
-          />
-        )}
-      </Field>
+      <TextField label="Description" class="minutes-wide" {...field("description", form.errors)} />
       <FormError errors={form.errors} fields={[...FIELDS]} />
       <div class="row">
         <button type="submit" disabled={form.busy}>
@@ -194,15 +139,14 @@ function PackageForm(props: { pkg: Package | null; onDone: (msg: string) => void
 
 /** Minute packages: what is on sale, at what price, for how long. */
 export function Packages() {
-  const [active, setActive] = useState("");
-  const [page, setPage] = useState(1);
+  const f = useFilters({ is_active: "" });
   const [editing, setEditing] = useState<Package | null>(null);
   const [note, setNote] = useState("");
   // A new key empties the form after a save.
   const [saves, setSaves] = useState(0);
   const list = useLoad(
-    () => get<ListPage<Package>>("/admin/packages", { is_active: active, page, page_size: PAGE_SIZE }),
-    [active, page],
+    () => get<ListPage<Package>>("/admin/packages", { ...f.applied, page: f.page, page_size: PAGE_SIZE }),
+    [f.applied, f.page],
   );
   const done = (msg: string) => {
     setNote(msg);
@@ -210,7 +154,7 @@ export function Packages() {
     setSaves((n) => n + 1);
     list.reload();
   };
-  const setActiveTo = async (p: Package, on: boolean) => {
+  const putOnSale = async (p: Package, on: boolean) => {
     if (on) await api("PATCH", `/admin/packages/${p.id}`, { is_active: true });
     else await api("DELETE", `/admin/packages/${p.id}`);
     done(`Package #${p.id} ${on ? "back on sale" : "taken off sale"}.`);
@@ -231,95 +175,72 @@ export function Packages() {
       />
       <div class="card">
         <div class="row">
-          <Field label="Show">
-            {(id) => (
-              <select
-                id={id}
-                value={active}
-                onChange={(e) => {
-                  setActive(e.currentTarget.value);
-                  setPage(1);
-                }}
-              >
-                <option value="">all packages</option>
-                <option value="true">on sale</option>
-                <option value="false">off sale</option>
-              </select>
-            )}
-          </Field>
+          <SelectField label="Show" options={SHOW} {...f.now("is_active")} />
         </div>
-        <ErrorNote error={list.error} />
-        <Loading when={list.loading && !list.data} />
-        {list.data ? (
-          <>
-            <div class="minutes-table" style={{ "--table-min": "44rem" }}>
-              <Table<Package>
-                caption="Packages"
-                rowKey={(p) => p.id}
-                rows={list.data.results}
-                columns={[
-                  { key: "id", label: "#", numeric: true },
-                  {
-                    key: "name",
-                    label: "Name",
-                    render: (p) => (
-                      <>
-                        <strong>{p.name}</strong>
-                        {p.description ? <div class="muted">{p.description}</div> : null}
-                      </>
-                    ),
-                  },
-                  { key: "minutes", label: "Minutes", numeric: true, render: (p) => minutes(p.seconds) },
-                  { key: "price", label: "Price", numeric: true, render: (p) => money(p.price, p.currency) },
-                  { key: "validity_days", label: "Valid (days)", numeric: true },
-                  { key: "sort_order", label: "Order", numeric: true },
-                  {
-                    key: "is_active",
-                    label: "Status",
-                    render: (p) => <span class="pill">{p.is_active ? "on sale" : "off sale"}</span>,
-                  },
-                  {
-                    key: "actions",
-                    label: "Actions",
-                    render: (p) => (
-                      <span class="minutes-actions">
-                        <button
-                          type="button"
-                          class="secondary"
-                          aria-label={`Edit package ${p.name}`}
-                          onClick={() => {
-                            setEditing(p);
-                            setNote("");
-                            document.getElementById("package-form-title")?.scrollIntoView();
-                          }}
-                        >
-                          Edit
-                        </button>
-                        {p.is_active ? (
-                          <ActionButton
-                            confirm="Take off sale"
-                            label={`Deactivate package ${p.name}`}
-                            onRun={() => setActiveTo(p, false)}
-                          >
-                            Deactivate
-                          </ActionButton>
-                        ) : (
-                          <ActionButton
-                            label={`Put package ${p.name} on sale`}
-                            onRun={() => setActiveTo(p, true)}
-                          >
-                            Put on sale
-                          </ActionButton>
-                        )}
-                      </span>
-                    ),
-                  },
-                ]}
-              />
-            </div>
-            <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} onPage={setPage} />
-          </>
-        ) : null}
+        <ListTable<Package>
+          list={list}
+          page={f.page}
+          pageSize={PAGE_SIZE}
+          onPage={f.setPage}
+          minWidth="44rem"
+          caption="Packages"
+          rowKey={(p) => p.id}
+          columns={[
+            { key: "id", label: "#", numeric: true },
+            {
+              key: "name",
+              label: "Name",
+              render: (p) => (
+                <>
+                  <strong>{p.name}</strong>
+                  {p.description ? <div class="muted">{p.description}</div> : null}
+                </>
+              ),
+            },
+            { key: "minutes", label: "Minutes", numeric: true, render: (p) => minutes(p.seconds) },
+            { key: "price", label: "Price", numeric: true, render: (p) => money(p.price, p.currency) },
+            { key: "validity_days", label: "Valid (days)", numeric: true },
+            { key: "sort_order", label: "Order", numeric: true },
+            {
+              key: "is_active",
+              label: "Status",
+              render: (p) => <span class="pill">{p.is_active ? "on sale" : "off sale"}</span>,
+            },
+            {
+              key: "actions",
+              label: "Actions",
+              render: (p) => (
+                <span class="minutes-actions">
+                  <button
+                    type="button"
+                    class="secondary"
+                    aria-label={`Edit package ${p.name}`}
+                    onClick={() => {
+                      setEditing(p);
+                      setNote("");
+                      document.getElementById("package-form-title")?.scrollIntoView();
+                    }}
+                  >
+                    Edit
+                  </button>
+                  {p.is_active ? (
+                    <ActionButton
+                      confirm="Take off sale"
+                      label={`Deactivate package ${p.name}`}
+                      onRun={() => putOnSale(p, false)}
+                    >
+                      Deactivate
+                    </ActionButton>
+                  ) : (
+                    <ActionButton label={`Put package ${p.name} on sale`} onRun={() => putOnSale(p, true)}>
+                      Put on sale
+                    </ActionButton>
+                  )}
+                </span>
+              ),
+            },
+          ]}
+        />
       </div>
     </Page>
   );

@@ -1,11 +1,12 @@
 import { useRef, useState } from "preact/hooks";
 import { api, get, type ListPage } from "../../api";
-import { Field, FormError, numberOrText, useForm } from "../../ui/form";
+import { SelectField, TextField, useDraft } from "../../ui/fields";
+import { useFilters } from "../../ui/filters";
+import { FormError, numberOrText, useForm } from "../../ui/form";
 import { isoFromLocal, money, when } from "../../ui/format";
+import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
-import { ErrorNote, Loading, Page } from "../../ui/page";
-import { Pager } from "../../ui/pager";
-import { Table } from "../../ui/table";
+import { Page } from "../../ui/page";
 import { ActionButton } from "./action";
 import type { Package } from "./packages";
 import { MinutesTabs } from "./tabs";
@@ -38,6 +39,16 @@ const FIELDS = [
   "per_user_limit",
 ];
 
+const KINDS = [
+  ["percent", "percent off"],
+  ["amount", "amount off"],
+] as const;
+const SHOW = [
+  ["", "all codes"],
+  ["true", "active"],
+  ["false", "inactive"],
+] as const;
+
 const EMPTY = {
   code: "",
   kind: "percent",
@@ -52,9 +63,7 @@ const EMPTY = {
 };
 
 function PromoForm(props: { packages: Package[]; onDone: (msg: string) => void }) {
-  const [d, setD] = useState(EMPTY);
-  const set = (k: keyof typeof EMPTY) => (e: Event) =>
-    setD({ ...d, [k]: (e.currentTarget as HTMLInputElement).value });
+  const { draft: d, setDraft, field } = useDraft(EMPTY);
   const created = useRef<Promo | null>(null);
   const form = useForm(
     async () => {
@@ -73,145 +82,58 @@ function PromoForm(props: { packages: Package[]; onDone: (msg: string) => void }
     },
     () => {
       props.onDone(`Promo code ${created.current!.code} created.`);
-      setD(EMPTY);
+      setDraft(EMPTY);
     },
   );
   const amount = Number(d.amount_off);
+  const issues = form.errors;
   return (
     <form class="card minutes-form" onSubmit={form.submit} novalidate aria-labelledby="promo-form-title">
       <h2 id="promo-form-title" class="card-title">
         New promo code
       </h2>
       <div class="row">
-        <Field label="Code" error={form.errors.code} hint="stored in capitals">
-          {(id, dby) => (
-            <input id={id} name="code" aria-describedby={dby} value={d.code} onInput={set("code")} />
-          )}
-        </Field>
-        <Field label="Discount">
-          {(id) => (
-            <select id={id} name="kind" value={d.kind} onChange={set("kind")}>
-              <option value="percent">percent off</option>
-              <option value="amount">amount off</option>
-            </select>
-          )}
-        </Field>
+        <TextField label="Code" hint="stored in capitals" {...field("code", issues)} />
+        <SelectField label="Discount" options={KINDS} {...field("kind", issues)} />
         {d.kind === "percent" ? (
-          <Field label="Percent off" error={form.errors.percent_off} hint="1 to 100">
-            {(id, dby) => (
-              <input
-                id={id}
-                name="percent_off"
-                inputMode="numeric"
-                size={5}
-                aria-describedby={dby}
-                value={d.percent_off}
-                onInput={set("percent_off")}
-              />
-            )}
-          </Field>
+          <TextField
+            label="Percent off"
+            hint="1 to 100"
+            inputMode="numeric"
+            size={5}
+            {...field("percent_off", issues)}
+          />
         ) : (
           <>
-            <Field
+            <TextField
               label="Amount off (minor units)"
-              error={form.errors.amount_off}
               hint={Number.isInteger(amount) && amount > 0 ? money(amount, d.currency || "RUB") : undefined}
-            >
-              {(id, dby) => (
-                <input
-                  id={id}
-                  name="amount_off"
-                  inputMode="numeric"
-                  aria-describedby={dby}
-                  value={d.amount_off}
-                  onInput={set("amount_off")}
-                />
-              )}
-            </Field>
-            <Field label="Currency" error={form.errors.currency}>
-              {(id, dby) => (
-                <input
-                  id={id}
-                  name="currency"
-                  size={5}
-                  aria-describedby={dby}
-                  value={d.currency}
-                  onInput={set("currency")}
-                />
-              )}
-            </Field>
+              inputMode="numeric"
+              {...field("amount_off", issues)}
+            />
+            <TextField label="Currency" size={5} {...field("currency", issues)} />
           </>
         )}
-        <Field label="Package" error={form.errors.package_id}>
-          {(id, dby) => (
-            <select
-              id={id}
-              name="package_id"
-              aria-describedby={dby}
-              value={d.package_id}
-              onChange={set("package_id")}
-            >
-              <option value="">any package</option>
-              {props.packages.map((p) => (
-                <option key={p.id} value={p.id}>
-                  #{p.id} {p.name}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <SelectField
+          label="Package"
+          options={[
+            ["", "any package"],
+            ...props.packages.map((p) => [String(p.id), `#${p.id} ${p.name}`] as const),
+          ]}
+          {...field("package_id", issues)}
+        />
       </div>
       <div class="row">
-        <Field label="Valid from (UTC)" error={form.errors.valid_from}>
-          {(id, dby) => (
-            <input
-              id={id}
-              name="valid_from"
-              type="datetime-local"
-              aria-describedby={dby}
-              value={d.valid_from}
-              onInput={set("valid_from")}
-            />
-          )}
-        </Field>
-        <Field label="Valid until (UTC)" error={form.errors.valid_until}>
-          {(id, dby) => (
-            <input
-              id={id}
-              name="valid_until"
-              type="datetime-local"
-              aria-describedby={dby}
-              value={d.valid_until}
-              onInput={set("valid_until")}
-            />
-          )}
-        </Field>
-        <Field label="Redemptions at most" error={form.errors.max_redemptions} hint="empty: no limit">
-          {(id, dby) => (
-            <input
-              id={id}
-              name="max_redemptions"
-              inputMode="numeric"
-              size={8}
-              aria-describedby={dby}
-              value={d.max_redemptions}
-              onInput={set("max_redemptions")}
-            />
-          )}
-        </Field>
-        <Field label="Per user" error={form.errors.per_user_limit}>
-          {(id, dby) => (
-            <input
-              id={id}
-              name="per_user_limit"
-              inputMode="numeric"
-              size={5}
-              aria-describedby={dby}
-              value={d.per_user_limit}
-              onInput={set("per_user_limit")}
-            />
-          )}
-        </Field>
+        <TextField label="Valid from (UTC)" type="datetime-local" {...field("valid_from", issues)} />
+        <TextField label="Valid until (UTC)" type="datetime-local" {...field("valid_until", issues)} />
+        <TextField
+          label="Redemptions at most"
+          hint="empty: no limit"
+          inputMode="numeric"
+          size={8}
+          {...field("max_redemptions", issues)}
+        />
+        <TextField label="Per user" inputMode="numeric" size={5} {...field("per_user_limit", issues)} />
       </div>
       <FormError errors={form.errors} fields={FIELDS} />
       <button type="submit" disabled={form.busy}>
@@ -230,12 +152,11 @@ const discountOf = (p: Promo) =>
 
 /** Promo codes: discounts on packages, their window and how often they were used. */
 export function PromoCodes() {
-  const [active, setActive] = useState("");
-  const [page, setPage] = useState(1);
+  const f = useFilters({ is_active: "" });
   const [note, setNote] = useState("");
   const list = useLoad(
-    () => get<ListPage<Promo>>("/admin/promo-codes", { is_active: active, page, page_size: PAGE_SIZE }),
-    [active, page],
+    () => get<ListPage<Promo>>("/admin/promo-codes", { ...f.applied, page: f.page, page_size: PAGE_SIZE }),
+    [f.applied, f.page],
   );
   const packages = useLoad(() => get<ListPage<Package>>("/admin/packages", { page_size: 100 }), []);
   const names = new Map((packages.data?.results ?? []).map((p) => [p.id, p.name]));
@@ -254,96 +175,75 @@ export function PromoCodes() {
       <PromoForm packages={packages.data?.results ?? []} onDone={done} />
       <div class="card">
         <div class="row">
-          <Field label="Show">
-            {(id) => (
-              <select
-                id={id}
-                value={active}
-                onChange={(e) => {
-                  setActive(e.currentTarget.value);
-                  setPage(1);
-                }}
-              >
-                <option value="">all codes</option>
-                <option value="true">active</option>
-                <option value="false">inactive</option>
-              </select>
-            )}
-          </Field>
+          <SelectField label="Show" options={SHOW} {...f.now("is_active")} />
         </div>
-        <ErrorNote error={list.error} />
-        <Loading when={list.loading && !list.data} />
-        {list.data ? (
-          <>
-            <div class="minutes-table" style={{ "--table-min": "44rem" }}>
-              <Table<Promo>
-                caption="Promo codes"
-                rowKey={(p) => p.id}
-                rows={list.data.results}
-                empty="No promo codes yet."
-                columns={[
-                  { key: "code", label: "Code", render: (p) => <code>{p.code}</code> },
-                  { key: "discount", label: "Discount", numeric: true, render: discountOf },
-                  {
-                    key: "package_id",
-                    label: "Package",
-                    render: (p) =>
-                      p.package_id === null ? "any" : (names.get(p.package_id) ?? `#${p.package_id}`),
-                  },
-                  {
-                    key: "valid",
-                    label: "Valid",
-                    render: (p) =>
-                      p.valid_from || p.valid_until
-                        ? `${when(p.valid_from, "…")} – ${when(p.valid_until, "…")}`
-                        : "always",
-                  },
-                  {
-                    key: "redemptions",
-                    label: "Used",
-                    numeric: true,
-                    render: (p) =>
-                      `${p.redemptions}${p.max_redemptions === null ? "" : ` / ${p.max_redemptions}`}`,
-                  },
-                  { key: "per_user_limit", label: "Per user", numeric: true },
-                  {
-                    key: "is_active",
-                    label: "Status",
-                    render: (p) => <span class="pill">{p.is_active ? "active" : "inactive"}</span>,
-                  },
-                  {
-                    key: "actions",
-                    label: "Actions",
-                    render: (p) =>
-                      p.is_active ? (
-                        <ActionButton
-                          confirm="Confirm deactivate"
-                          label={`Deactivate promo code ${p.code}`}
-                          onRun={async () => {
-                            await api("DELETE", `/admin/promo-codes/${p.id}`);
-                            done(`Promo code ${p.code} deactivated.`);
-                          }}
-                        >
-                          Deactivate
-                        </ActionButton>
-                      ) : (
-                        <ActionButton
-                          label={`Activate promo code ${p.code}`}
-                          onRun={async () => {
-                            await api("PATCH", `/admin/promo-codes/${p.id}`, { is_active: true });
-                            done(`Promo code ${p.code} active again.`);
-                          }}
-                        >
-                          Activate
-                        </ActionButton>
-                      ),
-                  },
-                ]}
-              />
-            </div>
-            <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} onPage={setPage} />
-          </>
-        ) : null}
+        <ListTable<Promo>
+          list={list}
+          page={f.page}
+          pageSize={PAGE_SIZE}
+          onPage={f.setPage}
+          minWidth="44rem"
+          caption="Promo codes"
+          rowKey={(p) => p.id}
+          empty="No promo codes yet."
+          columns={[
+            { key: "code", label: "Code", render: (p) => <code>{p.code}</code> },
+            { key: "discount", label: "Discount", numeric: true, render: discountOf },
+            {
+              key: "package_id",
+              label: "Package",
+              render: (p) =>
+                p.package_id === null ? "any" : (names.get(p.package_id) ?? `#${p.package_id}`),
+            },
+            {
+              key: "valid",
+              label: "Valid",
+              render: (p) =>
+                p.valid_from || p.valid_until
+                  ? `${when(p.valid_from, "…")} – ${when(p.valid_until, "…")}`
+                  : "always",
+            },
+            {
+              key: "redemptions",
+              label: "Used",
+              numeric: true,
+              render: (p) => `${p.redemptions}${p.max_redemptions === null ? "" : ` / ${p.max_redemptions}`}`,
+            },
+            { key: "per_user_limit", label: "Per user", numeric: true },
+            {
+              key: "is_active",
+              label: "Status",
+              render: (p) => <span class="pill">{p.is_active ? "active" : "inactive"}</span>,
+            },
+            {
+              key: "actions",
+              label: "Actions",
+              render: (p) =>
+                p.is_active ? (
+                  <ActionButton
+                    confirm="Confirm deactivate"
+                    label={`Deactivate promo code ${p.code}`}
+                    onRun={async () => {
+                      await api("DELETE", `/admin/promo-codes/${p.id}`);
+                      done(`Promo code ${p.code} deactivated.`);
+                    }}
+                  >
+                    Deactivate
+                  </ActionButton>
+                ) : (
+                  <ActionButton
+                    label={`Activate promo code ${p.code}`}
+                    onRun={async () => {
+                      await api("PATCH", `/admin/promo-codes/${p.id}`, { is_active: true });
+                      done(`Promo code ${p.code} active again.`);
+                    }}
+                  >
+                    Activate
+                  </ActionButton>
+                ),
+            },
+          ]}
+        />
       </div>
     </Page>
   );

@@ -1,7 +1,8 @@
 import { useState } from "preact/hooks";
 import { api } from "../../api";
 import { allowed } from "../../session";
-import { Field, FormError, useForm } from "../../ui/form";
+import { SelectField, TextField } from "../../ui/fields";
+import { FormError, useForm } from "../../ui/form";
 import { money, whenUtc, words } from "../../ui/format";
 import { Confirm } from "../users/confirm";
 import { type People, Person } from "./people";
@@ -88,56 +89,37 @@ function Resolve(props: { order: Order; changed: () => void }) {
         setConfirming(true);
       }}
     >
-      <Field label="Outcome" error={form.errors.outcome}>
-        {(id, d) => (
-          <select
-            id={id}
-            aria-describedby={d}
-            name="outcome"
-            value={outcome}
-            onChange={(e) => {
-              setOutcome(e.currentTarget.value as Outcome);
-              setConfirming(false);
-            }}
-          >
-            {Object.entries(OUTCOMES).map(([k, v]) => (
-              <option key={k} value={k}>
-                {v}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+      <SelectField
+        label="Outcome"
+        error={form.errors.outcome}
+        name="outcome"
+        options={Object.entries(OUTCOMES)}
+        value={outcome}
+        onValue={(v) => {
+          setOutcome(v as Outcome);
+          setConfirming(false);
+        }}
+      />
       {outcome === "split" ? (
-        <Field
+        <TextField
           label={`Back to the client, in minor units (${o.currency} cents/kopecks)`}
           hint={`Held: ${o.escrow_amount} = ${money(o.escrow_amount, o.currency)}`}
           error={form.errors.client_amount}
-        >
-          {(id, d) => (
-            <input
-              id={id}
-              aria-describedby={d}
-              name="client_amount"
-              inputMode="numeric"
-              value={amount}
-              onInput={(e) => setAmount(e.currentTarget.value)}
-            />
-          )}
-        </Field>
+          name="client_amount"
+          inputMode="numeric"
+          value={amount}
+          onValue={setAmount}
+        />
       ) : null}
-      <Field label="Note" hint="Optional, kept on the timeline" error={form.errors.note}>
-        {(id, d) => (
-          <input
-            id={id}
-            aria-describedby={d}
-            name="note"
-            maxLength={2000}
-            value={note}
-            onInput={(e) => setNote(e.currentTarget.value)}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Note"
+        hint="Optional, kept on the timeline"
+        error={form.errors.note}
+        name="note"
+        maxLength={2000}
+        value={note}
+        onValue={setNote}
+      />
       <FormError errors={form.errors} fields={["outcome", "client_amount", "note"]} />
       {confirming ? (
         <Confirm

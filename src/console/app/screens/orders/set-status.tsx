@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { api } from "../../api";
-import { Field, FormError, useForm } from "../../ui/form";
+import { SelectField, TextField } from "../../ui/fields";
+import { FormError, useForm } from "../../ui/form";
 import { words } from "../../ui/format";
 import { Confirm } from "../users/confirm";
 import { type Order, STATUSES } from "./types";
@@ -23,8 +24,6 @@ export function SetStatus(props: { order: Order; changed: () => void }) {
       props.changed();
     },
   );
-  const statusError = form.errors.status;
-  const reasonError = form.errors.reason;
   return (
     <section class="card" aria-labelledby="order-set-status">
       <h2 id="order-set-status" class="card-title">
@@ -38,39 +37,29 @@ export function SetStatus(props: { order: Order; changed: () => void }) {
         }}
       >
         <div class="row">
-          <Field label="New status" error={statusError}>
-            {(id, d) => (
-              <select
-                id={id}
-                aria-describedby={d}
-                name="status"
-                value={status}
-                onChange={(e) => {
-                  setStatus(e.currentTarget.value);
-                  setConfirming(false);
-                }}
-              >
-                <option value="">choose…</option>
-                {STATUSES.filter((s) => s !== o.status).map((s) => (
-                  <option key={s} value={s}>
-                    {words(s)}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
-          <Field label="Reason" hint="Shown to both parties and kept in the audit log" error={reasonError}>
-            {(id, d) => (
-              <input
-                id={id}
-                aria-describedby={d}
-                name="reason"
-                maxLength={2000}
-                value={reason}
-                onInput={(e) => setReason(e.currentTarget.value)}
-              />
-            )}
-          </Field>
+          <SelectField
+            label="New status"
+            error={form.errors.status}
+            name="status"
+            options={[
+              ["", "choose…"],
+              ...STATUSES.filter((s) => s !== o.status).map((s) => [s, words(s)] as const),
+            ]}
+            value={status}
+            onValue={(s) => {
+              setStatus(s);
+              setConfirming(false);
+            }}
+          />
+          <TextField
+            label="Reason"
+            hint="Shown to both parties and kept in the audit log"
+            error={form.errors.reason}
+            name="reason"
+            maxLength={2000}
+            value={reason}
+            onValue={setReason}
+          />
         </div>
         <FormError errors={form.errors} fields={["status", "reason"]} />
         {confirming ? (

@@ -1,11 +1,11 @@
-import { useState } from "preact/hooks";
 import { get, type ListPage } from "../../api";
+import { TextField } from "../../ui/fields";
+import { FilterBar, useFilters } from "../../ui/filters";
 import { when } from "../../ui/format";
+import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
-import { ErrorNote, Loading, Page } from "../../ui/page";
-import { Pager } from "../../ui/pager";
-import { Table } from "../../ui/table";
-import { FilterField, JsonCell } from "./part1-ui";
+import { Page } from "../../ui/page";
+import { JsonCell } from "./json";
 
 type Entry = {
   id: number;
@@ -21,85 +21,66 @@ type Entry = {
 
 const PAGE_SIZE = 50;
 const NO_FILTER = { actor_id: "", target_type: "", target_id: "" };
-type Filter = typeof NO_FILTER;
 
 /** Staff actions, logins and gateway status changes, newest first. */
 export function AuditLog() {
-  const [draft, setDraft] = useState<Filter>(NO_FILTER);
-  const [filter, setFilter] = useState<Filter>(NO_FILTER);
-  const [page, setPage] = useState(1);
+  const f = useFilters(NO_FILTER);
   const list = useLoad(
     () =>
       get<ListPage<Entry>>("/admin/audit-log", {
-        actor_id: filter.actor_id.trim(),
-        target_type: filter.target_type.trim(),
-        target_id: filter.target_id.trim(),
-        page,
+        actor_id: f.applied.actor_id.trim(),
+        target_type: f.applied.target_type.trim(),
+        target_id: f.applied.target_id.trim(),
+        page: f.page,
         page_size: PAGE_SIZE,
       }),
-    [filter, page],
+    [f.applied, f.page],
   );
-  const errors = list.error?.fields ?? {};
-  const field = (k: keyof Filter) => ({
-    name: k,
-    value: draft[k],
-    error: errors[k],
-    onValue: (v: string) => setDraft({ ...draft, [k]: v }),
-  });
+  const issues = list.error?.fields ?? {};
   return (
     <Page title="Audit log">
-      <form
-        class="card row part1-filters"
-        aria-label="Filter the audit log"
-        novalidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          setFilter(draft);
-          setPage(1);
-        }}
-      >
-        <FilterField label="Actor id" size={8} {...field("actor_id")} />
-        <FilterField label="Target type" size={12} hint="user, order, settings…" {...field("target_type")} />
-        <FilterField label="Target id" size={10} {...field("target_id")} />
-        <div class="part1-apply">
-          <button type="submit">Apply</button>
-        </div>
-      </form>
+      <FilterBar label="Filter the audit log" onApply={f.apply}>
+        <TextField label="Actor id" size={8} {...f.field("actor_id", issues)} />
+        <TextField
+          label="Target type"
+          size={12}
+          hint="user, order, settings…"
+          {...f.field("target_type", issues)}
+        />
+        <TextField label="Target id" size={10} {...f.field("target_id", issues)} />
+      </FilterBar>
       <div class="card">
-        {Object.keys(errors).length ? null : <ErrorNote error={list.error} />}
-        <Loading when={list.loading && !list.data} />
-        {list.data && !list.error ? (
-          <>
-            <div class="part1-table" style={{ "--table-min": "56rem" }}>
-              <Table<Entry>
-                caption="Audit log, newest first"
-                rowKey={(e) => e.id}
-                rows={list.data.results}
-                empty="Nothing logged matches."
-                columns={[
-                  { key: "id", label: "#", numeric: true },
-                  { key: "created_at", label: "At (UTC)", render: (e) => when(e.created_at) },
-                  { key: "actor_id", label: "Actor", numeric: true, render: (e) => e.actor_id ?? "system" },
-                  { key: "action", label: "Action", render: (e) => <code>{e.action}</code> },
-                  {
-                    key: "target",
-                    label: "Target",
-                    render: (e) => (e.target_type ? `${e.target_type} ${e.target_id ?? ""}` : ""),
-                  },
-                  { key: "details", label: "Details", render: (e) => <JsonCell value={e.details} /> },
-                  { key: "ip", label: "IP" },
-                  {
-                    key: "request_id",
-                    label: "Request",
-                    render: (e) =>
-                      e.request_id ? <code title={e.request_id}>{e.request_id.slice(0, 8)}</code> : "",
-                  },
-                ]}
-              />
-            </div>
-            <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} onPage={setPage} />
-          </>
-        ) : null}
+        <ListTable<Entry>
+          list={list}
+          page={f.page}
+          pageSize={PAGE_SIZE}
+          onPage={f.setPage}
+          issuesBeside
+          class="part1-table"
+          minWidth="56rem"
+          caption="Audit log, newest first"
+          rowKey={(e) => e.id}
+          empty="Nothing logged matches."
+          columns={[
+            { key: "id", label: "#", numeric: true },
+            { key: "created_at", label: "At (UTC)", render: (e) => when(e.created_at) },
+            { key: "actor_id", label: "Actor", numeric: true, render: (e) => e.actor_id ?? "system" },
+            { key: "action", label: "Action", render: (e) => <code>{e.action}</code> },
+            {
+              key: "target",
+              label: "Target",
+              render: (e) => (e.target_type ? `${e.target_type} ${e.target_id ?? ""}` : ""),
+            },
+            { key: "details", label: "Details", render: (e) => <JsonCell value={e.details} /> },
+            { key: "ip", label: "IP" },
+            {
+              key: "request_id",
+              label: "Request",
+              render: (e) =>
+                e.request_id ? <code title={e.request_id}>{e.request_id.slice(0, 8)}</code> : "",
+            },
+          ]}
+        />
       </div>
     </Page>
   );

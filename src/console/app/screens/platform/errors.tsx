@@ -1,12 +1,11 @@
-import { useState } from "preact/hooks";
 import { get, type ListPage } from "../../api";
-import { Field } from "../../ui/form";
+import { SelectField, TextField } from "../../ui/fields";
+import { FilterBar, useFilters } from "../../ui/filters";
 import { when } from "../../ui/format";
+import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
-import { ErrorNote, Loading, Page } from "../../ui/page";
-import { Pager } from "../../ui/pager";
-import { Table } from "../../ui/table";
-import { FilterField, JsonCell } from "./part1-ui";
+import { Page } from "../../ui/page";
+import { JsonCell } from "./json";
 
 type CriticalError = {
   id: number;
@@ -26,8 +25,12 @@ type CriticalError = {
 };
 
 const PAGE_SIZE = 25;
+const KINDS = [
+  ["", "any"],
+  ["http", "http (5xx answers)"],
+  ["job", "job (failed for good)"],
+] as const;
 const NO_FILTER = { kind: "", from: "", to: "", route: "", request_id: "", job_type: "" };
-type Filter = typeof NO_FILTER;
 
 /** Where it failed: the route of a 5xx answer, or the job that failed for good. */
 function origin(e: CriticalError) {
@@ -89,83 +92,46 @@ function Detail(props: { e: CriticalError }) {
  * state): filter by time, route, request id or job type to find the one a user reported.
  */
 export function CriticalErrors() {
-  const [draft, setDraft] = useState<Filter>(NO_FILTER);
-  const [filter, setFilter] = useState<Filter>(NO_FILTER);
-  const [page, setPage] = useState(1);
+  const f = useFilters(NO_FILTER);
   const list = useLoad(
     () =>
       get<ListPage<CriticalError>>("/admin/logs/critical-errors", {
-        ...Object.fromEntries(Object.entries(filter).map(([k, v]) => [k, v.trim()])),
-        page,
+        ...Object.fromEntries(Object.entries(f.applied).map(([k, v]) => [k, v.trim()])),
+        page: f.page,
         page_size: PAGE_SIZE,
       }),
-    [filter, page],
+    [f.applied, f.page],
   );
-  const errors = list.error?.fields ?? {};
-  const field = (k: keyof Filter) => ({
-    name: k,
-    value: draft[k],
-    error: errors[k],
-    onValue: (v: string) => setDraft({ ...draft, [k]: v }),
-  });
+  const issues = list.error?.fields ?? {};
   return (
     <Page title="Critical errors">
-      <form
-        class="card row part1-filters"
-        aria-label="Filter critical errors"
-        novalidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          setFilter(draft);
-          setPage(1);
-        }}
-      >
-        <Field label="Kind" error={errors.kind}>
-          {(id, dby) => (
-            <select
-              id={id}
-              name="kind"
-              aria-describedby={dby}
-              value={draft.kind}
-              onChange={(e) => setDraft({ ...draft, kind: e.currentTarget.value })}
-            >
-              <option value="">any</option>
-              <option value="http">http (5xx answers)</option>
-              <option value="job">job (failed for good)</option>
-            </select>
-          )}
-        </Field>
-        <FilterField label="From" type="date" {...field("from")} />
-        <FilterField label="To" type="date" {...field("to")} />
-        <FilterField label="Route" hint="as listed, e.g. /api/v1/orders/:id" {...field("route")} />
-        <FilterField label="Request id" {...field("request_id")} />
-        <FilterField label="Job type" size={12} {...field("job_type")} />
-        <div class="part1-apply">
-          <button type="submit">Apply</button>
-        </div>
-      </form>
+      <FilterBar label="Filter critical errors" onApply={f.apply}>
+        <SelectField label="Kind" options={KINDS} {...f.field("kind", issues)} />
+        <TextField label="From" type="date" {...f.field("from", issues)} />
+        <TextField label="To" type="date" {...f.field("to", issues)} />
+        <TextField label="Route" hint="as listed, e.g. /api/v1/orders/:id" {...f.field("route", issues)} />
+        <TextField label="Request id" {...f.field("request_id", issues)} />
+        <TextField label="Job type" size={12} {...f.field("job_type", issues)} />
+      </FilterBar>
       <div class="card">
-        {Object.keys(errors).length ? null : <ErrorNote error={list.error} />}
-        <Loading when={list.loading && !list.data} />
-        {list.data && !list.error ? (
-          <>
-            <div class="part1-table" style={{ "--table-min": "40rem" }}>
-              <Table<CriticalError>
-                caption="Critical errors, newest first"
-                rowKey={(e) => e.id}
-                rows={list.data.results}
-                empty="No critical errors recorded. Nothing has failed."
-                columns={[
-                  { key: "id", label: "#", numeric: true },
-                  { key: "created_at", label: "At (UTC)", render: (e) => when(e.created_at) },
-                  { key: "origin", label: "Where", render: origin },
-                  { key: "message", label: "Error", render: (e) => <Detail e={e} /> },
-                ]}
-              />
-            </div>
-            <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} onPage={setPage} />
-          </>
-        ) : null}
+        <ListTable<CriticalError>
+          list={list}
+          page={f.page}
+          pageSize={PAGE_SIZE}
+          onPage={f.setPage}
+          issuesBeside
+          class="part1-table"
+          minWidth="40rem"
+          caption="Critical errors, newest first"
+          rowKey={(e) => e.id}
+          empty="No critical errors recorded. Nothing has failed."
+          columns={[
+            { key: "id", label: "#", numeric: true },
+            { key: "created_at", label: "At (UTC)", render: (e) => when(e.created_at) },
+            { key: "origin", label: "Where", render: origin },
+            { key: "message", label: "Error", render: (e) => <Detail e={e} /> },
+          ]}
+        />
       </div>
     </Page>
   );

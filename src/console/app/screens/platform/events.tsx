@@ -1,11 +1,11 @@
-import { useState } from "preact/hooks";
 import { get, type ListPage } from "../../api";
+import { TextField } from "../../ui/fields";
+import { FilterBar, useFilters } from "../../ui/filters";
 import { isoFromLocal, when } from "../../ui/format";
+import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
-import { ErrorNote, Loading, Page } from "../../ui/page";
-import { Pager } from "../../ui/pager";
-import { Table } from "../../ui/table";
-import { FilterField, JsonCell } from "./part1-ui";
+import { Page } from "../../ui/page";
+import { JsonCell } from "./json";
 
 type Event = {
   id: number;
@@ -20,48 +20,36 @@ type EventType = { type: string; module: string; description: string };
 
 const PAGE_SIZE = 50;
 const NO_FILTER = { type: "", subject_type: "", subject_id: "", actor_id: "", from: "", to: "" };
-type Filter = typeof NO_FILTER;
 
 /** The platform's event log: what happened, to what, by whom; newest first. */
 export function Events() {
-  const [draft, setDraft] = useState<Filter>(NO_FILTER);
-  const [filter, setFilter] = useState<Filter>(NO_FILTER);
-  const [page, setPage] = useState(1);
+  const f = useFilters(NO_FILTER);
+  const a = f.applied;
   const list = useLoad(
     () =>
       get<ListPage<Event>>("/events", {
-        type: filter.type.trim(),
-        subject_type: filter.subject_type.trim(),
-        subject_id: filter.subject_id.trim(),
-        actor_id: filter.actor_id.trim(),
-        from: isoFromLocal(filter.from),
-        to: isoFromLocal(filter.to),
-        page,
+        type: a.type.trim(),
+        subject_type: a.subject_type.trim(),
+        subject_id: a.subject_id.trim(),
+        actor_id: a.actor_id.trim(),
+        from: isoFromLocal(a.from),
+        to: isoFromLocal(a.to),
+        page: f.page,
         page_size: PAGE_SIZE,
       }),
-    [filter, page],
+    [a, f.page],
   );
   const types = useLoad(() => get<{ results: EventType[] }>("/admin/event-types"), []);
-  const errors = list.error?.fields ?? {};
-  const field = (k: keyof Filter) => ({
-    name: k,
-    value: draft[k],
-    error: errors[k],
-    onValue: (v: string) => setDraft({ ...draft, [k]: v }),
-  });
+  const issues = list.error?.fields ?? {};
   return (
     <Page title="Events">
-      <form
-        class="card row part1-filters"
-        aria-label="Filter events"
-        novalidate
-        onSubmit={(e) => {
-          e.preventDefault();
-          setFilter(draft);
-          setPage(1);
-        }}
-      >
-        <FilterField label="Type" list="event-types" hint="exact, or a prefix: order." {...field("type")} />
+      <FilterBar label="Filter events" onApply={f.apply}>
+        <TextField
+          label="Type"
+          list="event-types"
+          hint="exact, or a prefix: order."
+          {...f.field("type", issues)}
+        />
         <datalist id="event-types">
           {(types.data?.results ?? []).map((t) => (
             <option key={t.type} value={t.type}>
@@ -69,43 +57,37 @@ export function Events() {
             </option>
           ))}
         </datalist>
-        <FilterField label="Subject type" size={12} {...field("subject_type")} />
-        <FilterField label="Subject id" size={10} {...field("subject_id")} />
-        <FilterField label="Actor id" size={8} {...field("actor_id")} />
-        <FilterField label="From (UTC)" type="datetime-local" {...field("from")} />
-        <FilterField label="To (UTC)" type="datetime-local" {...field("to")} />
-        <div class="part1-apply">
-          <button type="submit">Apply</button>
-        </div>
-      </form>
+        <TextField label="Subject type" size={12} {...f.field("subject_type", issues)} />
+        <TextField label="Subject id" size={10} {...f.field("subject_id", issues)} />
+        <TextField label="Actor id" size={8} {...f.field("actor_id", issues)} />
+        <TextField label="From (UTC)" type="datetime-local" {...f.field("from", issues)} />
+        <TextField label="To (UTC)" type="datetime-local" {...f.field("to", issues)} />
+      </FilterBar>
       <div class="card">
-        {Object.keys(errors).length ? null : <ErrorNote error={list.error} />}
-        <Loading when={list.loading && !list.data} />
-        {list.data && !list.error ? (
-          <>
-            <div class="part1-table" style={{ "--table-min": "52rem" }}>
-              <Table<Event>
-                caption="Events, newest first"
-                rowKey={(e) => e.id}
-                rows={list.data.results}
-                empty="No events match."
-                columns={[
-                  { key: "id", label: "#", numeric: true },
-                  { key: "created_at", label: "At (UTC)", render: (e) => when(e.created_at) },
-                  { key: "type", label: "Type", render: (e) => <code>{e.type}</code> },
-                  { key: "actor_id", label: "Actor", numeric: true, render: (e) => e.actor_id ?? "system" },
-                  {
-                    key: "subject",
-                    label: "Subject",
-                    render: (e) => (e.subject_type ? `${e.subject_type} ${e.subject_id ?? ""}` : ""),
-                  },
-                  { key: "payload", label: "Payload", render: (e) => <JsonCell value={e.payload} /> },
-                ]}
-              />
-            </div>
-            <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} onPage={setPage} />
-          </>
-        ) : null}
+        <ListTable<Event>
+          list={list}
+          page={f.page}
+          pageSize={PAGE_SIZE}
+          onPage={f.setPage}
+          issuesBeside
+          class="part1-table"
+          minWidth="52rem"
+          caption="Events, newest first"
+          rowKey={(e) => e.id}
+          empty="No events match."
+          columns={[
+            { key: "id", label: "#", numeric: true },
+            { key: "created_at", label: "At (UTC)", render: (e) => when(e.created_at) },
+            { key: "type", label: "Type", render: (e) => <code>{e.type}</code> },
+            { key: "actor_id", label: "Actor", numeric: true, render: (e) => e.actor_id ?? "system" },
+            {
+              key: "subject",
+              label: "Subject",
+              render: (e) => (e.subject_type ? `${e.subject_type} ${e.subject_id ?? ""}` : ""),
+            },
+            { key: "payload", label: "Payload", render: (e) => <JsonCell value={e.payload} /> },
+          ]}
+        />
       </div>
     </Page>
   );

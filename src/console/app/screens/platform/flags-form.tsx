@@ -1,4 +1,5 @@
 import { ROLES } from "../../permissions";
+import { TextField } from "../../ui/fields";
 import { Field } from "../../ui/form";
 
 export type Flag = {
@@ -73,18 +74,14 @@ export function FlagFields(props: {
   const set = (patch: Partial<FlagDraft>) => props.onChange({ ...d, ...patch });
   return (
     <fieldset class="flags-fields" disabled={props.disabled}>
-      <Field label="Description" error={errorOf(errors, "description")}>
-        {(id, dby) => (
-          <input
-            id={id}
-            aria-describedby={dby}
-            class="flags-description"
-            maxLength={500}
-            value={d.description}
-            onInput={(e) => set({ description: e.currentTarget.value })}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Description"
+        error={errorOf(errors, "description")}
+        class="flags-description"
+        maxLength={500}
+        value={d.description}
+        onValue={(description) => set({ description })}
+      />
       <label class="flags-check">
         <input
           type="checkbox"
@@ -142,22 +139,15 @@ export function FlagFields(props: {
           </small>
         ) : null}
       </fieldset>
-      <Field
+      <TextField
         label="Users who always get it (ids)"
         error={errorOf(errors, "user_ids")}
         hint="comma-separated user ids, while the flag is enabled"
-      >
-        {(id, dby) => (
-          <input
-            id={id}
-            aria-describedby={dby}
-            class="flags-users"
-            value={d.user_ids}
-            placeholder="42, 97"
-            onInput={(e) => set({ user_ids: e.currentTarget.value })}
-          />
-        )}
-      </Field>
+        class="flags-users"
+        placeholder="42, 97"
+        value={d.user_ids}
+        onValue={(user_ids) => set({ user_ids })}
+      />
     </fieldset>
   );
 }

@@ -2,7 +2,8 @@ import { useState } from "preact/hooks";
 import { api, get, type ListPage } from "../../api";
 import { navigate } from "../../router";
 import { allowed } from "../../session";
-import { Field, FormError, useForm } from "../../ui/form";
+import { TextField } from "../../ui/fields";
+import { FormError, useForm } from "../../ui/form";
 import { when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
@@ -125,21 +126,14 @@ function NewFlag(props: { onDone: () => void }) {
   return (
     <form class="card flags-new" onSubmit={form.submit} novalidate aria-labelledby="new-flag-title">
       <h2 id="new-flag-title">New flag</h2>
-      <Field
+      <TextField
         label="Key"
         error={errorOf(form.errors, "key")}
         hint="a lowercase letter, then up to 63 of a-z 0-9 _ . -"
-      >
-        {(id, d) => (
-          <input
-            id={id}
-            aria-describedby={d}
-            class="flags-key"
-            value={key}
-            onInput={(e) => setKey(e.currentTarget.value)}
-          />
-        )}
-      </Field>
+        class="flags-key"
+        value={key}
+        onValue={setKey}
+      />
       <FlagFields draft={draft} onChange={setDraft} errors={form.errors} />
       <FormError errors={form.errors} fields={shownKeys(form.errors)} />
       <div class="row">

@@ -1,3 +1,4 @@
+import { SelectField } from "../../ui/fields";
 import { Field } from "../../ui/form";
 import { type Issue, messagesAt } from "./rules-common";
 import { ACTION_PARAMS, type Action } from "./rules-doc";
@@ -37,29 +38,16 @@ export function ActionsEditor(props: { value: Action[]; onChange: (a: Action[]) 
           return (
             <li key={i} class="rules-action" data-path={`actions.${i}`}>
               <div class="row">
-                <Field label={`Action ${i + 1}`} error={at(".type")}>
-                  {(id, d) => (
-                    <select
-                      id={id}
-                      aria-describedby={d}
-                      value={a.type}
-                      onChange={(e) => {
-                        const type = e.currentTarget.value;
-                        const params = Object.fromEntries(
-                          (ACTION_PARAMS[type] ?? []).map((p) => [p.key, ""]),
-                        );
-                        set(i, { type, params });
-                      }}
-                    >
-                      {TYPES.includes(a.type) ? null : <option value={a.type}>{a.type}</option>}
-                      {TYPES.map((t) => (
-                        <option key={t} value={t}>
-                          {t}
-                        </option>
-                      ))}
-                    </select>
-                  )}
-                </Field>
+                <SelectField
+                  label={`Action ${i + 1}`}
+                  error={at(".type")}
+                  options={TYPES.includes(a.type) ? TYPES : [a.type ?? "", ...TYPES]}
+                  value={a.type ?? ""}
+                  onValue={(type) => {
+                    const params = Object.fromEntries((ACTION_PARAMS[type] ?? []).map((p) => [p.key, ""]));
+                    set(i, { type, params });
+                  }}
+                />
                 {spec.map((p) => (
                   <Field key={p.key} label={p.key} hint={p.hint} error={at(`.params.${p.key}`)}>
                     {(id, d) => {

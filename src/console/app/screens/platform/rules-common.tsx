@@ -45,6 +45,13 @@ export function patternsOf(types: EventType[]): string[] {
   ];
 }
 
+/** The state filter of a list of things switched on or off. */
+export const ENABLED = [
+  ["", "all"],
+  ["true", "enabled"],
+  ["false", "disabled"],
+] as const;
+
 /** An on/off pill. */
 export function OnOff(props: { on: boolean; on_label?: string; off_label?: string }) {
   return (

@@ -1,4 +1,5 @@
 import { useId, useState } from "preact/hooks";
+import { SelectField, TextField } from "../../ui/fields";
 import { Field } from "../../ui/form";
 import { type Issue, messagesAt } from "./rules-common";
 import {
@@ -16,6 +17,16 @@ import {
 } from "./rules-doc";
 
 type Props = { value: Node; onChange: (n: Node) => void; issues: Issue[] };
+
+const PRESENCE = [
+  ["true", "present"],
+  ["false", "missing"],
+] as const;
+const VALUE_KINDS = [
+  ["text", "text"],
+  ["number", "number"],
+  ["boolean", "true/false"],
+] as const;
 
 /**
  * The condition tree, edited as nested groups of comparisons, or as raw JSON for what the visual
@@ -267,57 +278,39 @@ function LeafEditor(props: NodeProps & { leaf: Leaf }) {
     <div class="rules-node rules-leaf" data-path={path}>
       <NodeIssue issues={props.issues} path={path} />
       <div class="row">
-        <Field label="Fact" error={at("fact")}>
-          {(id, d) => (
-            <input
-              id={id}
-              aria-describedby={d}
-              list={props.factsId}
-              value={leaf.fact}
-              placeholder="payload.amount"
-              onInput={(e) => set({ fact: e.currentTarget.value })}
-            />
-          )}
-        </Field>
-        <Field label="Operator" error={at("operator")}>
-          {(id, d) => (
-            <select
-              id={id}
-              aria-describedby={d}
-              value={leaf.operator}
-              onChange={(e) => props.onChange(reoperate(leaf, e.currentTarget.value))}
-            >
-              {OPERATORS.some((o) => o.op === leaf.operator) ? null : (
-                <option value={leaf.operator}>{leaf.operator}</option>
-              )}
-              {OPERATORS.map((o) => (
-                <option key={o.op} value={o.op}>
-                  {o.op === o.label ? o.op : `${o.op} (${o.label})`}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <TextField
+          label="Fact"
+          error={at("fact")}
+          list={props.factsId}
+          placeholder="payload.amount"
+          value={leaf.fact}
+          onValue={(fact) => set({ fact })}
+        />
+        <SelectField
+          label="Operator"
+          error={at("operator")}
+          options={[
+            // What raw JSON put there (or nothing), shown as it is.
+            ...(OPERATORS.some((o) => o.op === leaf.operator) ? [] : [leaf.operator ?? ""]),
+            ...OPERATORS.map((o) => [o.op, o.op === o.label ? o.op : `${o.op} (${o.label})`] as const),
+          ]}
+          value={leaf.operator ?? ""}
+          onValue={(op) => props.onChange(reoperate(leaf, op))}
+        />
         {leaf.operator === "exists" ? (
-          <Field label="Value" error={at("value")}>
-            {(id, d) => (
-              <select
-                id={id}
-                aria-describedby={d}
-                value={leaf.value === false ? "false" : "true"}
-                onChange={(e) =>
-                  props.onChange(
-                    e.currentTarget.value === "false"
-                      ? { fact: leaf.fact, operator: "exists", value: false }
-                      : { fact: leaf.fact, operator: "exists" },
-                  )
-                }
-              >
-                <option value="true">present</option>
-                <option value="false">missing</option>
-              </select>
-            )}
-          </Field>
+          <SelectField
+            label="Value"
+            error={at("value")}
+            options={PRESENCE}
+            value={leaf.value === false ? "false" : "true"}
+            onValue={(v) =>
+              props.onChange(
+                v === "false"
+                  ? { fact: leaf.fact, operator: "exists", value: false }
+                  : { fact: leaf.fact, operator: "exists" },
+              )
+            }
+          />
         ) : (
           <>
             <Field label={list ? "Values (comma-separated)" : "Value"} error={at("value")}>
@@ -348,25 +341,18 @@ function LeafEditor(props: NodeProps & { leaf: Leaf }) {
                 )
               }
             </Field>
-            <Field label="Value type">
-              {(id) => (
-                <select
-                  id={id}
-                  value={shownKind}
-                  onChange={(e) => {
-                    const k = e.currentTarget.value as ValueKind;
-                    const t = k === "boolean" && !list ? "true" : shownText;
-                    setKind(k);
-                    setText(t);
-                    set({ value: parseValue(t, k, list) });
-                  }}
-                >
-                  <option value="text">text</option>
-                  <option value="number">number</option>
-                  <option value="boolean">true/false</option>
-                </select>
-              )}
-            </Field>
+            <SelectField
+              label="Value type"
+              options={VALUE_KINDS}
+              value={shownKind}
+              onValue={(v) => {
+                const k = v as ValueKind;
+                const t = k === "boolean" && !list ? "true" : shownText;
+                setKind(k);
+                setText(t);
+                set({ value: parseValue(t, k, list) });
+              }}
+            />
           </>
         )}
         {props.onRemove ? (

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { api, get, type ListPage } from "../../api";
+import { SelectField, TextField } from "../../ui/fields";
 import { Field, FormError, useForm } from "../../ui/form";
 import { when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
@@ -103,18 +104,14 @@ export function DryRun(props: { rule: Rule; types: EventType[] }) {
         </fieldset>
         {mode === "recorded" ? (
           <>
-            <Field label="Event id" error={e.event_id}>
-              {(id, d) => (
-                <input
-                  id={id}
-                  aria-describedby={d}
-                  class="rules-event-id"
-                  inputMode="numeric"
-                  value={eventId}
-                  onInput={(ev) => setEventId(ev.currentTarget.value)}
-                />
-              )}
-            </Field>
+            <TextField
+              label="Event id"
+              error={e.event_id}
+              class="rules-event-id"
+              inputMode="numeric"
+              value={eventId}
+              onValue={setEventId}
+            />
             {recent.data?.results.length ? (
               <div class="rules-recent">
                 <p class="muted">Recent {rule.event_type} events:</p>
@@ -135,53 +132,33 @@ export function DryRun(props: { rule: Rule; types: EventType[] }) {
         ) : (
           <>
             <div class="row">
-              <Field label="Type" error={e["event.type"]}>
-                {(id, d) => (
-                  <select
-                    id={id}
-                    aria-describedby={d}
-                    value={type}
-                    onChange={(ev) => setType(ev.currentTarget.value)}
-                  >
-                    {candidates.map((t) => (
-                      <option key={t.type} value={t.type}>
-                        {t.type}
-                      </option>
-                    ))}
-                  </select>
-                )}
-              </Field>
-              <Field label="Actor id" error={e["event.actor_id"]} hint="empty: the system">
-                {(id, d) => (
-                  <input
-                    id={id}
-                    aria-describedby={d}
-                    inputMode="numeric"
-                    value={actorId}
-                    onInput={(ev) => setActorId(ev.currentTarget.value)}
-                  />
-                )}
-              </Field>
-              <Field label="Subject type" error={e["event.subject_type"]}>
-                {(id, d) => (
-                  <input
-                    id={id}
-                    aria-describedby={d}
-                    value={subjectType}
-                    onInput={(ev) => setSubjectType(ev.currentTarget.value)}
-                  />
-                )}
-              </Field>
-              <Field label="Subject id" error={e["event.subject_id"]}>
-                {(id, d) => (
-                  <input
-                    id={id}
-                    aria-describedby={d}
-                    value={subjectId}
-                    onInput={(ev) => setSubjectId(ev.currentTarget.value)}
-                  />
-                )}
-              </Field>
+              <SelectField
+                label="Type"
+                error={e["event.type"]}
+                options={candidates.map((t) => t.type)}
+                value={type}
+                onValue={setType}
+              />
+              <TextField
+                label="Actor id"
+                error={e["event.actor_id"]}
+                hint="empty: the system"
+                inputMode="numeric"
+                value={actorId}
+                onValue={setActorId}
+              />
+              <TextField
+                label="Subject type"
+                error={e["event.subject_type"]}
+                value={subjectType}
+                onValue={setSubjectType}
+              />
+              <TextField
+                label="Subject id"
+                error={e["event.subject_id"]}
+                value={subjectId}
+                onValue={setSubjectId}
+              />
             </div>
             <Field label="Payload (JSON)" error={e["event.payload"]}>
               {(id, d) => (

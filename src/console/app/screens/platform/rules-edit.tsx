@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { api, get } from "../../api";
 import { navigate } from "../../router";
 import { allowed } from "../../session";
+import { TextField } from "../../ui/fields";
 import { Field } from "../../ui/form";
 import { when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
@@ -269,17 +270,13 @@ function RuleForm(props: {
       <section class="card">
         <h2>Rule</h2>
         <div class="row">
-          <Field label="Name" error={messagesAt(issues, "name")}>
-            {(id, dby) => (
-              <input
-                id={id}
-                aria-describedby={dby}
-                class="rules-name"
-                value={d.name}
-                onInput={(e) => set({ name: e.currentTarget.value })}
-              />
-            )}
-          </Field>
+          <TextField
+            label="Name"
+            error={messagesAt(issues, "name")}
+            class="rules-name"
+            value={d.name}
+            onValue={(name) => set({ name })}
+          />
           <Field label="Event type" error={messagesAt(issues, "event_type")} hint={description}>
             {(id, dby) => (
               <EventTypeSelect
@@ -291,19 +288,16 @@ function RuleForm(props: {
               />
             )}
           </Field>
-          <Field label="Priority" error={messagesAt(issues, "priority")} hint="-1000 to 1000, higher first">
-            {(id, dby) => (
-              <input
-                id={id}
-                aria-describedby={dby}
-                type="number"
-                min={-1000}
-                max={1000}
-                value={d.priority}
-                onInput={(e) => set({ priority: e.currentTarget.value })}
-              />
-            )}
-          </Field>
+          <TextField
+            label="Priority"
+            error={messagesAt(issues, "priority")}
+            hint="-1000 to 1000, higher first"
+            type="number"
+            min={-1000}
+            max={1000}
+            value={d.priority}
+            onValue={(priority) => set({ priority })}
+          />
         </div>
         <div class="row">
           <label class="rules-check">

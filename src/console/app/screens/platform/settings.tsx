@@ -2,6 +2,7 @@ import type { ComponentChild } from "preact";
 import { useState } from "preact/hooks";
 import { ApiError, api, get } from "../../api";
 import { allowed } from "../../session";
+import { TextField } from "../../ui/fields";
 import { Field, FormError, useForm } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
@@ -275,11 +276,7 @@ function SettingsForm(props: { settings: Settings; onSaved: (s: Settings) => voi
   return (
     <form id="settings-form" onSubmit={form.submit} novalidate aria-label="Settings">
       <div class="card settings-bar">
-        <Field label="Find a setting">
-          {(id) => (
-            <input id={id} type="search" value={find} onInput={(e) => setFind(e.currentTarget.value)} />
-          )}
-        </Field>
+        <TextField label="Find a setting" type="search" value={find} onValue={setFind} />
         {readOnly ? (
           <p class="muted">You may read the settings; changing them needs settings:write.</p>
         ) : (

@@ -2,16 +2,18 @@ import { useState } from "preact/hooks";
 import { api, get, type ListPage } from "../../api";
 import { navigate } from "../../router";
 import { allowed } from "../../session";
-import { Field, FormError, useForm } from "../../ui/form";
+import { SelectField, TextField, useDraft } from "../../ui/fields";
+import { useFilters } from "../../ui/filters";
+import { FormError, useForm } from "../../ui/form";
 import { when } from "../../ui/format";
+import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
-import { Pager } from "../../ui/pager";
-import { Table } from "../../ui/table";
 import { type EventType, issuesOf, OnOff, useEventTypes } from "./rules-common";
 import { type Delivery, type Endpoint, EventPatterns, endpointKeys, SecretDialog } from "./webhooks-form";
 
 const SIZE = 20;
+const STATUSES = [["", "all"], "pending", "succeeded", "failed"] as const;
 const STATUS_CLASS = { pending: "muted", succeeded: "ok", failed: "error" } as const;
 
 /** One endpoint: its subscription, secret rotation, a test ping, and its delivery log. */
@@ -170,13 +172,12 @@ export function WebhookDetail(props: { params: Record<string, string> }) {
 
 function EditEndpoint(props: { endpoint: Endpoint; types: EventType[]; onSaved: (e: Endpoint) => void }) {
   const e = props.endpoint;
-  const [url, setUrl] = useState(e.url);
-  const [description, setDescription] = useState(e.description);
+  const { draft, field } = useDraft({ url: e.url, description: e.description });
   const [patterns, setPatterns] = useState(e.event_types);
   const form = useForm(async () => {
     const patch: Record<string, unknown> = {};
-    if (url !== e.url) patch.url = url;
-    if (description !== e.description) patch.description = description;
+    if (draft.url !== e.url) patch.url = draft.url;
+    if (draft.description !== e.description) patch.description = draft.description;
     if (JSON.stringify(patterns) !== JSON.stringify(e.event_types)) patch.event_types = patterns;
     if (!Object.keys(patch).length) return;
     props.onSaved(await api<Endpoint>("PATCH", `/admin/webhooks/${e.id}`, patch));
@@ -184,29 +185,8 @@ function EditEndpoint(props: { endpoint: Endpoint; types: EventType[]; onSaved: 
   return (
     <form class="card" onSubmit={form.submit} novalidate aria-labelledby="edit-endpoint-title">
       <h2 id="edit-endpoint-title">Subscription</h2>
-      <Field label="URL" error={form.errors.url}>
-        {(id, d) => (
-          <input
-            id={id}
-            aria-describedby={d}
-            type="url"
-            class="webhooks-url"
-            value={url}
-            onInput={(ev) => setUrl(ev.currentTarget.value)}
-          />
-        )}
-      </Field>
-      <Field label="Description" error={form.errors.description}>
-        {(id, d) => (
-          <input
-            id={id}
-            aria-describedby={d}
-            class="webhooks-description"
-            value={description}
-            onInput={(ev) => setDescription(ev.currentTarget.value)}
-          />
-        )}
-      </Field>
+      <TextField label="URL" type="url" class="webhooks-url" {...field("url", form.errors)} />
+      <TextField label="Description" class="webhooks-description" {...field("description", form.errors)} />
       <EventPatterns value={patterns} onChange={setPatterns} types={props.types} errors={form.errors} />
       <FormError errors={form.errors} fields={endpointKeys(form.errors)} />
       <button type="submit" disabled={form.busy}>
@@ -217,18 +197,17 @@ function EditEndpoint(props: { endpoint: Endpoint; types: EventType[]; onSaved: 
 }
 
 function Deliveries(props: { endpointId: number; tick: number; canWrite: boolean }) {
-  const [status, setStatus] = useState("");
-  const [page, setPage] = useState(1);
+  const f = useFilters({ status: "" });
   const [problem, setProblem] = useState<string | null>(null);
   const [queued, setQueued] = useState<number | null>(null);
   const list = useLoad(
     () =>
       get<ListPage<Delivery>>(`/admin/webhooks/${props.endpointId}/deliveries`, {
-        status: status || undefined,
-        page,
+        ...f.applied,
+        page: f.page,
         page_size: SIZE,
       }),
-    [props.endpointId, props.tick, status, page],
+    [props.endpointId, props.tick, f.applied, f.page],
   );
   const redeliver = async (d: Delivery) => {
     setProblem(null);
@@ -248,23 +227,7 @@ function Deliveries(props: { endpointId: number; tick: number; canWrite: boolean
   return (
     <>
       <div class="row">
-        <Field label="Status">
-          {(id) => (
-            <select
-              id={id}
-              value={status}
-              onChange={(e) => {
-                setStatus(e.currentTarget.value);
-                setPage(1);
-              }}
-            >
-              <option value="">all</option>
-              <option value="pending">pending</option>
-              <option value="succeeded">succeeded</option>
-              <option value="failed">failed</option>
-            </select>
-          )}
-        </Field>
+        <SelectField label="Status" options={STATUSES} {...f.now("status")} />
         <button type="button" class="secondary" onClick={list.reload}>
           Refresh
         </button>
@@ -279,55 +242,51 @@ function Deliveries(props: { endpointId: number; tick: number; canWrite: boolean
           Delivery #{queued} queued again with the same webhook-id.
         </p>
       ) : null}
-      <ErrorNote error={list.error} />
-      <Loading when={list.loading && !list.data} />
-      {list.data ? (
-        <>
-          <Table<Delivery>
-            caption="Deliveries, newest first"
-            rowKey={(d) => d.id}
-            empty="Nothing delivered to this endpoint yet."
-            rows={list.data.results}
-            columns={[
-              { key: "id", label: "#", numeric: true },
-              { key: "created_at", label: "Created", render: (d) => when(d.created_at) },
-              { key: "event_type", label: "Event", render: (d) => <code>{d.event_type}</code> },
-              {
-                key: "status",
-                label: "Status",
-                render: (d) => <span class={`pill ${STATUS_CLASS[d.status]}`}>{d.status}</span>,
-              },
-              { key: "attempts", label: "Attempts", numeric: true },
-              { key: "last_status_code", label: "HTTP", numeric: true },
-              { key: "last_error", label: "Last error", render: (d) => d.last_error ?? "" },
-              { key: "last_duration_ms", label: "ms", numeric: true },
-              { key: "delivered_at", label: "Delivered", render: (d) => when(d.delivered_at) },
-              { key: "message_id", label: "webhook-id", render: (d) => <code>{d.message_id}</code> },
-              ...(props.canWrite
-                ? [
-                    {
-                      key: "redeliver",
-                      label: "",
-                      render: (d: Delivery) => (
-                        <button
-                          type="button"
-                          class="secondary"
-                          disabled={d.status === "pending"}
-                          title={d.status === "pending" ? "still being delivered" : undefined}
-                          aria-label={`Redeliver #${d.id}`}
-                          onClick={() => redeliver(d)}
-                        >
-                          Redeliver
-                        </button>
-                      ),
-                    },
-                  ]
-                : []),
-            ]}
-          />
-          <Pager page={page} pageSize={SIZE} count={list.data.count} onPage={setPage} />
-        </>
-      ) : null}
+      <ListTable<Delivery>
+        list={list}
+        page={f.page}
+        pageSize={SIZE}
+        onPage={f.setPage}
+        caption="Deliveries, newest first"
+        rowKey={(d) => d.id}
+        empty="Nothing delivered to this endpoint yet."
+        columns={[
+          { key: "id", label: "#", numeric: true },
+          { key: "created_at", label: "Created", render: (d) => when(d.created_at) },
+          { key: "event_type", label: "Event", render: (d) => <code>{d.event_type}</code> },
+          {
+            key: "status",
+            label: "Status",
+            render: (d) => <span class={`pill ${STATUS_CLASS[d.status]}`}>{d.status}</span>,
+          },
+          { key: "attempts", label: "Attempts", numeric: true },
+          { key: "last_status_code", label: "HTTP", numeric: true },
+          { key: "last_error", label: "Last error", render: (d) => d.last_error ?? "" },
+          { key: "last_duration_ms", label: "ms", numeric: true },
+          { key: "delivered_at", label: "Delivered", render: (d) => when(d.delivered_at) },
+          { key: "message_id", label: "webhook-id", render: (d) => <code>{d.message_id}</code> },
+          ...(props.canWrite
+            ? [
+                {
+                  key: "redeliver",
+                  label: "",
+                  render: (d: Delivery) => (
+                    <button
+                      type="button"
+                      class="secondary"
+                      disabled={d.status === "pending"}
+                      title={d.status === "pending" ? "still being delivered" : undefined}
+                      aria-label={`Redeliver #${d.id}`}
+                      onClick={() => redeliver(d)}
+                    >
+                      Redeliver
+                    </button>
+                  ),
+                },
+              ]
+            : []),
+        ]}
+      />
     </>
   );
 }

@@ -1,25 +1,24 @@
 import { useState } from "preact/hooks";
 import { api, get, type ListPage } from "../../api";
 import { allowed } from "../../session";
-import { Field, FormError, useForm } from "../../ui/form";
+import { SelectField, TextField, useDraft } from "../../ui/fields";
+import { useFilters } from "../../ui/filters";
+import { FormError, useForm } from "../../ui/form";
 import { when } from "../../ui/format";
+import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
-import { ErrorNote, Loading, Page } from "../../ui/page";
-import { Pager } from "../../ui/pager";
-import { Table } from "../../ui/table";
-import { type EventType, OnOff, useEventTypes } from "./rules-common";
+import { ErrorNote, Page } from "../../ui/page";
+import { ENABLED, type EventType, OnOff, useEventTypes } from "./rules-common";
 import { type Endpoint, EventPatterns, endpointKeys, SecretDialog } from "./webhooks-form";
 
 const SIZE = 50;
 
 /** Outgoing webhook endpoints; a new one's signing secret is shown once, right after it is made. */
 export function Webhooks() {
-  const [enabled, setEnabled] = useState("");
-  const [page, setPage] = useState(1);
+  const f = useFilters({ enabled: "" });
   const list = useLoad(
-    () =>
-      get<ListPage<Endpoint>>("/admin/webhooks", { enabled: enabled || undefined, page, page_size: SIZE }),
-    [enabled, page],
+    () => get<ListPage<Endpoint>>("/admin/webhooks", { ...f.applied, page: f.page, page_size: SIZE }),
+    [f.applied, f.page],
   );
   const types = useEventTypes();
   const canWrite = allowed("webhooks:write");
@@ -51,56 +50,38 @@ export function Webhooks() {
         <SecretDialog secret={secret.secret} url={secret.url} onClose={() => setSecret(null)} />
       ) : null}
       <div class="row">
-        <Field label="State">
-          {(id) => (
-            <select
-              id={id}
-              value={enabled}
-              onChange={(e) => {
-                setEnabled(e.currentTarget.value);
-                setPage(1);
-              }}
-            >
-              <option value="">all</option>
-              <option value="true">enabled</option>
-              <option value="false">disabled</option>
-            </select>
-          )}
-        </Field>
+        <SelectField label="State" options={ENABLED} {...f.now("enabled")} />
       </div>
-      <ErrorNote error={list.error ?? types.error} />
-      <Loading when={list.loading && !list.data} />
-      {list.data ? (
-        <>
-          <Table<Endpoint>
-            caption="Endpoints, newest first"
-            rowKey={(e) => e.id}
-            empty="No endpoints yet."
-            rows={list.data.results}
-            columns={[
-              { key: "url", label: "URL", render: (e) => <a href={`#/webhooks/${e.id}`}>{e.url}</a> },
-              { key: "description", label: "Description" },
-              {
-                key: "event_types",
-                label: "Event types",
-                render: (e) => <code>{e.event_types.join(", ")}</code>,
-              },
-              {
-                key: "enabled",
-                label: "State",
-                render: (e) => (
-                  <>
-                    <OnOff on={e.enabled} />
-                    {e.disabled_reason ? <small class="muted"> {e.disabled_reason}</small> : null}
-                  </>
-                ),
-              },
-              { key: "created_at", label: "Created", render: (e) => when(e.created_at) },
-            ]}
-          />
-          <Pager page={page} pageSize={SIZE} count={list.data.count} onPage={setPage} />
-        </>
-      ) : null}
+      <ErrorNote error={types.error} />
+      <ListTable<Endpoint>
+        list={list}
+        page={f.page}
+        pageSize={SIZE}
+        onPage={f.setPage}
+        caption="Endpoints, newest first"
+        rowKey={(e) => e.id}
+        empty="No endpoints yet."
+        columns={[
+          { key: "url", label: "URL", render: (e) => <a href={`#/webhooks/${e.id}`}>{e.url}</a> },
+          { key: "description", label: "Description" },
+          {
+            key: "event_types",
+            label: "Event types",
+            render: (e) => <code>{e.event_types.join(", ")}</code>,
+          },
+          {
+            key: "enabled",
+            label: "State",
+            render: (e) => (
+              <>
+                <OnOff on={e.enabled} />
+                {e.disabled_reason ? <small class="muted"> {e.disabled_reason}</small> : null}
+              </>
+            ),
+          },
+          { key: "created_at", label: "Created", render: (e) => when(e.created_at) },
+        ]}
+      />
     </Page>
   );
 }
@@ -110,15 +91,13 @@ function NewEndpoint(props: {
   onCancel: () => void;
   onCreated: (e: Endpoint & { secret: string }) => void;
 }) {
-  const [url, setUrl] = useState("");
-  const [description, setDescription] = useState("");
+  const { draft, field } = useDraft({ url: "", description: "" });
   const [patterns, setPatterns] = useState<string[]>([]);
   const [enabled, setEnabled] = useState(true);
   const form = useForm(async () =>
     props.onCreated(
       await api<Endpoint & { secret: string }>("POST", "/admin/webhooks", {
-        url,
-        description,
+        ...draft,
         event_types: patterns,
         enabled,
       }),
@@ -127,30 +106,15 @@ function NewEndpoint(props: {
   return (
     <form class="card" onSubmit={form.submit} novalidate aria-labelledby="new-endpoint-title">
       <h2 id="new-endpoint-title">New endpoint</h2>
-      <Field label="URL" error={form.errors.url} hint="https, on a public address">
-        {(id, d) => (
-          <input
-            id={id}
-            aria-describedby={d}
-            type="url"
-            class="webhooks-url"
-            value={url}
-            placeholder="https://hooks.example.com/souk"
-            onInput={(e) => setUrl(e.currentTarget.value)}
-          />
-        )}
-      </Field>
-      <Field label="Description" error={form.errors.description}>
-        {(id, d) => (
-          <input
-            id={id}
-            aria-describedby={d}
-            class="webhooks-description"
-            value={description}
-            onInput={(e) => setDescription(e.currentTarget.value)}
-          />
-        )}
-      </Field>
+      <TextField
+        label="URL"
+        hint="https, on a public address"
+        type="url"
+        class="webhooks-url"
+        placeholder="https://hooks.example.com/souk"
+        {...field("url", form.errors)}
+      />
+      <TextField label="Description" class="webhooks-description" {...field("description", form.errors)} />
       <EventPatterns value={patterns} onChange={setPatterns} types={props.types} errors={form.errors} />
       <label class="webhooks-check">
         <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.currentTarget.checked)} />{" "}

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { api } from "../../api";
-import { Field, FormError, useForm } from "../../ui/form";
+import { TextField } from "../../ui/fields";
+import { FormError, useForm } from "../../ui/form";
 import { whenUtc } from "../../ui/format";
 import { Confirm } from "./confirm";
 import { type AdminUser, nameOf } from "./types";
@@ -42,17 +43,14 @@ export function BanCard(props: { user: AdminUser; changed: () => void }) {
             setConfirming(true);
           }}
         >
-          <Field label="Ban reason" hint="Optional; kept in the audit log" error={ban.errors.reason}>
-            {(id, d) => (
-              <input
-                id={id}
-                aria-describedby={d}
-                maxLength={500}
-                value={reason}
-                onInput={(e) => setReason(e.currentTarget.value)}
-              />
-            )}
-          </Field>
+          <TextField
+            label="Ban reason"
+            hint="Optional; kept in the audit log"
+            error={ban.errors.reason}
+            maxLength={500}
+            value={reason}
+            onValue={setReason}
+          />
           <FormError errors={ban.errors} fields={["reason"]} />
           {confirming ? (
             <Confirm

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { ApiError, api, get } from "../../api";
-import { Field, useForm } from "../../ui/form";
+import { TextField } from "../../ui/fields";
+import { useForm } from "../../ui/form";
 import { useLoad } from "../../ui/load";
 import { ErrorNote } from "../../ui/page";
 import type { UserPermissions } from "./types";
@@ -79,23 +80,16 @@ export function GrantsCard(props: { userId: number; role: string }) {
           ) : null}
           <form onSubmit={add.submit} novalidate>
             <div class="row">
-              <Field
+              <TextField
                 label="Grant a permission"
                 hint="resource:action, resource:{id}:action or resource:*, e.g. stores:12:read"
                 error={addError}
-              >
-                {(id, d) => (
-                  <input
-                    id={id}
-                    aria-describedby={d}
-                    name="grant"
-                    autocomplete="off"
-                    spellcheck={false}
-                    value={grant}
-                    onInput={(e) => setGrant(e.currentTarget.value)}
-                  />
-                )}
-              </Field>
+                name="grant"
+                autocomplete="off"
+                spellcheck={false}
+                value={grant}
+                onValue={setGrant}
+              />
               <div class="field">
                 <button type="submit" disabled={add.busy || !grant.trim()}>
                   {add.busy ? "Granting…" : "Grant"}

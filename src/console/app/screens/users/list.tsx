@@ -1,18 +1,25 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { get, type ListPage } from "../../api";
 import { ROLES } from "../../permissions";
-import { hashQuery, setHashQuery } from "../../router";
-import { Field } from "../../ui/form";
+import { hashQuery } from "../../router";
+import { SelectField, TextField } from "../../ui/fields";
+import { useHashFilters } from "../../ui/filters";
+import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
-import { ErrorNote, Loading, Page } from "../../ui/page";
-import { Pager } from "../../ui/pager";
-import { type Column, Table } from "../../ui/table";
+import { Page } from "../../ui/page";
+import type { Column } from "../../ui/table";
 import { When } from "../../ui/when";
 import { RiskPill } from "./risk";
 import { type AdminUser, fullName, nameOf } from "./types";
 import "./users.css";
 
 const PAGE_SIZE = 25;
+const ANY_ROLE = [["", "any"], ...ROLES] as const;
+const BANNED = [
+  ["", "any"],
+  ["true", "banned"],
+  ["false", "not banned"],
+] as const;
 
 type Filters = { q: string; role: string; is_banned: string; page: number };
 
@@ -44,23 +51,9 @@ const COLUMNS: Column<AdminUser>[] = [
 
 /** Every user, searched by email, username or name and filtered by role and ban. */
 export function UsersList() {
-  const [filters, setFilters] = useState<Filters>(readFilters);
-  const [q, setQ] = useState(filters.q);
-  useEffect(() => {
-    // The nav link (no query) or Back lands here with other filters: follow the hash.
-    const follow = () => {
-      const f = readFilters();
-      setFilters(f);
-      setQ(f.q);
-    };
-    addEventListener("hashchange", follow);
-    return () => removeEventListener("hashchange", follow);
-  }, []);
-  const apply = (next: Partial<Filters>) => {
-    const f = { ...filters, page: 1, ...next };
-    setFilters(f);
-    setHashQuery("/users", { ...f, page: f.page > 1 ? f.page : undefined });
-  };
+  // The search as typed; the nav link (no query) or Back brings the one in the address.
+  const [q, setQ] = useState(() => readFilters().q);
+  const [filters, apply] = useHashFilters("/users", readFilters, (f) => setQ(f.q));
   const list = useLoad(
     () =>
       get<ListPage<AdminUser>>("/admin/users", {
@@ -83,76 +76,43 @@ export function UsersList() {
           apply({ q: q.trim() });
         }}
       >
-        <Field label="Email, username or name" error={issues.q}>
-          {(id, d) => (
-            <input
-              id={id}
-              aria-describedby={d}
-              type="search"
-              name="q"
-              value={q}
-              onInput={(e) => setQ(e.currentTarget.value)}
-            />
-          )}
-        </Field>
-        <Field label="Role" error={issues.role}>
-          {(id, d) => (
-            <select
-              id={id}
-              aria-describedby={d}
-              value={filters.role}
-              onChange={(e) => apply({ role: e.currentTarget.value, q: q.trim() })}
-            >
-              <option value="">any</option>
-              {ROLES.map((r) => (
-                <option key={r}>{r}</option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Banned" error={issues.is_banned}>
-          {(id, d) => (
-            <select
-              id={id}
-              aria-describedby={d}
-              value={filters.is_banned}
-              onChange={(e) => apply({ is_banned: e.currentTarget.value, q: q.trim() })}
-            >
-              <option value="">any</option>
-              <option value="true">banned</option>
-              <option value="false">not banned</option>
-            </select>
-          )}
-        </Field>
+        <TextField
+          label="Email, username or name"
+          error={issues.q}
+          type="search"
+          name="q"
+          value={q}
+          onValue={setQ}
+        />
+        <SelectField
+          label="Role"
+          error={issues.role}
+          options={ANY_ROLE}
+          value={filters.role}
+          onValue={(role) => apply({ role, q: q.trim() })}
+        />
+        <SelectField
+          label="Banned"
+          error={issues.is_banned}
+          options={BANNED}
+          value={filters.is_banned}
+          onValue={(is_banned) => apply({ is_banned, q: q.trim() })}
+        />
         <div class="field">
           <button type="submit">Search</button>
         </div>
       </form>
-      <ErrorNote error={list.error} />
-      <Loading when={list.loading && !list.data} />
-      {list.data ? (
-        <>
-          <p class="muted" aria-live="polite">
-            {list.data.count} {list.data.count === 1 ? "user" : "users"}
-            {list.loading ? " · loading…" : ""}
-          </p>
-          <Table
-            caption="Users"
-            columns={COLUMNS}
-            rows={list.data.results}
-            rowKey={(u) => u.id}
-            empty="No user matches."
-          />
-          {list.data ? (
-            <Pager
-              page={filters.page}
-              pageSize={PAGE_SIZE}
-              count={list.data.count}
-              onPage={(page) => apply({ page })}
-            />
-          ) : null}
-        </>
-      ) : null}
+      <ListTable
+        list={list}
+        page={filters.page}
+        pageSize={PAGE_SIZE}
+        onPage={(page) => apply({ page })}
+        noun={["user", "users"]}
+        caption="Users"
+        columns={COLUMNS}
+        rowKey={(u) => u.id}
+        empty="No user matches."
+      />
     </Page>
   );
 }

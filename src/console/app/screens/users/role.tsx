@@ -1,7 +1,8 @@
 import { useState } from "preact/hooks";
 import { api } from "../../api";
 import { ROLES } from "../../permissions";
-import { Field, FormError, useForm } from "../../ui/form";
+import { SelectField } from "../../ui/fields";
+import { FormError, useForm } from "../../ui/form";
 import { Confirm } from "./confirm";
 import { type AdminUser, nameOf } from "./types";
 
@@ -28,23 +29,16 @@ export function RoleCard(props: { user: AdminUser; changed: () => void }) {
           if (role !== u.role) setConfirming(true);
         }}
       >
-        <Field label="New role" error={form.errors.role}>
-          {(id, d) => (
-            <select
-              id={id}
-              aria-describedby={d}
-              value={role}
-              onChange={(e) => {
-                setRole(e.currentTarget.value);
-                setConfirming(false);
-              }}
-            >
-              {ROLES.map((r) => (
-                <option key={r}>{r}</option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <SelectField
+          label="New role"
+          error={form.errors.role}
+          options={ROLES}
+          value={role}
+          onValue={(r) => {
+            setRole(r);
+            setConfirming(false);
+          }}
+        />
         <FormError errors={form.errors} fields={["role"]} />
         {confirming ? (
           <Confirm
