@@ -13,15 +13,25 @@ export function Page(props: { title: string; actions?: ComponentChildren; childr
   );
 }
 
-/** An API error as the API worded it. */
-export function ErrorNote(props: { error: ApiError | null }) {
-  if (!props.error) return null;
+/** An API error as the API worded it (or a refusal already put in words). */
+export function ErrorNote(props: { error: ApiError | string | null | undefined }) {
+  const e = props.error;
+  if (!e) return null;
   return (
     <p class="error" role="alert">
-      {props.error.message}
-      {props.error.code ? <code> ({props.error.code})</code> : null}
+      {typeof e === "string" ? e : e.message}
+      {typeof e !== "string" && e.code ? <code> ({e.code})</code> : null}
     </p>
   );
+}
+
+/** What just happened, for the user to read (and hear): nothing while there is nothing to say. */
+export function Notice(props: { children: ComponentChildren }) {
+  return props.children ? (
+    <p class="ok" role="status">
+      {props.children}
+    </p>
+  ) : null;
 }
 
 export function Loading(props: { when: boolean }) {

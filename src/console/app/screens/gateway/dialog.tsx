@@ -1,6 +1,26 @@
 import type { ComponentChildren } from "preact";
-import { useEffect, useId, useRef, useState } from "preact/hooks";
-import { Field, FormError, useForm } from "../../ui/form";
+import { useState } from "preact/hooks";
+import { Dialog, useDialog } from "../../ui/dialog";
+import { Field, FormError, type FormState, useForm } from "../../ui/form";
+
+/** A dialog form's buttons: the one that sends it, and Cancel, which closes it unchanged. */
+export function DialogButtons(props: {
+  form: FormState;
+  label: string;
+  danger?: boolean;
+  onCancel: () => void;
+}) {
+  return (
+    <div class="row gw-buttons">
+      <button type="submit" class={props.danger ? "danger" : undefined} disabled={props.form.busy}>
+        {props.form.busy ? "Working…" : props.label}
+      </button>
+      <button type="button" class="secondary" onClick={props.onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}
 
 /**
  * A decision that needs a second look (block, deny, resolve): a modal <dialog> with an optional
@@ -17,23 +37,18 @@ export function ActionDialog(props: {
   onClose: () => void;
   onDone: () => void;
 }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
+  const dialog = useDialog();
   const [reason, setReason] = useState("");
-  useEffect(() => {
-    ref.current?.showModal();
-  }, []);
   const form = useForm(
     () => props.action(reason.trim() ? reason : undefined),
     () => {
-      ref.current?.close();
+      dialog.close();
       props.onDone();
     },
   );
   return (
-    <dialog ref={ref} class="gw-dialog" aria-labelledby={titleId} onClose={props.onClose}>
+    <Dialog dialog={dialog} title={props.title} class="gw-dialog" onClose={props.onClose}>
       <form onSubmit={form.submit} novalidate>
-        <h2 id={titleId}>{props.title}</h2>
         {props.children}
         <Field label={props.reasonLabel ?? "Reason (optional)"} error={form.errors.reason}>
           {(id, d) => (
@@ -46,15 +61,8 @@ export function ActionDialog(props: {
           )}
         </Field>
         <FormError errors={form.errors} fields={["reason"]} />
-        <div class="row gw-buttons">
-          <button type="submit" class={props.danger ? "danger" : undefined} disabled={form.busy}>
-            {form.busy ? "Working…" : props.submitLabel}
-          </button>
-          <button type="button" class="secondary" onClick={() => ref.current?.close()}>
-            Cancel
-          </button>
-        </div>
+        <DialogButtons form={form} label={props.submitLabel} danger={props.danger} onCancel={dialog.close} />
       </form>
-    </dialog>
+    </Dialog>
   );
 }

@@ -1,8 +1,8 @@
-import { type ComponentChildren, Fragment } from "preact";
 import { useState } from "preact/hooks";
 import { api, get, type ListPage } from "../../api";
 import { allowed } from "../../session";
 import { money, when, words } from "../../ui/format";
+import { Kv } from "../../ui/kv";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { type Column, Table } from "../../ui/table";
@@ -53,19 +53,6 @@ const auditColumns: Column<AuditRow>[] = [
     render: (a) => <small>{[a.ip, a.request_id].filter(Boolean).join(" · ") || "—"}</small>,
   },
 ];
-
-function Kv(props: { items: [string, ComponentChildren][] }) {
-  return (
-    <dl class="kv">
-      {props.items.map(([k, v]) => (
-        <Fragment key={k}>
-          <dt>{k}</dt>
-          <dd>{v ?? "—"}</dd>
-        </Fragment>
-      ))}
-    </dl>
-  );
-}
 
 const DECISIONS: Record<string, { title: string; label: string; danger: boolean; text: string }> = {
   allow: {

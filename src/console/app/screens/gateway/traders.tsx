@@ -1,11 +1,13 @@
-import { useEffect, useId, useRef, useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { type ApiError, api, get, type ListPage } from "../../api";
+import { Dialog, useDialog } from "../../ui/dialog";
 import { TextField, useDraft } from "../../ui/fields";
 import { FormError, useForm } from "../../ui/form";
 import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Page } from "../../ui/page";
 import type { Column } from "../../ui/table";
+import { DialogButtons } from "./dialog";
 import { bps, usdt } from "./format";
 import type { AdminTrader } from "./types";
 
@@ -32,17 +34,13 @@ function Switch(props: { on: boolean; label: string; busy: boolean; onToggle: ()
 
 /** Priority and commissions of one trader, in a dialog; the API's message lands next to the field. */
 function EditTrader(props: { trader: AdminTrader; onClose: () => void; onDone: (t: AdminTrader) => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
+  const dialog = useDialog();
   const t = props.trader;
   const { draft: v, field: bind } = useDraft({
     priority: String(t.priority),
     pay_in_bps: String(t.pay_in_bps),
     pay_out_bps: String(t.pay_out_bps),
   });
-  useEffect(() => {
-    ref.current?.showModal();
-  }, []);
   const saved = useRef<AdminTrader | null>(null);
   const form = useForm(
     async () => {
@@ -55,7 +53,7 @@ function EditTrader(props: { trader: AdminTrader; onClose: () => void; onDone: (
       });
     },
     () => {
-      ref.current?.close();
+      dialog.close();
       if (saved.current) props.onDone(saved.current);
     },
   );
@@ -63,23 +61,15 @@ function EditTrader(props: { trader: AdminTrader; onClose: () => void; onDone: (
     <TextField label={label} hint={hint} inputMode="numeric" {...bind(k, form.errors)} />
   );
   return (
-    <dialog ref={ref} class="gw-dialog" aria-labelledby={titleId} onClose={props.onClose}>
+    <Dialog dialog={dialog} title={`Trader ${nameOf(t)}`} class="gw-dialog" onClose={props.onClose}>
       <form onSubmit={form.submit} novalidate>
-        <h2 id={titleId}>Trader {nameOf(t)}</h2>
         {field("priority", "Priority", "lower gets orders first")}
         {field("pay_in_bps", "Pay-in commission", "basis points: 100 = 1%")}
         {field("pay_out_bps", "Pay-out commission", "basis points")}
         <FormError errors={form.errors} fields={Object.keys(v)} />
-        <div class="row gw-buttons">
-          <button type="submit" disabled={form.busy}>
-            Save
-          </button>
-          <button type="button" class="secondary" onClick={() => ref.current?.close()}>
-            Cancel
-          </button>
-        </div>
+        <DialogButtons form={form} label="Save" onCancel={dialog.close} />
       </form>
-    </dialog>
+    </Dialog>
   );
 }
 

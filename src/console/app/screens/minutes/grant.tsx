@@ -1,6 +1,7 @@
 import { useRef, useState } from "preact/hooks";
 import { ApiError, api, get } from "../../api";
 import { allowed } from "../../session";
+import { ConfirmSubmit } from "../../ui/confirm";
 import { SelectField, TextField, useDraft } from "../../ui/fields";
 import { FormError, numberOrText, useForm } from "../../ui/form";
 import { minutes, when } from "../../ui/format";
@@ -121,20 +122,16 @@ export function GrantMinutes() {
         />
         <FormError errors={form.errors} fields={FIELDS} />
         <div class="row">
-          {confirming ? (
-            <>
-              <button type="submit" class="danger" disabled={form.busy}>
-                Confirm: take {Number.isFinite(secs) ? minutes(secs) : d.seconds} from user #{d.user_id}
-              </button>
-              <button type="button" class="secondary" onClick={() => setAsked(null)}>
-                Cancel
-              </button>
-            </>
-          ) : (
-            <button type="submit" class={take ? "danger" : undefined} disabled={form.busy}>
-              {take ? "Take back minutes" : "Give minutes"}
-            </button>
-          )}
+          <ConfirmSubmit
+            form={form}
+            asking={confirming}
+            setAsking={(a) => setAsked(a ? d : null)}
+            yes={`Confirm: take ${Number.isFinite(secs) ? minutes(secs) : d.seconds} from user #${d.user_id}`}
+            class={take ? "danger" : undefined}
+            disabled={form.busy}
+          >
+            {take ? "Take back minutes" : "Give minutes"}
+          </ConfirmSubmit>
         </div>
       </form>
       {result ? (

@@ -1,13 +1,13 @@
 import { useRef, useState } from "preact/hooks";
 import { api, get, type ListPage } from "../../api";
+import { ActionButton } from "../../ui/action";
 import { SelectField, TextField, useDraft } from "../../ui/fields";
 import { useFilters } from "../../ui/filters";
 import { FormError, numberOrText, useForm } from "../../ui/form";
 import { minutes, money } from "../../ui/format";
 import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
-import { Page } from "../../ui/page";
-import { ActionButton } from "./action";
+import { Notice, Page } from "../../ui/page";
 import { MinutesTabs } from "./tabs";
 
 export type Package = {
@@ -162,11 +162,7 @@ export function Packages() {
   return (
     <Page title="Packages">
       <MinutesTabs />
-      {note ? (
-        <p class="ok" role="status">
-          {note}
-        </p>
-      ) : null}
+      <Notice>{note}</Notice>
       <PackageForm
         key={`${editing?.id ?? "new"}-${saves}`}
         pkg={editing}

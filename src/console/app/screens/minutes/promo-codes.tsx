@@ -1,13 +1,13 @@
 import { useRef, useState } from "preact/hooks";
 import { api, get, type ListPage } from "../../api";
+import { ActionButton } from "../../ui/action";
 import { SelectField, TextField, useDraft } from "../../ui/fields";
 import { useFilters } from "../../ui/filters";
 import { FormError, numberOrText, useForm } from "../../ui/form";
 import { isoFromLocal, money, when } from "../../ui/format";
 import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
-import { Page } from "../../ui/page";
-import { ActionButton } from "./action";
+import { Notice, Page } from "../../ui/page";
 import type { Package } from "./packages";
 import { MinutesTabs } from "./tabs";
 
@@ -167,11 +167,7 @@ export function PromoCodes() {
   return (
     <Page title="Promo codes">
       <MinutesTabs />
-      {note ? (
-        <p class="ok" role="status">
-          {note}
-        </p>
-      ) : null}
+      <Notice>{note}</Notice>
       <PromoForm packages={packages.data?.results ?? []} onDone={done} />
       <div class="card">
         <div class="row">

@@ -1,8 +1,8 @@
 import type { ComponentChildren } from "preact";
-import { Fragment } from "preact";
 import { get } from "../../api";
 import { allowed } from "../../session";
 import { money, whenUtc } from "../../ui/format";
+import { Kv } from "../../ui/kv";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { RiskPill } from "../users/risk";
@@ -105,14 +105,7 @@ function Summary(props: { order: Order; people: People }) {
       <h2 id="order-summary" class="card-title">
         Order
       </h2>
-      <dl class="kv orders-kv">
-        {rows.map(([k, v]) => (
-          <Fragment key={k}>
-            <dt>{k}</dt>
-            <dd>{v}</dd>
-          </Fragment>
-        ))}
-      </dl>
+      <Kv class="orders-kv" items={rows} />
     </section>
   );
 }

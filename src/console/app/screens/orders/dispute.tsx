@@ -1,10 +1,10 @@
 import { useState } from "preact/hooks";
 import { api } from "../../api";
 import { allowed } from "../../session";
+import { ConfirmSubmit } from "../../ui/confirm";
 import { SelectField, TextField } from "../../ui/fields";
 import { FormError, useForm } from "../../ui/form";
 import { money, whenUtc, words } from "../../ui/format";
-import { Confirm } from "../users/confirm";
 import { type People, Person } from "./people";
 import type { Order, TimelineEvent } from "./types";
 
@@ -121,21 +121,15 @@ function Resolve(props: { order: Order; changed: () => void }) {
         onValue={setNote}
       />
       <FormError errors={form.errors} fields={["outcome", "client_amount", "note"]} />
-      {confirming ? (
-        <Confirm
-          question={`Resolve the dispute on order #${o.id}: ${outcome}? Money moves at once.`}
-          yes={`Yes, ${outcome}`}
-          busy={form.busy}
-          onYes={async () => {
-            // Asked and answered: a refusal shows its reason, a new attempt asks again.
-            await form.submit();
-            setConfirming(false);
-          }}
-          onNo={() => setConfirming(false)}
-        />
-      ) : (
-        <button type="submit">Resolve…</button>
-      )}
+      <ConfirmSubmit
+        form={form}
+        asking={confirming}
+        setAsking={setConfirming}
+        question={`Resolve the dispute on order #${o.id}: ${outcome}? Money moves at once.`}
+        yes={`Yes, ${outcome}`}
+      >
+        Resolve…
+      </ConfirmSubmit>
     </form>
   );
 }

@@ -1,9 +1,9 @@
 import { useState } from "preact/hooks";
 import { api } from "../../api";
+import { ConfirmSubmit } from "../../ui/confirm";
 import { SelectField, TextField } from "../../ui/fields";
 import { FormError, useForm } from "../../ui/form";
 import { words } from "../../ui/format";
-import { Confirm } from "../users/confirm";
 import { type Order, STATUSES } from "./types";
 
 /**
@@ -62,23 +62,17 @@ export function SetStatus(props: { order: Order; changed: () => void }) {
           />
         </div>
         <FormError errors={form.errors} fields={["status", "reason"]} />
-        {confirming ? (
-          <Confirm
-            question={`Move order #${o.id} from ${words(o.status)} to ${words(status) || "?"}?`}
-            yes="Yes, set status"
-            busy={form.busy}
-            onYes={async () => {
-              // Asked and answered: a refusal shows its reason, a new attempt asks again.
-              await form.submit();
-              setConfirming(false);
-            }}
-            onNo={() => setConfirming(false)}
-          />
-        ) : (
-          <button type="submit" class="secondary" disabled={!status}>
-            Set status…
-          </button>
-        )}
+        <ConfirmSubmit
+          form={form}
+          asking={confirming}
+          setAsking={setConfirming}
+          question={`Move order #${o.id} from ${words(o.status)} to ${words(status) || "?"}?`}
+          yes="Yes, set status"
+          class="secondary"
+          disabled={!status}
+        >
+          Set status…
+        </ConfirmSubmit>
       </form>
     </section>
   );

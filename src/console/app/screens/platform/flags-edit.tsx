@@ -2,10 +2,12 @@ import { useState } from "preact/hooks";
 import { api, get } from "../../api";
 import { navigate } from "../../router";
 import { allowed } from "../../session";
+import { ActionButton } from "../../ui/action";
 import { FormError, useForm } from "../../ui/form";
 import { when } from "../../ui/format";
+import { Kv } from "../../ui/kv";
 import { useLoad } from "../../ui/load";
-import { ErrorNote, Loading, Page } from "../../ui/page";
+import { ErrorNote, Loading, Notice, Page } from "../../ui/page";
 import { bodyOfFlag, draftOfFlag, type Flag, FlagFields, shownKeys } from "./flags-form";
 import { OnOff } from "./rules-common";
 
@@ -24,11 +26,7 @@ export function FlagEdit(props: { params: Record<string, string> }) {
       </p>
       <ErrorNote error={loaded.error} />
       <Loading when={loaded.loading && !current} />
-      {notice ? (
-        <p class="ok" role="status">
-          {notice}
-        </p>
-      ) : null}
+      <Notice>{notice}</Notice>
       {current ? (
         <FlagForm
           // A save starts the form again from what the API answered.
@@ -55,28 +53,23 @@ function FlagForm(props: { flag: Flag; path: string; onSaved: (f: Flag) => void;
   const f = props.flag;
   const canWrite = allowed("flags:write");
   const [draft, setDraft] = useState(draftOfFlag(f));
-  const [confirming, setConfirming] = useState(false);
   const form = useForm(async () => props.onSaved(await api<Flag>("PATCH", props.path, bodyOfFlag(draft))));
   const remove = useForm(() => api("DELETE", props.path), props.onRemoved);
   return (
     <>
-      <dl class="kv card rules-kv">
-        <dt>State</dt>
-        <dd>
-          <OnOff on={f.enabled} on_label="on" off_label="off" />
-        </dd>
-        <dt>Kind</dt>
-        <dd>
-          {f.built_in
-            ? `built-in (default ${f.default ? "on" : "off"}${f.saved ? ", saved" : ", not saved"})`
-            : "custom"}
-        </dd>
-        <dt>Updated</dt>
-        <dd>
-          {when(f.updated_at)}
-          {f.updated_by ? ` by user #${f.updated_by}` : ""}
-        </dd>
-      </dl>
+      <Kv
+        class="card rules-kv"
+        items={[
+          ["State", <OnOff on={f.enabled} on_label="on" off_label="off" />],
+          [
+            "Kind",
+            f.built_in
+              ? `built-in (default ${f.default ? "on" : "off"}${f.saved ? ", saved" : ", not saved"})`
+              : "custom",
+          ],
+          ["Updated", `${when(f.updated_at)}${f.updated_by ? ` by user #${f.updated_by}` : ""}`],
+        ]}
+      />
       <form class="card" onSubmit={form.submit} novalidate aria-label={`Flag ${f.key}`}>
         <FlagFields draft={draft} onChange={setDraft} errors={form.errors} disabled={!canWrite} />
         <FormError errors={form.errors} fields={shownKeys(form.errors)} />
@@ -86,20 +79,13 @@ function FlagForm(props: { flag: Flag; path: string; onSaved: (f: Flag) => void;
               {form.busy ? "Saving…" : "Save flag"}
             </button>
             {f.saved ? (
-              confirming ? (
-                <>
-                  <button type="button" class="danger" onClick={() => remove.submit()}>
-                    {f.built_in ? "Return to default for good" : "Delete for good"}
-                  </button>
-                  <button type="button" class="secondary" onClick={() => setConfirming(false)}>
-                    Keep it
-                  </button>
-                </>
-              ) : (
-                <button type="button" class="danger" onClick={() => setConfirming(true)}>
-                  {f.built_in ? "Return to default" : "Delete"}
-                </button>
-              )
+              <ActionButton
+                confirm={f.built_in ? "Return to default for good" : "Delete for good"}
+                no="Keep it"
+                onRun={remove.submit}
+              >
+                {f.built_in ? "Return to default" : "Delete"}
+              </ActionButton>
             ) : null}
           </div>
         ) : null}

@@ -41,11 +41,7 @@ export function Flags() {
     >
       {creating ? <NewFlag onDone={() => setCreating(false)} /> : null}
       <ErrorNote error={list.error} />
-      {toggleError ? (
-        <p class="error" role="alert">
-          {toggleError}
-        </p>
-      ) : null}
+      <ErrorNote error={toggleError} />
       <Loading when={list.loading && !list.data} />
       {list.data ? (
         <Table<Flag>

@@ -2,11 +2,12 @@ import { useState } from "preact/hooks";
 import { api, get } from "../../api";
 import { navigate } from "../../router";
 import { allowed } from "../../session";
+import { ActionButton } from "../../ui/action";
 import { TextField } from "../../ui/fields";
 import { Field } from "../../ui/form";
 import { when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
-import { ErrorNote, Loading, Page } from "../../ui/page";
+import { ErrorNote, Loading, Notice, Page } from "../../ui/page";
 import { ActionsEditor } from "./rules-actions";
 import {
   type EventType,
@@ -84,7 +85,6 @@ export function RuleDetail(props: { params: Record<string, string> }) {
   const [rule, setRule] = useState<Rule | null>(null);
   const current = rule?.id === id ? rule : loaded.data;
   const [toggleError, setToggleError] = useState<string | null>(null);
-  const [confirming, setConfirming] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const changed = (r: Rule, what: string) => {
     setRule(r);
@@ -126,20 +126,9 @@ export function RuleDetail(props: { params: Record<string, string> }) {
             <button type="button" class="secondary" onClick={toggle}>
               {current.enabled ? "Disable" : "Enable"}
             </button>
-            {confirming ? (
-              <>
-                <button type="button" class="danger" onClick={remove}>
-                  Delete for good
-                </button>
-                <button type="button" class="secondary" onClick={() => setConfirming(false)}>
-                  Keep it
-                </button>
-              </>
-            ) : (
-              <button type="button" class="danger" onClick={() => setConfirming(true)}>
-                Delete
-              </button>
-            )}
+            <ActionButton confirm="Delete for good" no="Keep it" onRun={remove}>
+              Delete
+            </ActionButton>
           </>
         ) : null
       }
@@ -148,11 +137,7 @@ export function RuleDetail(props: { params: Record<string, string> }) {
         <a href="#/rules">← Rules</a>
       </p>
       <ErrorNote error={loaded.error ?? types.error} />
-      {toggleError ? (
-        <p class="error" role="alert">
-          {toggleError}
-        </p>
-      ) : null}
+      <ErrorNote error={toggleError} />
       <Loading when={loaded.loading && !current} />
       {current && types.data ? (
         <>
@@ -160,11 +145,7 @@ export function RuleDetail(props: { params: Record<string, string> }) {
             <OnOff on={current.enabled} /> version {current.version} · updated {when(current.updated_at)} · #
             {current.id}
           </p>
-          {notice ? (
-            <p class="ok" role="status">
-              {notice}
-            </p>
-          ) : null}
+          <Notice>{notice}</Notice>
           <RuleForm
             // A new version (a toggle, a save) starts the form from what the API answered.
             key={current.version}

@@ -5,7 +5,7 @@ import { allowed } from "../../session";
 import { TextField } from "../../ui/fields";
 import { Field, FormError, useForm } from "../../ui/form";
 import { useLoad } from "../../ui/load";
-import { ErrorNote, Loading, Page } from "../../ui/page";
+import { ErrorNote, Loading, Notice, Page } from "../../ui/page";
 
 /** The subset of JSON Schema the settings use (GET /admin/system/settings gives one per key). */
 type Schema = {
@@ -291,11 +291,7 @@ function SettingsForm(props: { settings: Settings; onSaved: (s: Settings) => voi
             ) : null}
           </div>
         )}
-        {note ? (
-          <p class="ok" role="status">
-            {note}
-          </p>
-        ) : null}
+        <Notice>{note}</Notice>
         <FormError errors={form.errors} fields={definitions.map((d) => d.key)} />
       </div>
       <div class="card settings-grid">

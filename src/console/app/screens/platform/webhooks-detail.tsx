@@ -2,13 +2,15 @@ import { useState } from "preact/hooks";
 import { api, get, type ListPage } from "../../api";
 import { navigate } from "../../router";
 import { allowed } from "../../session";
+import { ActionButton } from "../../ui/action";
 import { SelectField, TextField, useDraft } from "../../ui/fields";
 import { useFilters } from "../../ui/filters";
 import { FormError, useForm } from "../../ui/form";
 import { when } from "../../ui/format";
+import { Kv } from "../../ui/kv";
 import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
-import { ErrorNote, Loading, Page } from "../../ui/page";
+import { ErrorNote, Loading, Notice, Page } from "../../ui/page";
 import { type EventType, issuesOf, OnOff, useEventTypes } from "./rules-common";
 import { type Delivery, type Endpoint, EventPatterns, endpointKeys, SecretDialog } from "./webhooks-form";
 
@@ -27,12 +29,10 @@ export function WebhookDetail(props: { params: Record<string, string> }) {
   const [secret, setSecret] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  const [confirm, setConfirm] = useState<"rotate" | "delete" | null>(null);
   const [deliveriesTick, setDeliveriesTick] = useState(0);
   const act = async (what: () => Promise<void>) => {
     setProblem(null);
     setNotice(null);
-    setConfirm(null);
     try {
       await what();
     } catch (e) {
@@ -66,17 +66,6 @@ export function WebhookDetail(props: { params: Record<string, string> }) {
       await api("DELETE", `/admin/webhooks/${id}`);
       navigate("/webhooks");
     });
-  const confirmButtons = (what: "rotate" | "delete", label: string, run: () => void) =>
-    confirm === what ? (
-      <>
-        <button type="button" class="danger" onClick={run}>
-          {label}
-        </button>
-        <button type="button" class="secondary" onClick={() => setConfirm(null)}>
-          Cancel
-        </button>
-      </>
-    ) : null;
   return (
     <Page
       title={`Webhook #${id}`}
@@ -89,20 +78,16 @@ export function WebhookDetail(props: { params: Record<string, string> }) {
             <button type="button" class="secondary" onClick={toggle}>
               {current.enabled ? "Disable" : "Enable"}
             </button>
-            {confirm === "rotate" ? (
-              confirmButtons("rotate", "Rotate now (the old secret stops working)", rotate)
-            ) : (
-              <button type="button" class="secondary" onClick={() => setConfirm("rotate")}>
-                Rotate secret
-              </button>
-            )}
-            {confirm === "delete" ? (
-              confirmButtons("delete", "Delete for good", remove)
-            ) : (
-              <button type="button" class="danger" onClick={() => setConfirm("delete")}>
-                Delete
-              </button>
-            )}
+            <ActionButton
+              class="secondary"
+              confirm="Rotate now (the old secret stops working)"
+              onRun={rotate}
+            >
+              Rotate secret
+            </ActionButton>
+            <ActionButton confirm="Delete for good" onRun={remove}>
+              Delete
+            </ActionButton>
           </>
         ) : null
       }
@@ -111,43 +96,32 @@ export function WebhookDetail(props: { params: Record<string, string> }) {
         <a href="#/webhooks">← Webhooks</a>
       </p>
       <ErrorNote error={loaded.error ?? types.error} />
-      {problem ? (
-        <p class="error" role="alert">
-          {problem}
-        </p>
-      ) : null}
-      {notice ? (
-        <p class="ok" role="status">
-          {notice}
-        </p>
-      ) : null}
+      <ErrorNote error={problem} />
+      <Notice>{notice}</Notice>
       {secret && current ? (
         <SecretDialog secret={secret} url={current.url} onClose={() => setSecret(null)} />
       ) : null}
       <Loading when={loaded.loading && !current} />
       {current ? (
-        <dl class="kv card rules-kv">
-          <dt>URL</dt>
-          <dd>
-            <code>{current.url}</code>
-          </dd>
-          <dt>Description</dt>
-          <dd>{current.description || "—"}</dd>
-          <dt>State</dt>
-          <dd>
-            <OnOff on={current.enabled} />
-            {current.disabled_reason ? <span class="muted"> {current.disabled_reason}</span> : null}
-          </dd>
-          <dt>Event types</dt>
-          <dd>
-            <code>{current.event_types.join(", ")}</code>
-          </dd>
-          <dt>Created</dt>
-          <dd>
-            {when(current.created_at)}
-            {current.created_by ? ` by user #${current.created_by}` : ""}
-          </dd>
-        </dl>
+        <Kv
+          class="card rules-kv"
+          items={[
+            ["URL", <code>{current.url}</code>],
+            ["Description", current.description || "—"],
+            [
+              "State",
+              <>
+                <OnOff on={current.enabled} />
+                {current.disabled_reason ? <span class="muted"> {current.disabled_reason}</span> : null}
+              </>,
+            ],
+            ["Event types", <code>{current.event_types.join(", ")}</code>],
+            [
+              "Created",
+              `${when(current.created_at)}${current.created_by ? ` by user #${current.created_by}` : ""}`,
+            ],
+          ]}
+        />
       ) : null}
       {current && types.data && canWrite ? (
         <EditEndpoint
@@ -232,16 +206,8 @@ function Deliveries(props: { endpointId: number; tick: number; canWrite: boolean
           Refresh
         </button>
       </div>
-      {problem ? (
-        <p class="error" role="alert">
-          {problem}
-        </p>
-      ) : null}
-      {queued !== null ? (
-        <p class="ok" role="status">
-          Delivery #{queued} queued again with the same webhook-id.
-        </p>
-      ) : null}
+      <ErrorNote error={problem} />
+      <Notice>{queued !== null ? `Delivery #${queued} queued again with the same webhook-id.` : null}</Notice>
       <ListTable<Delivery>
         list={list}
         page={f.page}

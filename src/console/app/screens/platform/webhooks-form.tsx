@@ -1,4 +1,5 @@
-import { useEffect, useId, useRef, useState } from "preact/hooks";
+import { useId, useState } from "preact/hooks";
+import { Dialog, useDialog } from "../../ui/dialog";
 import { type EventType, patternsOf } from "./rules-common";
 
 export type Endpoint = {
@@ -120,12 +121,8 @@ export function EventPatterns(props: {
  * it again, only rotate it).
  */
 export function SecretDialog(props: { secret: string; url: string; onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
+  const dialog = useDialog();
   const [copied, setCopied] = useState(false);
-  useEffect(() => {
-    const d = ref.current;
-    if (d && !d.open) d.showModal();
-  }, []);
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(props.secret);
@@ -135,8 +132,7 @@ export function SecretDialog(props: { secret: string; url: string; onClose: () =
     }
   };
   return (
-    <dialog ref={ref} class="webhooks-secret-dialog" aria-labelledby="secret-title" onClose={props.onClose}>
-      <h2 id="secret-title">Signing secret</h2>
+    <Dialog dialog={dialog} title="Signing secret" class="webhooks-secret-dialog" onClose={props.onClose}>
       <p>
         For <code>{props.url}</code>. It is shown this once: store it now. souk keeps it sealed and cannot
         show it again; rotate it if it is lost.
@@ -148,10 +144,10 @@ export function SecretDialog(props: { secret: string; url: string; onClose: () =
         <button type="button" class="secondary" onClick={copy}>
           {copied ? "Copied" : "Copy"}
         </button>
-        <button type="button" onClick={() => ref.current?.close()}>
+        <button type="button" onClick={dialog.close}>
           I have stored it
         </button>
       </div>
-    </dialog>
+    </Dialog>
   );
 }

@@ -1,9 +1,9 @@
 import { useState } from "preact/hooks";
 import { api } from "../../api";
+import { ConfirmSubmit } from "../../ui/confirm";
 import { TextField } from "../../ui/fields";
 import { FormError, useForm } from "../../ui/form";
 import { whenUtc } from "../../ui/format";
-import { Confirm } from "./confirm";
 import { type AdminUser, nameOf } from "./types";
 
 /** Ban (sessions end at once, sign-in refused) after a second click; unban in one. */
@@ -52,23 +52,16 @@ export function BanCard(props: { user: AdminUser; changed: () => void }) {
             onValue={setReason}
           />
           <FormError errors={ban.errors} fields={["reason"]} />
-          {confirming ? (
-            <Confirm
-              question={`Ban ${nameOf(u)}? Their sessions end now and they cannot sign in.`}
-              yes={`Yes, ban ${nameOf(u)}`}
-              busy={ban.busy}
-              onYes={async () => {
-                // Asked and answered: a refusal shows its reason, a new attempt asks again.
-                await ban.submit();
-                setConfirming(false);
-              }}
-              onNo={() => setConfirming(false)}
-            />
-          ) : (
-            <button type="submit" class="danger">
-              Ban…
-            </button>
-          )}
+          <ConfirmSubmit
+            form={ban}
+            asking={confirming}
+            setAsking={setConfirming}
+            question={`Ban ${nameOf(u)}? Their sessions end now and they cannot sign in.`}
+            yes={`Yes, ban ${nameOf(u)}`}
+            class="danger"
+          >
+            Ban…
+          </ConfirmSubmit>
         </form>
       )}
     </section>

@@ -1,8 +1,8 @@
 import type { ComponentChildren } from "preact";
-import { Fragment } from "preact";
 import { get } from "../../api";
 import { allowed } from "../../session";
 import { whenUtc } from "../../ui/format";
+import { Kv } from "../../ui/kv";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { BanCard } from "./ban";
@@ -76,14 +76,7 @@ function Profile(props: { user: AdminUser }) {
       <h2 id="user-profile" class="card-title">
         Profile
       </h2>
-      <dl class="kv users-kv">
-        {rows.map(([k, v]) => (
-          <Fragment key={k}>
-            <dt>{k}</dt>
-            <dd>{v}</dd>
-          </Fragment>
-        ))}
-      </dl>
+      <Kv class="users-kv" items={rows} />
     </section>
   );
 }

@@ -73,11 +73,7 @@ export function GrantsCard(props: { userId: number; role: string }) {
           ) : (
             <p class="muted">Nothing granted beyond the role.</p>
           )}
-          {removal.error ? (
-            <p class="error" role="alert">
-              {removal.error}
-            </p>
-          ) : null}
+          <ErrorNote error={removal.error} />
           <form onSubmit={add.submit} novalidate>
             <div class="row">
               <TextField

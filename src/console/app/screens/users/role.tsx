@@ -1,9 +1,9 @@
 import { useState } from "preact/hooks";
 import { api } from "../../api";
 import { ROLES } from "../../permissions";
+import { ConfirmSubmit } from "../../ui/confirm";
 import { SelectField } from "../../ui/fields";
 import { FormError, useForm } from "../../ui/form";
-import { Confirm } from "./confirm";
 import { type AdminUser, nameOf } from "./types";
 
 /** A new role (its default permissions come with it; grants stay) after a second click. */
@@ -40,23 +40,17 @@ export function RoleCard(props: { user: AdminUser; changed: () => void }) {
           }}
         />
         <FormError errors={form.errors} fields={["role"]} />
-        {confirming ? (
-          <Confirm
-            question={`Make ${nameOf(u)} ${role}? They get that role's permissions at once.`}
-            yes={`Yes, make ${role}`}
-            busy={form.busy}
-            onYes={async () => {
-              // Asked and answered: a refusal shows its reason, a new attempt asks again.
-              await form.submit();
-              setConfirming(false);
-            }}
-            onNo={() => setConfirming(false)}
-          />
-        ) : (
-          <button type="submit" class="secondary" disabled={role === u.role}>
-            Change role…
-          </button>
-        )}
+        <ConfirmSubmit
+          form={form}
+          asking={confirming}
+          setAsking={setConfirming}
+          question={`Make ${nameOf(u)} ${role}? They get that role's permissions at once.`}
+          yes={`Yes, make ${role}`}
+          class="secondary"
+          disabled={role === u.role}
+        >
+          Change role…
+        </ConfirmSubmit>
       </form>
     </section>
   );

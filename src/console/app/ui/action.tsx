@@ -1,15 +1,19 @@
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
-import { ApiError } from "../../api";
+import { ApiError } from "../api";
+import { Confirm } from "./confirm";
 
 /**
  * A button that calls the API, with the refusal shown beside it. With `confirm`, it takes two
- * clicks (for destructive actions): the first shows the `confirm` button and Cancel beside it.
+ * clicks (for destructive actions): the first shows the `confirm` button and a way back (`no`).
  */
 export function ActionButton(props: {
   children: ComponentChildren;
-  onRun: () => Promise<unknown>;
+  onRun: () => unknown;
   confirm?: string;
+  no?: string;
+  /** The first button's class: danger when it asks first, secondary otherwise. */
+  class?: string;
   label?: string;
 }) {
   const [asking, setAsking] = useState(false);
@@ -28,20 +32,13 @@ export function ActionButton(props: {
     }
   };
   return (
-    <span class="minutes-action">
-      {asking ? (
-        <>
-          <button type="button" class="danger" disabled={busy} onClick={run}>
-            {props.confirm}
-          </button>
-          <button type="button" class="secondary" onClick={() => setAsking(false)}>
-            Cancel
-          </button>
-        </>
+    <span class="action">
+      {asking && props.confirm ? (
+        <Confirm yes={props.confirm} no={props.no} busy={busy} onYes={run} onNo={() => setAsking(false)} />
       ) : (
         <button
           type="button"
-          class={props.confirm ? "danger" : "secondary"}
+          class={props.class ?? (props.confirm ? "danger" : "secondary")}
           disabled={busy}
           aria-label={props.label}
           onClick={() => (props.confirm ? setAsking(true) : run())}
