@@ -51,6 +51,13 @@ export function TextField({
 /** A select's options: a value shown as it is, or `[value, text]`. */
 export type Options = readonly (string | readonly [string, string])[];
 
+/** A filter on a yes/no field: either (no filter), `true` or `false`, each in the list's words. */
+export const eitherOr = (either: string, yes: string, no: string): Options => [
+  ["", either],
+  ["true", yes],
+  ["false", no],
+];
+
 /** A labelled select bound to a string, with the API's issue beneath it. */
 export function SelectField({
   label,

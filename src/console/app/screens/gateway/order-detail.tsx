@@ -6,11 +6,12 @@ import { Kv } from "../../ui/kv";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { type Column, Table } from "../../ui/table";
+import type { AuditEntry } from "../platform/audit";
 import { ActionDialog } from "./dialog";
 import { usdt } from "./format";
 import { StatusPill } from "./orders";
 import { SelectionLog } from "./selection-log";
-import type { AuditRow, OrderCallback, StaffOrder } from "./types";
+import type { OrderCallback, StaffOrder } from "./types";
 
 type Decision =
   | { kind: "review"; value: "allow" | "deny" }
@@ -35,7 +36,7 @@ const callbackColumns: Column<OrderCallback>[] = [
   },
 ];
 
-const auditColumns: Column<AuditRow>[] = [
+const auditColumns: Column<AuditEntry>[] = [
   { key: "created_at", label: "When (UTC)", render: (a) => when(a.created_at) },
   { key: "action", label: "What", render: (a) => <code>{a.action}</code> },
   { key: "actor_id", label: "By", render: (a) => (a.actor_id ? `user #${a.actor_id}` : "souk") },
@@ -93,7 +94,7 @@ function OrderView({ id }: { id: string }) {
   const history = useLoad(
     () =>
       allowed("audit:read")
-        ? get<ListPage<AuditRow>>("/admin/audit-log", {
+        ? get<ListPage<AuditEntry>>("/admin/audit-log", {
             target_type: "gateway_order",
             target_id: id,
             page_size: 100,

@@ -1,14 +1,15 @@
 import { useState } from "preact/hooks";
-import { type ApiError, api, get, type ListPage } from "../../api";
+import { api, get, type ListPage } from "../../api";
 import { hashQuery, setHashQuery } from "../../router";
 import { SelectField } from "../../ui/fields";
 import { useFilters } from "../../ui/filters";
 import { money, when } from "../../ui/format";
 import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
-import { ErrorNote, Page } from "../../ui/page";
+import { Page } from "../../ui/page";
 import type { Column } from "../../ui/table";
 import { ActionDialog } from "./dialog";
+import { Said, useRowChange } from "./row-change";
 import { REQUISITE_STATUSES, type StaffRequisite } from "./types";
 
 const PAGE_SIZE = 20;
@@ -29,9 +30,6 @@ export function RequisiteQueue() {
     return { status: q.get("status") ?? "pending", trader_id: q.get("trader_id") ?? "" };
   });
   const { status, trader_id: traderId } = f.applied;
-  const [note, setNote] = useState("");
-  const [failed, setFailed] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState<number | null>(null);
   const [blocking, setBlocking] = useState<StaffRequisite | null>(null);
   const list = useLoad(() => {
     setHashQuery("/gateway/requisites", { status, trader_id: traderId || undefined });
@@ -42,19 +40,12 @@ export function RequisiteQueue() {
     });
   }, [f.applied, f.page]);
 
-  async function approve(r: StaffRequisite) {
-    setBusy(r.id);
-    setFailed(null);
-    try {
+  const change = useRowChange(list.reload);
+  const approve = (r: StaffRequisite) =>
+    change.run(r.id, async () => {
       await moderate(r.id, "approved");
-      setNote(`Requisite #${r.id} (${describe(r)}) of ${traderName(r)} approved.`);
-      list.reload();
-    } catch (e) {
-      setFailed(e as ApiError);
-    } finally {
-      setBusy(null);
-    }
-  }
+      return `Requisite #${r.id} (${describe(r)}) of ${traderName(r)} approved.`;
+    });
 
   const columns: Column<StaffRequisite>[] = [
     { key: "id", label: "#", render: (r) => <span>#{r.id}</span> },
@@ -118,7 +109,7 @@ export function RequisiteQueue() {
           {r.status !== "approved" ? (
             <button
               type="button"
-              disabled={busy === r.id}
+              disabled={change.busy === r.id}
               aria-label={`Approve requisite #${r.id}`}
               onClick={() => approve(r)}
             >
@@ -129,10 +120,10 @@ export function RequisiteQueue() {
             <button
               type="button"
               class="danger"
-              disabled={busy === r.id}
+              disabled={change.busy === r.id}
               aria-label={`Block requisite #${r.id}`}
               onClick={() => {
-                setFailed(null);
+                change.clear();
                 setBlocking(r);
               }}
             >
@@ -157,10 +148,7 @@ export function RequisiteQueue() {
           </button>
         </p>
       ) : null}
-      <p class="ok" role="status">
-        {note}
-      </p>
-      <ErrorNote error={failed} />
+      <Said change={change} />
       <ListTable
         list={list}
         page={f.page}
@@ -179,10 +167,11 @@ export function RequisiteQueue() {
           reasonLabel="Reason (told to the trader)"
           action={(reason) => moderate(blocking.id, "blocked", reason)}
           onClose={() => setBlocking(null)}
-          onDone={() => {
-            setNote(`Requisite #${blocking.id} (${describe(blocking)}) of ${traderName(blocking)} blocked.`);
-            list.reload();
-          }}
+          onDone={() =>
+            change.done(
+              `Requisite #${blocking.id} (${describe(blocking)}) of ${traderName(blocking)} blocked.`,
+            )
+          }
         >
           <p>
             {describe(blocking)} ({blocking.owner_name}) of {traderName(blocking)} gets no orders until it is

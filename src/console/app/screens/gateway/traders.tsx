@@ -1,14 +1,15 @@
 import { useRef, useState } from "preact/hooks";
-import { type ApiError, api, get, type ListPage } from "../../api";
+import { api, get, type ListPage } from "../../api";
 import { Dialog, useDialog } from "../../ui/dialog";
 import { TextField, useDraft } from "../../ui/fields";
 import { FormError, useForm } from "../../ui/form";
 import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
-import { ErrorNote, Page } from "../../ui/page";
+import { Page } from "../../ui/page";
 import type { Column } from "../../ui/table";
 import { DialogButtons } from "./dialog";
 import { bps, usdt } from "./format";
+import { Said, useRowChange } from "./row-change";
 import type { AdminTrader } from "./types";
 
 const PAGE_SIZE = 25;
@@ -79,29 +80,19 @@ function EditTrader(props: { trader: AdminTrader; onClose: () => void; onDone: (
  */
 export function Traders() {
   const [page, setPage] = useState(1);
-  const [busy, setBusy] = useState<number | null>(null);
-  const [failed, setFailed] = useState<ApiError | null>(null);
-  const [note, setNote] = useState("");
   const [editing, setEditing] = useState<AdminTrader | null>(null);
   const list = useLoad(
     () => get<ListPage<AdminTrader>>("/admin/gateway/traders", { page, page_size: PAGE_SIZE }),
     [page],
   );
 
-  async function toggle(t: AdminTrader, field: "in_work" | "traffic_enabled") {
-    setBusy(t.id);
-    setFailed(null);
-    try {
+  const change = useRowChange(list.reload);
+  const toggle = (t: AdminTrader, field: "in_work" | "traffic_enabled") =>
+    change.run(t.id, async () => {
       const after = await patch(t.id, { [field]: !t[field] });
       const what = field === "in_work" ? "in work" : "traffic";
-      setNote(`${nameOf(after)}: ${what} ${after[field] ? "on" : "off"}.`);
-      list.reload();
-    } catch (e) {
-      setFailed(e as ApiError);
-    } finally {
-      setBusy(null);
-    }
-  }
+      return `${nameOf(after)}: ${what} ${after[field] ? "on" : "off"}.`;
+    });
 
   const columns: Column<AdminTrader>[] = [
     {
@@ -124,7 +115,7 @@ export function Traders() {
       render: (t) => (
         <Switch
           on={t.in_work}
-          busy={busy === t.id}
+          busy={change.busy === t.id}
           label={`In work: ${nameOf(t)}`}
           onToggle={() => toggle(t, "in_work")}
         />
@@ -136,7 +127,7 @@ export function Traders() {
       render: (t) => (
         <Switch
           on={t.traffic_enabled}
-          busy={busy === t.id}
+          busy={change.busy === t.id}
           label={`Traffic: ${nameOf(t)}`}
           onToggle={() => toggle(t, "traffic_enabled")}
         />
@@ -181,10 +172,7 @@ export function Traders() {
       <p class="muted">
         Orders reach a trader who is in work (their own switch) with traffic on (the teamlead's).
       </p>
-      <p class="ok" role="status">
-        {note}
-      </p>
-      <ErrorNote error={failed} />
+      <Said change={change} />
       <ListTable
         list={list}
         page={page}
@@ -198,10 +186,7 @@ export function Traders() {
         <EditTrader
           trader={editing}
           onClose={() => setEditing(null)}
-          onDone={(t) => {
-            setNote(`${nameOf(t)} saved: priority ${t.priority}.`);
-            list.reload();
-          }}
+          onDone={(t) => change.done(`${nameOf(t)} saved: priority ${t.priority}.`)}
         />
       ) : null}
     </Page>

@@ -98,18 +98,6 @@ export type OrderCallback = {
   created_at: string;
 };
 
-export type AuditRow = {
-  id: number;
-  actor_id: number | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  details: Record<string, unknown>;
-  ip: string | null;
-  request_id: string | null;
-  created_at: string;
-};
-
 export type AdminTrader = {
   id: number;
   user_id: number;

@@ -1,7 +1,7 @@
 import { useRef, useState } from "preact/hooks";
 import { api, get, type ListPage } from "../../api";
 import { ActionButton } from "../../ui/action";
-import { SelectField, TextField, useDraft } from "../../ui/fields";
+import { eitherOr, SelectField, TextField, useDraft } from "../../ui/fields";
 import { useFilters } from "../../ui/filters";
 import { FormError, numberOrText, useForm } from "../../ui/form";
 import { minutes, money } from "../../ui/format";
@@ -25,11 +25,7 @@ export type Package = {
 };
 
 const PAGE_SIZE = 20;
-const SHOW = [
-  ["", "all packages"],
-  ["true", "on sale"],
-  ["false", "off sale"],
-] as const;
+const SHOW = eitherOr("all packages", "on sale", "off sale");
 const FIELDS = [
   "name",
   "seconds",

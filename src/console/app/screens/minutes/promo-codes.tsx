@@ -1,7 +1,7 @@
 import { useRef, useState } from "preact/hooks";
 import { api, get, type ListPage } from "../../api";
 import { ActionButton } from "../../ui/action";
-import { SelectField, TextField, useDraft } from "../../ui/fields";
+import { eitherOr, SelectField, TextField, useDraft } from "../../ui/fields";
 import { useFilters } from "../../ui/filters";
 import { FormError, numberOrText, useForm } from "../../ui/form";
 import { isoFromLocal, money, when } from "../../ui/format";
@@ -43,11 +43,7 @@ const KINDS = [
   ["percent", "percent off"],
   ["amount", "amount off"],
 ] as const;
-const SHOW = [
-  ["", "all codes"],
-  ["true", "active"],
-  ["false", "inactive"],
-] as const;
+const SHOW = eitherOr("all codes", "active", "inactive");
 
 const EMPTY = {
   code: "",

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { get, type ListPage } from "../../api";
 import { hashQuery } from "../../router";
-import { type Options, SelectField, TextField, useDraft } from "../../ui/fields";
+import { eitherOr, type Options, SelectField, TextField, useDraft } from "../../ui/fields";
 import { useHashFilters } from "../../ui/filters";
 import { money, words } from "../../ui/format";
 import { ListTable } from "../../ui/list";
@@ -21,15 +21,7 @@ type Filters = Record<(typeof KEYS)[number], string> & { page: number };
 const SELECTS: [key: "status" | "kind" | "sla_breached", label: string, options: Options][] = [
   ["status", "Status", [["", "any"], ...STATUSES.map((s) => [s, words(s)] as const)]],
   ["kind", "Kind", [["", "any"], "work", "session"]],
-  [
-    "sla_breached",
-    "SLA",
-    [
-      ["", "any"],
-      ["true", "breached"],
-      ["false", "not breached"],
-    ],
-  ],
+  ["sla_breached", "SLA", eitherOr("any", "breached", "not breached")],
 ];
 
 /** The fields typed before Apply: people (by id, username or email) and the creation days. */

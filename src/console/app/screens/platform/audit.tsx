@@ -7,7 +7,8 @@ import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
 import { JsonCell } from "./json";
 
-type Entry = {
+/** An entry of the audit log (GET /admin/audit-log). */
+export type AuditEntry = {
   id: number;
   actor_id: number | null;
   action: string;
@@ -27,7 +28,7 @@ export function AuditLog() {
   const f = useFilters(NO_FILTER);
   const list = useLoad(
     () =>
-      get<ListPage<Entry>>("/admin/audit-log", {
+      get<ListPage<AuditEntry>>("/admin/audit-log", {
         actor_id: f.applied.actor_id.trim(),
         target_type: f.applied.target_type.trim(),
         target_id: f.applied.target_id.trim(),
@@ -50,7 +51,7 @@ export function AuditLog() {
         <TextField label="Target id" size={10} {...f.field("target_id", issues)} />
       </FilterBar>
       <div class="card">
-        <ListTable<Entry>
+        <ListTable<AuditEntry>
           list={list}
           page={f.page}
           pageSize={PAGE_SIZE}

@@ -6,8 +6,10 @@ import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
 import { JsonCell } from "./json";
+import { useEventTypes } from "./rules-common";
 
-type Event = {
+/** A recorded event (GET /events). */
+export type EventRecord = {
   id: number;
   type: string;
   actor_id: number | null;
@@ -16,7 +18,6 @@ type Event = {
   payload: Record<string, unknown>;
   created_at: string;
 };
-type EventType = { type: string; module: string; description: string };
 
 const PAGE_SIZE = 50;
 const NO_FILTER = { type: "", subject_type: "", subject_id: "", actor_id: "", from: "", to: "" };
@@ -27,7 +28,7 @@ export function Events() {
   const a = f.applied;
   const list = useLoad(
     () =>
-      get<ListPage<Event>>("/events", {
+      get<ListPage<EventRecord>>("/events", {
         type: a.type.trim(),
         subject_type: a.subject_type.trim(),
         subject_id: a.subject_id.trim(),
@@ -39,7 +40,7 @@ export function Events() {
       }),
     [a, f.page],
   );
-  const types = useLoad(() => get<{ results: EventType[] }>("/admin/event-types"), []);
+  const types = useEventTypes();
   const issues = list.error?.fields ?? {};
   return (
     <Page title="Events">
@@ -51,7 +52,7 @@ export function Events() {
           {...f.field("type", issues)}
         />
         <datalist id="event-types">
-          {(types.data?.results ?? []).map((t) => (
+          {(types.data ?? []).map((t) => (
             <option key={t.type} value={t.type}>
               {t.description}
             </option>
@@ -64,7 +65,7 @@ export function Events() {
         <TextField label="To (UTC)" type="datetime-local" {...f.field("to", issues)} />
       </FilterBar>
       <div class="card">
-        <ListTable<Event>
+        <ListTable<EventRecord>
           list={list}
           page={f.page}
           pageSize={PAGE_SIZE}

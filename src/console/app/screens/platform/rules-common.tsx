@@ -3,6 +3,7 @@
  * webhook subscriptions may name), the API's issues by path, and an on/off pill.
  */
 import { ApiError, get } from "../../api";
+import { eitherOr } from "../../ui/fields";
 import { useLoad } from "../../ui/load";
 import "./rules.css";
 
@@ -46,11 +47,7 @@ export function patternsOf(types: EventType[]): string[] {
 }
 
 /** The state filter of a list of things switched on or off. */
-export const ENABLED = [
-  ["", "all"],
-  ["true", "enabled"],
-  ["false", "disabled"],
-] as const;
+export const ENABLED = eitherOr("all", "enabled", "disabled");
 
 /** An on/off pill. */
 export function OnOff(props: { on: boolean; on_label?: string; off_label?: string }) {

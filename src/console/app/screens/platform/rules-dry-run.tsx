@@ -4,6 +4,7 @@ import { SelectField, TextField } from "../../ui/fields";
 import { Field, FormError, useForm } from "../../ui/form";
 import { when } from "../../ui/format";
 import { useLoad } from "../../ui/load";
+import type { EventRecord } from "./events";
 import type { EventType } from "./rules-common";
 import type { Action, Rule } from "./rules-doc";
 
@@ -16,15 +17,6 @@ type TraceRow = {
   result: boolean;
 };
 type Result = { matched: boolean; event_type_matched: boolean; trace: TraceRow[]; actions: Action[] };
-type Event = {
-  id: number;
-  type: string;
-  actor_id: number | null;
-  subject_type: string | null;
-  subject_id: string | null;
-  created_at: string;
-};
-
 const show = (v: unknown) => (v === null || v === undefined ? "missing" : JSON.stringify(v));
 
 const matchesPattern = (pattern: string, type: string) =>
@@ -47,7 +39,7 @@ export function DryRun(props: { rule: Rule; types: EventType[] }) {
   const [result, setResult] = useState<Result | null>(null);
   // Recent events of the rule's type, to pick one from (the log needs events:read).
   const recent = useLoad(
-    () => get<ListPage<Event>>("/events", { type: rule.event_type, page_size: 8 }).catch(() => null),
+    () => get<ListPage<EventRecord>>("/events", { type: rule.event_type, page_size: 8 }).catch(() => null),
     [rule.event_type],
   );
   const form = useForm(async () => {

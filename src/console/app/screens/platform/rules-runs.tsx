@@ -1,5 +1,5 @@
 import { get, type ListPage } from "../../api";
-import { SelectField } from "../../ui/fields";
+import { eitherOr, SelectField } from "../../ui/fields";
 import { useFilters } from "../../ui/filters";
 import { when } from "../../ui/format";
 import { ListTable } from "../../ui/list";
@@ -21,11 +21,7 @@ type Run = {
 };
 
 const SIZE = 20;
-const YES_NO = [
-  ["", "any"],
-  ["true", "yes"],
-  ["false", "no"],
-] as const;
+const YES_NO = eitherOr("any", "yes", "no");
 
 const yesNo = (b: boolean) => <OnOff on={b} on_label="yes" off_label="no" />;
 

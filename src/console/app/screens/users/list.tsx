@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { get, type ListPage } from "../../api";
 import { ROLES } from "../../permissions";
 import { hashQuery } from "../../router";
-import { SelectField, TextField } from "../../ui/fields";
+import { eitherOr, SelectField, TextField } from "../../ui/fields";
 import { useHashFilters } from "../../ui/filters";
 import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
@@ -15,11 +15,7 @@ import "./users.css";
 
 const PAGE_SIZE = 25;
 const ANY_ROLE = [["", "any"], ...ROLES] as const;
-const BANNED = [
-  ["", "any"],
-  ["true", "banned"],
-  ["false", "not banned"],
-] as const;
+const BANNED = eitherOr("any", "banned", "not banned");
 
 type Filters = { q: string; role: string; is_banned: string; page: number };
 
