@@ -1,11 +1,10 @@
 import { get, type ListPage } from "../../api";
 import { TextField } from "../../ui/fields";
 import { FilterBar, useFilters } from "../../ui/filters";
-import { when } from "../../ui/format";
-import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
 import { JsonCell } from "./json";
+import { LogTable } from "./log-table";
 
 /** An entry of the audit log (GET /admin/audit-log). */
 export type AuditEntry = {
@@ -50,39 +49,30 @@ export function AuditLog() {
         />
         <TextField label="Target id" size={10} {...f.field("target_id", issues)} />
       </FilterBar>
-      <div class="card">
-        <ListTable<AuditEntry>
-          list={list}
-          page={f.page}
-          pageSize={PAGE_SIZE}
-          onPage={f.setPage}
-          issuesBeside
-          class="part1-table"
-          minWidth="56rem"
-          caption="Audit log, newest first"
-          rowKey={(e) => e.id}
-          empty="Nothing logged matches."
-          columns={[
-            { key: "id", label: "#", numeric: true },
-            { key: "created_at", label: "At (UTC)", render: (e) => when(e.created_at) },
-            { key: "actor_id", label: "Actor", numeric: true, render: (e) => e.actor_id ?? "system" },
-            { key: "action", label: "Action", render: (e) => <code>{e.action}</code> },
-            {
-              key: "target",
-              label: "Target",
-              render: (e) => (e.target_type ? `${e.target_type} ${e.target_id ?? ""}` : ""),
-            },
-            { key: "details", label: "Details", render: (e) => <JsonCell value={e.details} /> },
-            { key: "ip", label: "IP" },
-            {
-              key: "request_id",
-              label: "Request",
-              render: (e) =>
-                e.request_id ? <code title={e.request_id}>{e.request_id.slice(0, 8)}</code> : "",
-            },
-          ]}
-        />
-      </div>
+      <LogTable<AuditEntry>
+        list={list}
+        filters={f}
+        pageSize={PAGE_SIZE}
+        minWidth="56rem"
+        caption="Audit log, newest first"
+        empty="Nothing logged matches."
+        columns={[
+          { key: "actor_id", label: "Actor", numeric: true, render: (e) => e.actor_id ?? "system" },
+          { key: "action", label: "Action", render: (e) => <code>{e.action}</code> },
+          {
+            key: "target",
+            label: "Target",
+            render: (e) => (e.target_type ? `${e.target_type} ${e.target_id ?? ""}` : ""),
+          },
+          { key: "details", label: "Details", render: (e) => <JsonCell value={e.details} /> },
+          { key: "ip", label: "IP" },
+          {
+            key: "request_id",
+            label: "Request",
+            render: (e) => (e.request_id ? <code title={e.request_id}>{e.request_id.slice(0, 8)}</code> : ""),
+          },
+        ]}
+      />
     </Page>
   );
 }

@@ -1,11 +1,10 @@
 import { get, type ListPage } from "../../api";
 import { SelectField, TextField } from "../../ui/fields";
 import { FilterBar, useFilters } from "../../ui/filters";
-import { when } from "../../ui/format";
-import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
 import { JsonCell } from "./json";
+import { LogTable } from "./log-table";
 
 type CriticalError = {
   id: number;
@@ -113,26 +112,18 @@ export function CriticalErrors() {
         <TextField label="Request id" {...f.field("request_id", issues)} />
         <TextField label="Job type" size={12} {...f.field("job_type", issues)} />
       </FilterBar>
-      <div class="card">
-        <ListTable<CriticalError>
-          list={list}
-          page={f.page}
-          pageSize={PAGE_SIZE}
-          onPage={f.setPage}
-          issuesBeside
-          class="part1-table"
-          minWidth="40rem"
-          caption="Critical errors, newest first"
-          rowKey={(e) => e.id}
-          empty="No critical errors recorded. Nothing has failed."
-          columns={[
-            { key: "id", label: "#", numeric: true },
-            { key: "created_at", label: "At (UTC)", render: (e) => when(e.created_at) },
-            { key: "origin", label: "Where", render: origin },
-            { key: "message", label: "Error", render: (e) => <Detail e={e} /> },
-          ]}
-        />
-      </div>
+      <LogTable<CriticalError>
+        list={list}
+        filters={f}
+        pageSize={PAGE_SIZE}
+        minWidth="40rem"
+        caption="Critical errors, newest first"
+        empty="No critical errors recorded. Nothing has failed."
+        columns={[
+          { key: "origin", label: "Where", render: origin },
+          { key: "message", label: "Error", render: (e) => <Detail e={e} /> },
+        ]}
+      />
     </Page>
   );
 }

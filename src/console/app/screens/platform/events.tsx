@@ -1,11 +1,11 @@
 import { get, type ListPage } from "../../api";
 import { TextField } from "../../ui/fields";
 import { FilterBar, useFilters } from "../../ui/filters";
-import { isoFromLocal, when } from "../../ui/format";
-import { ListTable } from "../../ui/list";
+import { isoFromLocal } from "../../ui/format";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
 import { JsonCell } from "./json";
+import { LogTable } from "./log-table";
 import { useEventTypes } from "./rules-common";
 
 /** A recorded event (GET /events). */
@@ -64,32 +64,24 @@ export function Events() {
         <TextField label="From (UTC)" type="datetime-local" {...f.field("from", issues)} />
         <TextField label="To (UTC)" type="datetime-local" {...f.field("to", issues)} />
       </FilterBar>
-      <div class="card">
-        <ListTable<EventRecord>
-          list={list}
-          page={f.page}
-          pageSize={PAGE_SIZE}
-          onPage={f.setPage}
-          issuesBeside
-          class="part1-table"
-          minWidth="52rem"
-          caption="Events, newest first"
-          rowKey={(e) => e.id}
-          empty="No events match."
-          columns={[
-            { key: "id", label: "#", numeric: true },
-            { key: "created_at", label: "At (UTC)", render: (e) => when(e.created_at) },
-            { key: "type", label: "Type", render: (e) => <code>{e.type}</code> },
-            { key: "actor_id", label: "Actor", numeric: true, render: (e) => e.actor_id ?? "system" },
-            {
-              key: "subject",
-              label: "Subject",
-              render: (e) => (e.subject_type ? `${e.subject_type} ${e.subject_id ?? ""}` : ""),
-            },
-            { key: "payload", label: "Payload", render: (e) => <JsonCell value={e.payload} /> },
-          ]}
-        />
-      </div>
+      <LogTable<EventRecord>
+        list={list}
+        filters={f}
+        pageSize={PAGE_SIZE}
+        minWidth="52rem"
+        caption="Events, newest first"
+        empty="No events match."
+        columns={[
+          { key: "type", label: "Type", render: (e) => <code>{e.type}</code> },
+          { key: "actor_id", label: "Actor", numeric: true, render: (e) => e.actor_id ?? "system" },
+          {
+            key: "subject",
+            label: "Subject",
+            render: (e) => (e.subject_type ? `${e.subject_type} ${e.subject_id ?? ""}` : ""),
+          },
+          { key: "payload", label: "Payload", render: (e) => <JsonCell value={e.payload} /> },
+        ]}
+      />
     </Page>
   );
 }
