@@ -13,8 +13,6 @@ export async function buildConsole(): Promise<ConsoleBundle> {
     target: "browser",
     format: "esm",
     minify: true,
-    // Preact's production build: no dev warnings, no devtools hooks.
-    define: { "process.env.NODE_ENV": '"production"' },
   });
   if (!result.success) throw new AggregateError(result.logs, "the admin console did not build");
   let js = "";
