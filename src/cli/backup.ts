@@ -1,8 +1,7 @@
 import { existsSync } from "node:fs";
-import { databaseUrl } from "../boot";
-import { isLibsqlUrl, sqlitePath } from "../db/client";
 import { BackupError, backupDatabase } from "../modules/platform/system/backup";
 import { cliEnv, defineCommand, FROM_SOURCE, UsageError } from "./command";
+import { localDatabaseFile } from "./context";
 
 const NAME = "backup";
 
@@ -30,15 +29,7 @@ export const backup = defineCommand({
   async run(v, _entry, [file]) {
     if (!file) throw new UsageError("name the file to write: souk backup <file>", NAME);
     const env = cliEnv();
-    if (isLibsqlUrl(databaseUrl(env))) {
-      throw new UsageError(
-        "DATABASE_URL is a libSQL server: its data lives in sqld, back that up instead",
-        NAME,
-      );
-    }
-    const db = sqlitePath(databaseUrl(env));
-    if (db === ":memory:")
-      throw new UsageError("DATABASE_URL is :memory:: there is no file to back up", NAME);
+    const db = localDatabaseFile(env, NAME, "back up");
     if (!existsSync(db)) {
       console.error(`souk ${NAME}: no database at ${db}: nothing to back up`);
       return 1;

@@ -1,7 +1,6 @@
-import { databaseUrl } from "../boot";
-import { isLibsqlUrl, sqlitePath } from "../db/client";
 import { RestoreRefused, restoreDatabase } from "../modules/platform/system/backup-restore";
 import { cliEnv, defineCommand, UsageError } from "./command";
+import { localDatabaseFile } from "./context";
 
 const NAME = "restore";
 
@@ -25,15 +24,7 @@ export const restore = defineCommand({
   async run(_v, _entry, [file]) {
     if (!file) throw new UsageError("name the backup to restore: souk restore <file>", NAME);
     const env = cliEnv();
-    if (isLibsqlUrl(databaseUrl(env))) {
-      throw new UsageError(
-        "DATABASE_URL is a libSQL server: its data lives in sqld, back that up instead",
-        NAME,
-      );
-    }
-    const db = sqlitePath(databaseUrl(env));
-    if (db === ":memory:")
-      throw new UsageError("DATABASE_URL is :memory:: there is no file to restore into", NAME);
+    const db = localDatabaseFile(env, NAME, "restore into");
     try {
       const r = await restoreDatabase({ dbPath: db, dataDir: env.DATA_DIR, file, now: Date.now() });
       console.log(

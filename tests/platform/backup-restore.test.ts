@@ -324,3 +324,19 @@ describe("data-dir claims", () => {
     expect(readdirSync(locksDir(dir))).toEqual([]);
   });
 });
+
+describe("backup and restore need a database file", () => {
+  test("on libSQL (the data lives in sqld) or :memory:, both refuse with a usage error and write nothing", async () => {
+    const dir = tempDataDir();
+    const libsql = { DATABASE_URL: "http://127.0.0.1:9", JWT_SECRET: "s".repeat(32) };
+    for (const command of ["backup", "restore"]) {
+      const onLibsql = await runSouk([command, join(dir, "x.db")], dir, libsql);
+      expect(onLibsql.code).toBe(2);
+      expect(onLibsql.stderr).toContain("its data lives in sqld");
+      const inMemory = await runSouk([command, join(dir, "x.db")], dir, { DATABASE_URL: ":memory:" });
+      expect(inMemory.code).toBe(2);
+      expect(inMemory.stderr).toContain("DATABASE_URL is :memory:");
+    }
+    expect(existsSync(join(dir, "x.db"))).toBe(false);
+  });
+});
