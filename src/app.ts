@@ -19,7 +19,7 @@ import { jsonBodyGuard } from "./http/json-body";
 import { metricsGuard } from "./http/metrics-guard";
 import { finishOpenApiDocument } from "./http/openapi-doc";
 import { settingRateLimit } from "./http/rate-limit";
-import { edgeNode, replicationIndex } from "./http/replication";
+import { edgeNode, REPLICATION_HEADER, replicationIndex } from "./http/replication";
 import type { AppEnv } from "./http/types";
 import { validationHook } from "./lib/openapi";
 import { MODULE_ROUTERS } from "./modules";
@@ -120,7 +120,7 @@ export function createApp(ctx: AppContext) {
       cors({
         origin: ctx.env.CORS_ORIGINS,
         credentials: true,
-        exposeHeaders: ["X-Request-Id", "Retry-After"],
+        exposeHeaders: ["X-Request-Id", "Retry-After", REPLICATION_HEADER],
       }),
     );
   }

@@ -15,7 +15,9 @@ const COOKIE_MAX_AGE_S = 60;
 
 /** Requests an edge forwards: every write, and the live stream (published by the writing node). */
 const forwarded = (method: string, path: string) =>
-  !(method === "GET" || method === "HEAD" || method === "OPTIONS") || path === "/api/v1/notifications/stream";
+  !(method === "GET" || method === "HEAD" || method === "OPTIONS") || STREAM.test(path);
+/** The stream under both prefixes, with or without a trailing slash (see normalizePath). */
+const STREAM = /^\/api(\/v1)?\/notifications\/stream\/?$/;
 
 /** Headers of the client's request that must not be copied to the primary as they are. */
 const HOP_BY_HOP = ["host", "connection", "keep-alive", "transfer-encoding", "upgrade", "content-length"];

@@ -116,6 +116,9 @@ describe("an edge node", () => {
   test("the live stream is forwarded (events are published by the writing node)", async () => {
     await edge.request(`${V1}/notifications/stream`);
     expect(forwarded.at(-1)!.url).toBe("http://primary.test/api/v1/notifications/stream");
+    // Also under the /api prefix, which routes the same.
+    await edge.request("/api/notifications/stream/");
+    expect(forwarded.at(-1)!.url).toBe("http://primary.test/api/notifications/stream/");
   });
 
   test("an unreachable primary is a 503 envelope with Retry-After; nothing is written", async () => {
