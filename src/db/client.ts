@@ -70,11 +70,13 @@ export function openDatabase(url: string, replica?: ReplicaOptions): DbHandle {
     closeSync(openSync(path, "a", 0o600));
   }
   const sqlite = new Database(path, { create: true, strict: true });
-  // DESIGN.md §1: WAL + synchronous=NORMAL (the default FULL is ~50x slower for writes).
+  // First: switching to WAL reads the file, and another process closing its last connection holds
+  // the file exclusively while it checkpoints; without a timeout that is "database is locked".
+  sqlite.exec("PRAGMA busy_timeout = 5000");
+  // WAL + synchronous=NORMAL (the default FULL is ~50x slower for writes).
   sqlite.exec("PRAGMA journal_mode = WAL");
   sqlite.exec("PRAGMA synchronous = NORMAL");
   sqlite.exec("PRAGMA foreign_keys = ON");
-  sqlite.exec("PRAGMA busy_timeout = 5000");
   sqlite.exec("PRAGMA temp_store = MEMORY");
   const db = drizzle({ client: sqlite, schema });
   return { db, sqlite, close: () => sqlite.close() };
