@@ -35,7 +35,9 @@ for _ in $(seq 1 100); do
     test -f "$tmp/data/souk.db"
     # The admin console is embedded: its page and script come from the binary alone.
     asset=$(curl -fsS "http://127.0.0.1:$port/admin" | grep -o '/admin/assets/app.js?v=[a-z0-9]*')
-    curl -fsS "http://127.0.0.1:$port$asset" | grep -q "/api/v1" || { echo "binary: no admin console" >&2; exit 1; }
+    # To a file: `grep -q` stops reading at its match and curl would fail on the closed pipe.
+    curl -fsS "http://127.0.0.1:$port$asset" -o "$tmp/app.js"
+    grep -q "/api/v1" "$tmp/app.js" || { echo "binary: no admin console" >&2; exit 1; }
     kill -TERM $pid
     wait $pid
     # libSQL mode loads libsql's native module (embedded by scripts/build.ts): pointed at a port
