@@ -1,8 +1,13 @@
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
+import { LibsqlConnection } from "../../src/db/libsql/connection";
 import { DatabaseUnavailableError, SQLiteError, sqliteError } from "../../src/db/libsql/errors";
 import { bindArgs, rewriteNamedParams } from "../../src/db/libsql/params";
 import { toApiError } from "../../src/http/errors";
+import { startSqld } from "../helpers/sqld";
 
 describe("named parameters rewritten to numbered ones", () => {
   test("each distinct name gets one number, in order of first use; bindings follow", () => {
@@ -82,4 +87,21 @@ describe("errors from the libSQL server", () => {
     const plain = new Error("something else");
     expect(sqliteError(plain)).toBe(plain);
   });
+});
+
+describe("a replica whose server is down", () => {
+  test("sync and syncUntil fail as DatabaseUnavailableError (a 503), not as a bare error (a 500)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "souk-replica-"));
+    const sqld = await startSqld(join(dir, "sqld"));
+    const conn = new LibsqlConnection(join(dir, "replica.db"), { syncUrl: sqld.url });
+    try {
+      conn.replica.sync();
+      await sqld.stop("SIGKILL");
+      expect(() => conn.replica.sync()).toThrow(DatabaseUnavailableError);
+      expect(() => conn.replica.syncUntil(10_000)).toThrow(DatabaseUnavailableError);
+    } finally {
+      conn.close();
+      await sqld.stop("SIGKILL");
+    }
+  }, 30_000);
 });

@@ -105,14 +105,21 @@ export class LibsqlConnection {
       syncPeriod: (opts.syncPeriodMs ?? 0) / 1000,
       readYourWrites: true,
     } as never) as unknown as NativeDatabase;
-    const note = (r: { frame_no?: number }) => {
+    // A sync that cannot reach the server is a DatabaseUnavailableError (503), like a write.
+    const note = (run: () => { frame_no?: number }) => {
+      let r: { frame_no?: number };
+      try {
+        r = run();
+      } catch (e) {
+        throw sqliteError(e);
+      }
       if (typeof r.frame_no === "number" && r.frame_no > this.lastFrame) this.lastFrame = r.frame_no;
       return r.frame_no;
     };
     this.replica = {
-      sync: () => note(this.native.sync()),
+      sync: () => note(() => this.native.sync()),
       syncUntil: (index) => {
-        if (index > this.lastFrame) note(this.native.syncUntil(index));
+        if (index > this.lastFrame) note(() => this.native.syncUntil(index));
       },
       writeIndex: () => Number(this.native.maxWriteReplicationIndex() ?? 0),
       frame: () => this.lastFrame,

@@ -33,8 +33,14 @@ export class DatabaseUnavailableError extends Error {
   override name = "DatabaseUnavailableError";
 }
 
+/**
+ * Failures of the link to the server rather than of a statement: libsql wraps them as
+ * `WriteDelegation(status: Unavailable|Unknown|…)` (a gRPC status: connection refused, reset by
+ * peer while sqld restarts), `Replication(PrimaryHandshakeTimeout)` or `sync error: …`. A
+ * statement's own error is a RemoteSqliteFailure, recognised first.
+ */
 const UNREACHABLE =
-  /WriteDelegation\(status: Unavailable|error trying to connect|Connection refused|connection reset|broken pipe|timed out/i;
+  /^WriteDelegation\(|^Replication\(|^sync error|error trying to connect|connection refused|connection reset|broken pipe|timed out|transport error/i;
 const REMOTE = /RemoteSqliteFailure\((\d+), (\d+), "(.*)"\)\s*$/s;
 
 /**
