@@ -74,6 +74,8 @@ describe("errors from the libSQL server", () => {
     for (const message of [
       'WriteDelegation(status: Unknown, message: "connection error: Connection reset by peer (os error 104)"',
       "sync error: error trying to connect: tcp connect error: Connection refused (os error 111)",
+      'InvalidParserState("Init")',
+      "Replication(PrimaryHandshakeTimeout)",
     ]) {
       expect(sqliteError(new Error(message))).toBeInstanceOf(DatabaseUnavailableError);
     }

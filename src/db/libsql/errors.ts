@@ -36,11 +36,13 @@ export class DatabaseUnavailableError extends Error {
 /**
  * Failures of the link to the server rather than of a statement: libsql wraps them as
  * `WriteDelegation(status: Unavailable|Unknown|…)` (a gRPC status: connection refused, reset by
- * peer while sqld restarts), `Replication(PrimaryHandshakeTimeout)` or `sync error: …`. A
- * statement's own error is a RemoteSqliteFailure, recognised first.
+ * peer while sqld restarts), `Replication(PrimaryHandshakeTimeout)` or `sync error: …`; and the
+ * next BEGIN after a transaction the dead link cut off fails once with `InvalidParserState("Init")`
+ * (libsql's client-side transaction tracker; seen when sqld was killed mid-burst, the call after
+ * it works). A statement's own error is a RemoteSqliteFailure, recognised first.
  */
 const UNREACHABLE =
-  /^WriteDelegation\(|^Replication\(|^sync error|error trying to connect|connection refused|connection reset|broken pipe|timed out|transport error/i;
+  /^WriteDelegation\(|^Replication\(|^InvalidParserState\(|^sync error|error trying to connect|connection refused|connection reset|broken pipe|timed out|transport error/i;
 const REMOTE = /RemoteSqliteFailure\((\d+), (\d+), "(.*)"\)\s*$/s;
 
 /**
