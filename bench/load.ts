@@ -1,13 +1,19 @@
 /**
  * A small closed-loop load generator: N concurrent loops, each awaiting fetch() and starting the
  * next request as soon as the previous one is read. Warm-up first (not measured), then a fixed
- * measured window. Prints one JSON object on stdout:
+ * measured window.
+ *
+ * With --rate R it is open-loop instead: requests are due every 1/R s whatever the server does,
+ * the N loops are at most N requests in flight, and a latency runs from when its request was due,
+ * not from when a free loop sent it. A server that falls behind so shows its queueing in the
+ * latencies rather than hiding it by slowing the generator (coordinated omission). This answers
+ * "at R requests/s, what is the p99?". Prints one JSON object on stdout:
  *
  *   { rps, requests, errors, latency_ms: { p50, p90, p99, max, mean }, ... }
  *
  *   bun bench/load.ts --url http://127.0.0.1:3000/api/v1/me -H "authorization: Bearer …" \
  *     [--method GET] [--body '{"id":"u-{{n}}"}'] [--connections 32] [--duration 10] [--warmup 2] \
- *     [--expect 200] [--max-requests 5000000]
+ *     [--expect 200] [--max-requests 5000000] [--rate 2000]
  *   bun bench/load.ts --spec '<the same as one JSON object>'   (how bench/run.ts calls it)
  *
  * In a body or header value `{{n}}` becomes a number unique within the run and `{{uuid}}` a random
@@ -27,12 +33,16 @@ export type LoadSpec = {
   /** The status a successful response has (any 2xx when left out). */
   expect?: number;
   maxRequests?: number;
+  /** Open loop: requests due at this rate per second (see the header). */
+  rate?: number;
 };
 
 export type LoadResult = {
   url: string;
   method: string;
   connections: number;
+  /** The open loop's rate, when there was one. */
+  rate?: number | null;
   duration_s: number;
   warmup_s: number;
   requests: number;
@@ -59,6 +69,7 @@ function specFromArgs(argv: string[]): LoadSpec {
       warmup: { type: "string", short: "w" },
       expect: { type: "string" },
       "max-requests": { type: "string" },
+      rate: { type: "string" },
     },
   });
   if (values.spec) return JSON.parse(values.spec) as LoadSpec;
@@ -81,6 +92,7 @@ function specFromArgs(argv: string[]): LoadSpec {
     warmupSeconds: num(values.warmup),
     expect: num(values.expect),
     maxRequests: num(values["max-requests"]),
+    rate: num(values.rate),
   };
 }
 
@@ -100,6 +112,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const durationS = Math.min(Math.max(0.5, spec.durationSeconds ?? 10), 120);
   const warmupS = Math.min(Math.max(0, spec.warmupSeconds ?? 2), 30);
   const maxRequests = Math.min(spec.maxRequests ?? 5_000_000, 20_000_000);
+  const rate = spec.rate && spec.rate > 0 ? spec.rate : null;
   const headers = spec.headers ?? {};
   const body = spec.body;
   const templated = (body?.includes("{{") ?? false) || Object.values(headers).some((v) => v.includes("{{"));
@@ -136,10 +149,17 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   };
 
   let timedOut = false;
+  // Open loop: the next request's slot; request k is due at t0 + k / rate.
+  let slot = 0;
   const loop = async () => {
     while (issued < maxRequests) {
-      const start = performance.now();
-      if (start >= measureTo) return;
+      let start = performance.now();
+      if (rate) {
+        const due = t0 + (slot++ * 1000) / rate;
+        if (due >= measureTo) return;
+        if (due > start) await Bun.sleep(due - start);
+        start = due;
+      } else if (start >= measureTo) return;
       issued++;
       let failure: string | null = null;
       try {
@@ -178,6 +198,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     url: spec.url,
     method,
     connections,
+    rate,
     duration_s: durationS,
     warmup_s: warmupS,
     requests: n,

@@ -11,7 +11,7 @@
  *    --lifecycle-connections level) and reports orders per second;
  * 4. prints markdown tables and writes bench/results/latest.json.
  *
- *   npm run bench -- [--duration 10] [--warmup 2] [--connections 32] [--only me,healthz]
+ *   npm run bench -- [--duration 10] [--warmup 2] [--connections 32] [--rate R] [--only me,healthz]
  *                    [--lifecycle-connections 8,32]
  *                    [--cold-runs 5] [--no-binary] [--no-cold] [--souk-env LOG_LEVEL=silent]
  *                    [--wait-idle 60] [--attempts 3] [--out bench/results/latest.json] [--keep-tmp]
@@ -539,7 +539,7 @@ type Measured<R extends LoadResult = LoadResult> = R & {
   other_cpu_pct: number | null;
 };
 
-type LoadOpts = { connections: number; durationSeconds: number; warmupSeconds: number };
+type LoadOpts = { connections: number; durationSeconds: number; warmupSeconds: number; rate?: number };
 
 function toSpec(base: string, r: Req, o: LoadOpts): LoadSpec {
   const headers = { ...(r.headers ?? {}) };
@@ -752,6 +752,8 @@ function parseOpts() {
       duration: { type: "string", default: "10" },
       warmup: { type: "string", default: "2" },
       connections: { type: "string", default: "32" },
+      // Open loop at this many requests/s (bench/load.ts): latency at a given rate.
+      rate: { type: "string" },
       "lifecycle-connections": { type: "string", default: "8,32" },
       only: { type: "string" },
       "cold-runs": { type: "string", default: "5" },
@@ -776,6 +778,7 @@ function parseOpts() {
       connections: Number(values.connections),
       durationSeconds: Number(values.duration),
       warmupSeconds: Number(values.warmup),
+      ...(values.rate ? { rate: Number(values.rate) } : {}),
     } satisfies LoadOpts,
     lifecycleConnections: values["lifecycle-connections"].split(",").map((s) => Number(s.trim())),
     coldRuns: Number(values["cold-runs"]),
@@ -1007,7 +1010,7 @@ async function main() {
     // 4. report
     const lines = [
       `machine: ${m.nproc} cores (${m.cpu_model}), bun ${m.bun}, ${m.os}`,
-      `load: ${opts.load.connections} connections, ${opts.load.warmupSeconds} s warm-up + ${opts.load.durationSeconds} s measured, generator in its own process` +
+      `load: ${opts.load.rate ? `open loop at ${opts.load.rate} req/s, at most ` : ""}${opts.load.connections} connections, ${opts.load.warmupSeconds} s warm-up + ${opts.load.durationSeconds} s measured, generator in its own process` +
         (Object.keys(opts.soukEnv).length ? `; souk env ${JSON.stringify(opts.soukEnv)}` : ""),
     ];
     if (results.length)

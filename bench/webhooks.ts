@@ -9,11 +9,14 @@
  * Each hot route is measured with bench/load.ts (closed loop, its own process) in three phases:
  *
  *   A. baseline: nothing else running;
- *   B. events only: the source running, no webhook endpoint;
- *   C. events + webhooks: the same with the endpoints, so each event becomes delivery rows,
+ *   B. events only: the source running, the endpoints disabled;
+ *   C. events + webhooks: the same with the endpoints enabled, so each event becomes delivery rows,
  *      durable jobs and signed POSTs to the receiver.
  *
- * C against B is the cost of the deliveries themselves; C against A adds the event source.
+ * C against B is the cost of the deliveries themselves; C against A adds the event source. B and C
+ * run --rounds times in the order B C C B (ABBA): the database grows through the run (every usage
+ * record adds rows), and a phase run later is slower for that alone, so alternating cancels the drift
+ * that measuring C after B would charge to the webhooks.
  * Then D: the source and the endpoints alone (no hot-route load) for --duration seconds, to show
  * the delivery rate and lag the engine sustains, and its CPU against E (the source alone, measured
  * before the endpoints exist). The receiver counts deliveries, checks every
@@ -21,13 +24,13 @@
  * Prints one JSON object on stdout.
  *
  *   bun bench/webhooks.ts [--rate 1000] [--endpoints 10] [--duration 8] [--warmup 2]
- *                         [--connections 16] [--keep-tmp]
+ *                         [--connections 16] [--rounds 2] [--keep-tmp]
  *
  * Everything shares the machine's cores (souk, the generator, the source, the receiver): read the
  * numbers as relative, and run it on an otherwise idle machine.
  */
 import { Database } from "bun:sqlite";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -45,6 +48,7 @@ const { values: args } = parseArgs({
     duration: { type: "string", default: "8" },
     warmup: { type: "string", default: "2" },
     connections: { type: "string", default: "16" },
+    rounds: { type: "string", default: "2" },
     "keep-tmp": { type: "boolean", default: false },
   },
 });
@@ -54,6 +58,7 @@ const EVENT_RATE = RATE / ENDPOINTS;
 const DURATION = Number(args.duration);
 const WARMUP = Number(args.warmup);
 const CONNECTIONS = Number(args.connections);
+const ROUNDS = Number(args.rounds);
 
 /** CPU seconds (user + system, all threads) a process has used, or null off Linux. */
 function cpuSeconds(pid: number): number | null {
@@ -64,6 +69,30 @@ function cpuSeconds(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** CPU seconds per thread of a process, by thread name (threads of one name summed). */
+function threadCpu(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = st.slice(st.indexOf("(") + 1, st.lastIndexOf(")"));
+      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+      out[name] = (out[name] ?? 0) + (Number(f[11]) + Number(f[12])) / 100;
+    }
+  } catch {}
+  return out;
+}
+
+/** Per-thread CPU % between two threadCpu snapshots, the busiest first. */
+function threadPct(a: Record<string, number>, b: Record<string, number>, seconds: number) {
+  return Object.fromEntries(
+    Object.entries(b)
+      .map(([k, v]) => [k, Math.round(((v - (a[k] ?? 0)) / seconds) * 100)] as const)
+      .filter(([, v]) => v > 0)
+      .sort((x, y) => y[1] - x[1]),
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -172,8 +201,6 @@ async function load(spec: LoadSpec): Promise<LoadResult> {
   return JSON.parse(out) as LoadResult;
 }
 
-type Phase = "A baseline" | "B events only" | "C events + webhooks";
-
 async function main() {
   const tmp = mkdtempSync(join(tmpdir(), "souk-bench-webhooks-"));
   const port = freePort();
@@ -257,10 +284,10 @@ async function main() {
       },
     ];
 
-    const results: Record<string, Record<Phase, LoadResult>> = {};
+    const results: Record<string, Record<string, LoadResult[]>> = {};
     const pacers: Record<string, unknown> = {};
     const delivery: Record<string, unknown> = {};
-    const measure = async (phase: Phase) => {
+    const measure = async (phase: string) => {
       for (const r of routes) {
         console.error(`${phase}: ${r.name}…`);
         const res = await load({
@@ -269,18 +296,13 @@ async function main() {
           durationSeconds: DURATION,
           warmupSeconds: WARMUP,
         });
-        const byPhase = results[r.name] ?? ({} as Record<Phase, LoadResult>);
-        byPhase[phase] = res;
+        const byPhase = results[r.name] ?? {};
+        byPhase[phase] = [...(byPhase[phase] ?? []), res];
         results[r.name] = byPhase;
       }
     };
 
     await measure("A baseline");
-
-    const pacer = startPacer(base, source.access_token);
-    await sleep(1000);
-    await measure("B events only");
-    pacers["B events only"] = await pacer.stop();
 
     const db = new Database(join(tmp, "souk.db"), { readonly: true });
     const pendingNow = () =>
@@ -298,8 +320,12 @@ async function main() {
       const lagFrom = lags.length;
       const t0 = performance.now();
       const cpu0 = cpuSeconds(souk.pid);
+      const threads0 = threadCpu(souk.pid);
+      const self0 = cpuSeconds(process.pid);
       await during();
       const cpu1 = cpuSeconds(souk.pid);
+      const threads1 = threadCpu(souk.pid);
+      const self1 = cpuSeconds(process.pid);
       const seconds = (performance.now() - t0) / 1000;
       const got = received.length - from;
       const backlog = pendingNow();
@@ -321,6 +347,10 @@ async function main() {
         deliveries_per_second: Math.round(got / seconds),
         pending_at_end: backlog,
         souk_cpu_pct: cpu0 === null || cpu1 === null ? null : Math.round(((cpu1 - cpu0) / seconds) * 100),
+        souk_threads_cpu_pct: threadPct(threads0, threads1, seconds),
+        // This process: the receiver and the event source.
+        bench_cpu_pct:
+          self0 === null || self1 === null ? null : Math.round(((self1 - self0) / seconds) * 100),
         lag_ms: { p50: pct(50), p90: pct(90), p99: pct(99), max: sorted.at(-1) ?? null },
         drain_after_stop: {
           pending: pendingAtStop,
@@ -335,6 +365,7 @@ async function main() {
     };
     // The source's own cost, with no endpoint: what D is compared with.
     await withSource("E source alone", idle);
+    const endpointIds: number[] = [];
     for (let k = 1; k <= ENDPOINTS; k++) {
       const ep = await call(
         base,
@@ -343,9 +374,20 @@ async function main() {
         { url: `http://127.0.0.1:${receiver.port}/hook/${k}`, event_types: ["user.profile_updated"] },
         A,
       );
+      endpointIds.push(ep.id);
       secrets.set(`/hook/${k}`, ep.secret);
     }
-    await withSource("C events + webhooks", () => measure("C events + webhooks"));
+    const setEndpoints = async (enabled: boolean) => {
+      for (const id of endpointIds) await call(base, "PATCH", `/api/v1/admin/webhooks/${id}`, { enabled }, A);
+    };
+    // B C C B, twice by default: see the header.
+    const order = Array.from({ length: ROUNDS }, (_, i) => (i % 2 === 0 ? ["B", "C"] : ["C", "B"])).flat();
+    for (const [i, p] of order.entries()) {
+      const phase = p === "B" ? "B events only" : "C events + webhooks";
+      await setEndpoints(p === "C");
+      await withSource(`${phase} #${i + 1}`, () => measure(phase));
+    }
+    await setEndpoints(true);
     await withSource("D webhooks alone", idle);
     const cpuOf = (phase: string) => (delivery[phase] as { souk_cpu_pct: number | null }).souk_cpu_pct;
     const d = delivery["D webhooks alone"] as { deliveries_per_second: number };
@@ -362,27 +404,21 @@ async function main() {
     delivery.bad_signatures = badSignatures;
     db.close();
 
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const summary = Object.fromEntries(
       Object.entries(results).map(([name, r]) => {
-        const a = r["A baseline"].rps;
-        const b = r["B events only"].rps;
-        const c = r["C events + webhooks"].rps;
+        const rps = (phase: string) => r[phase]!.map((x) => Math.round(x.rps));
+        const p99 = (phase: string) => r[phase]!.map((x) => x.latency_ms.p99);
+        const errors = (phase: string) => r[phase]!.reduce((n, x) => n + x.errors, 0);
+        const [a, b, c] = ["A baseline", "B events only", "C events + webhooks"].map((p) => mean(rps(p)));
         return [
           name,
           {
-            rps: { A: Math.round(a), B: Math.round(b), C: Math.round(c) },
-            p99_ms: {
-              A: r["A baseline"].latency_ms.p99,
-              B: r["B events only"].latency_ms.p99,
-              C: r["C events + webhooks"].latency_ms.p99,
-            },
-            errors: {
-              A: r["A baseline"].errors,
-              B: r["B events only"].errors,
-              C: r["C events + webhooks"].errors,
-            },
-            webhooks_cost_pct: Math.round((1 - c / b) * 1000) / 10,
-            total_cost_vs_baseline_pct: Math.round((1 - c / a) * 1000) / 10,
+            rps: { A: rps("A baseline"), B: rps("B events only"), C: rps("C events + webhooks") },
+            p99_ms: { A: p99("A baseline"), B: p99("B events only"), C: p99("C events + webhooks") },
+            errors: { A: errors("A baseline"), B: errors("B events only"), C: errors("C events + webhooks") },
+            webhooks_cost_pct: Math.round((1 - c! / b!) * 1000) / 10,
+            total_cost_vs_baseline_pct: Math.round((1 - c! / a!) * 1000) / 10,
           },
         ];
       }),

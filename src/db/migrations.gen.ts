@@ -47,5 +47,9 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   {
     "tag": "0011_gateway_support_indexes",
     "sql": "CREATE INDEX `gateway_orders_status_idx` ON `gateway_orders` (`status`,`id`);--> statement-breakpoint\nCREATE INDEX `gateway_orders_direction_idx` ON `gateway_orders` (`direction`,`id`);--> statement-breakpoint\nCREATE INDEX `gateway_orders_amount_idx` ON `gateway_orders` (`amount`,`id`);"
+  },
+  {
+    "tag": "0012_webhook_deliveries_event_first",
+    "sql": "DROP INDEX `webhook_deliveries_event_uq`;--> statement-breakpoint\nCREATE UNIQUE INDEX `webhook_deliveries_event_uq` ON `webhook_deliveries` (`event_id`,`endpoint_id`);"
   }
 ];

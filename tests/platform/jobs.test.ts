@@ -2,7 +2,7 @@ import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { Cron } from "croner";
 import { SCHEDULES } from "../../src/modules";
 import { PLATFORM_SCHEDULES, type Schedule, Scheduler } from "../../src/modules/platform/jobs/cron";
-import { backoffMs } from "../../src/modules/platform/jobs/queue";
+import { backoffMs, JobQueue } from "../../src/modules/platform/jobs/queue";
 import { notify } from "../../src/modules/platform/notifications/service";
 import { makeTestApp, TEST_BOT_TOKEN, type TestApp } from "../helpers/app";
 import { startFakeTelegram } from "../helpers/fake-telegram";
@@ -300,6 +300,32 @@ describe("the in-process worker", () => {
     await Bun.sleep(50);
     expect(fake.sent).toHaveLength(2);
     expect(jobsOf()[2]!.status).toBe("queued");
+  });
+});
+
+describe("the kick delay", () => {
+  test("jobs enqueued one request after another are claimed as one batch, not one batch each", async () => {
+    // Its own queue with a long delay, so a slow machine cannot split the burst.
+    const q = new JobQueue(t.ctx.logger, 500, 200);
+    const ran: number[] = [];
+    q.register("burst.test", { concurrency: 32, run: async (_ctx, p) => void ran.push(Number(p.i)) });
+    q.start(t.ctx);
+    try {
+      await Bun.sleep(20); // start()'s own first look, with nothing queued
+      const before = q.stats.batches;
+      // Five requests, each committing one job in its own transaction, a few ms apart.
+      for (let i = 0; i < 5; i++) {
+        t.ctx.db.transaction((tx) => q.enqueue(t.ctx, tx, { type: "burst.test", payload: { i } }));
+        await Bun.sleep(3);
+      }
+      expect(ran).toEqual([]); // nothing runs before the delay is over
+      const until = Date.now() + 5000;
+      while (ran.length < 5 && Date.now() < until) await Bun.sleep(10);
+      expect(ran.sort()).toEqual([0, 1, 2, 3, 4]);
+      expect(q.stats.batches - before).toBe(1);
+    } finally {
+      await q.stop();
+    }
   });
 });
 

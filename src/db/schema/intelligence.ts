@@ -163,7 +163,9 @@ export const webhookDeliveries = sqliteTable(
   (t) => [
     // The delivery log of an endpoint, newest first.
     index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.id),
-    // One message per endpoint and event (test pings have no event).
-    uniqueIndex("webhook_deliveries_event_uq").on(t.endpointId, t.eventId),
+    // One message per endpoint and event (test pings have no event). Event first: the deliveries
+    // of one event sit side by side, so an event fanned out to N endpoints writes one leaf page of
+    // this index, not N (27 -> 17 WAL pages per event with 10 endpoints; docs/platform.md).
+    uniqueIndex("webhook_deliveries_event_uq").on(t.eventId, t.endpointId),
   ],
 );

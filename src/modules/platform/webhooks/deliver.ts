@@ -4,7 +4,7 @@ import { iso } from "../../../lib/time";
 import { type JobCommit, PermanentJobError } from "../jobs/queue";
 import { type DeliverJob, WEBHOOK_DELIVER_JOB } from "./deliveries";
 import { disableEndpointGone } from "./endpoints";
-import { signerFor } from "./secrets";
+import { secretFor } from "./secrets";
 import { senderOf } from "./send";
 import { invalidateFanout } from "./subscriptions";
 import { checkWebhookUrl } from "./url-guard";
@@ -32,21 +32,20 @@ type Outcome = {
 
 /** One signed POST through the context's sender (the sender thread in a server). */
 async function post(ctx: AppContext, d: Loaded, url: URL): Promise<Outcome> {
-  const body = deliveryBody(d);
-  const sentAt = ctx.clock.now();
-  const signature = signerFor(ctx.jwtSecret, d.secret_sealed).sign(d.message_id, new Date(sentAt), body);
+  const timestamp = Math.floor(ctx.clock.now() / 1000);
   const timeoutS = ctx.settings.get("webhook_timeout_seconds");
+  // Signed by the sender (on its thread in a server), over these exact bytes.
   const r = await senderOf(ctx)({
     url: url.href,
     headers: {
       "content-type": "application/json",
       "user-agent": USER_AGENT,
       "webhook-id": d.message_id,
-      "webhook-timestamp": String(Math.floor(sentAt / 1000)),
-      "webhook-signature": signature,
+      "webhook-timestamp": String(timestamp),
     },
-    body,
+    body: deliveryBody(d),
     timeoutMs: timeoutS * 1000,
+    sign: { secret: secretFor(ctx.jwtSecret, d.secret_sealed), msgId: d.message_id, timestamp },
   });
   if (!r.ok) {
     const error = r.timeout ? `no answer within ${timeoutS} s` : `request failed: ${r.error}`;

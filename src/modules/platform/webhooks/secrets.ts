@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { Webhook } from "standardwebhooks";
 import { seal, unseal } from "../../../lib/seal";
+import { signerOf } from "./send";
 
 const SEAL_CONTEXT = "webhook-secret";
 
@@ -12,16 +12,19 @@ export const newMessageId = () => `msg_${randomBytes(16).toString("base64url")}`
 
 export const sealSecret = (serverSecret: string, secret: string) => seal(serverSecret, SEAL_CONTEXT, secret);
 
-// Deliveries to one endpoint reuse its signer: unseal once per sealed value (a rotation seals anew).
-const signers = new Map<string, { by: string; signer: Webhook }>();
-const MAX_SIGNERS = 10_000;
+// Deliveries to one endpoint reuse its secret: unseal once per sealed value (a rotation seals anew).
+const unsealed = new Map<string, { by: string; secret: string }>();
+const MAX_SECRETS = 10_000;
+
+/** An endpoint's `whsec_` secret from its sealed form. */
+export function secretFor(serverSecret: string, sealed: string): string {
+  const hit = unsealed.get(sealed);
+  if (hit && hit.by === serverSecret) return hit.secret;
+  const secret = unseal(serverSecret, SEAL_CONTEXT, sealed);
+  if (unsealed.size >= MAX_SECRETS) unsealed.clear();
+  unsealed.set(sealed, { by: serverSecret, secret });
+  return secret;
+}
 
 /** The Standard Webhooks signer of an endpoint's sealed secret. */
-export function signerFor(serverSecret: string, sealed: string): Webhook {
-  const hit = signers.get(sealed);
-  if (hit && hit.by === serverSecret) return hit.signer;
-  const signer = new Webhook(unseal(serverSecret, SEAL_CONTEXT, sealed));
-  if (signers.size >= MAX_SIGNERS) signers.clear();
-  signers.set(sealed, { by: serverSecret, signer });
-  return signer;
-}
+export const signerFor = (serverSecret: string, sealed: string) => signerOf(secretFor(serverSecret, sealed));

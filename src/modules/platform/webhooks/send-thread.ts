@@ -30,12 +30,13 @@ export function startSendThread(workerUrl: string | URL, logger: Logger): { send
     for (const w of inFlight.values()) sendHere(w);
     inFlight.clear();
   };
-  worker.onmessage = (e: MessageEvent<{ id: number; results: SendResult[] } | "ready">) => {
+  worker.onmessage = (e: MessageEvent<string>) => {
     if (e.data === "ready") return logger.info("webhook sender thread running");
-    const w = inFlight.get(e.data.id);
+    const m = JSON.parse(e.data) as { id: number; results: SendResult[] };
+    const w = inFlight.get(m.id);
     if (!w) return;
-    inFlight.delete(e.data.id);
-    for (const [i, r] of e.data.results.entries()) w.resolve[i]!(r);
+    inFlight.delete(m.id);
+    for (const [i, r] of m.results.entries()) w.resolve[i]!(r);
   };
   worker.addEventListener("error", (e) => fallBack(e.message));
   worker.addEventListener("close", () => fallBack("worker exited"));
@@ -47,7 +48,7 @@ export function startSendThread(workerUrl: string | URL, logger: Logger): { send
     if (!alive) return sendHere(w);
     const id = nextId++;
     inFlight.set(id, w);
-    worker.postMessage({ id, reqs: w.reqs } satisfies SendBatch);
+    worker.postMessage(JSON.stringify({ id, reqs: w.reqs } satisfies SendBatch));
   };
 
   return {

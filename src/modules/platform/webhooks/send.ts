@@ -1,8 +1,21 @@
 import type { Database } from "bun:sqlite";
+import { Webhook } from "standardwebhooks";
 import type { AppContext } from "../../../context";
 
-/** One signed POST, as plain data: it crosses to the sender thread and back by structured clone. */
-export type SendRequest = { url: string; headers: Record<string, string>; body: string; timeoutMs: number };
+/**
+ * One POST, as plain data: it crosses to the sender thread and back by structured clone. With
+ * `sign`, the Standard Webhooks signature is computed where it is sent, on the sender thread:
+ * `standardwebhooks` hashes in JavaScript, and that was a tenth of the API thread's cost of a
+ * delivery (docs/platform.md, "Performance").
+ */
+export type SendRequest = {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+  /** The endpoint's `whsec_` secret, the message id and the `webhook-timestamp` (seconds). */
+  sign?: { secret: string; msgId: string; timestamp: number };
+};
 export type SendResult =
   | { ok: true; status: number; text: string; ms: number }
   | { ok: false; error: string; timeout: boolean; ms: number };
@@ -30,6 +43,29 @@ async function errorText(res: Response): Promise<string> {
   }
 }
 
+// Deliveries to one endpoint reuse its signer (per thread: each thread has its own map).
+const signers = new Map<string, Webhook>();
+const MAX_SIGNERS = 10_000;
+
+/** The Standard Webhooks signer of a `whsec_` secret. */
+export function signerOf(secret: string): Webhook {
+  let signer = signers.get(secret);
+  if (!signer) {
+    if (signers.size >= MAX_SIGNERS) signers.clear();
+    signer = new Webhook(secret);
+    signers.set(secret, signer);
+  }
+  return signer;
+}
+
+/** The request's headers, with `webhook-signature` when it is to be signed. */
+function headersOf(r: SendRequest): Record<string, string> {
+  if (!r.sign) return r.headers;
+  const { secret, msgId, timestamp } = r.sign;
+  const signature = signerOf(secret).sign(msgId, new Date(timestamp * 1000), r.body);
+  return { ...r.headers, "webhook-signature": signature };
+}
+
 /** Sends one request; never follows redirects (a redirect could lead past the SSRF guard). */
 export async function sendOnce(f: typeof fetch, r: SendRequest): Promise<SendResult> {
   const t0 = performance.now();
@@ -37,7 +73,7 @@ export async function sendOnce(f: typeof fetch, r: SendRequest): Promise<SendRes
   try {
     const res = await f(r.url, {
       method: "POST",
-      headers: r.headers,
+      headers: headersOf(r),
       body: r.body,
       redirect: "manual",
       signal: AbortSignal.timeout(r.timeoutMs),
