@@ -3,7 +3,7 @@ import { Webhook } from "standardwebhooks";
 import type { AppContext } from "../../../context";
 
 /**
- * One POST, as plain data: it crosses to the sender thread and back by structured clone. With
+ * One POST, as plain data: it crosses to the sender thread and back as JSON. With
  * `sign`, the Standard Webhooks signature is computed where it is sent, on the sender thread:
  * `standardwebhooks` hashes in JavaScript, and that was a tenth of the API thread's cost of a
  * delivery (docs/platform.md, "Performance").
