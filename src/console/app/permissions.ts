@@ -17,15 +17,4 @@ function matches(pattern: string, needed: string): boolean {
 
 export const can = (held: readonly string[], needed: string) => held.some((p) => matches(p, needed));
 
-/** souk's roles, as the API names them. */
-export const ROLES = [
-  "client",
-  "expert",
-  "partner",
-  "arbitrator",
-  "trader",
-  "teamlead",
-  "merchant",
-  "support",
-  "admin",
-] as const;
+export { ROLES } from "../../db/enums";

@@ -1,17 +1,8 @@
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { ROLES } from "../enums";
 
-export const ROLES = [
-  "client",
-  "expert",
-  "partner",
-  "arbitrator",
-  "trader",
-  "teamlead",
-  "merchant",
-  "support",
-  "admin",
-] as const;
+export { ROLES };
 export type Role = (typeof ROLES)[number];
 
 export const users = sqliteTable(

@@ -1,25 +1,13 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { GATEWAY_DIRECTIONS, GATEWAY_ORDER_STATUSES, REQUISITE_STATUSES } from "../enums";
 import { users } from "./accounts";
 import { files } from "./marketplace";
 
 export const REQUISITE_METHODS = ["card", "sbp", "account"] as const;
 export type RequisiteMethod = (typeof REQUISITE_METHODS)[number];
-export const GATEWAY_DIRECTIONS = ["payin", "payout"] as const;
+export { GATEWAY_DIRECTIONS, GATEWAY_ORDER_STATUSES, REQUISITE_STATUSES };
 export type GatewayDirection = (typeof GATEWAY_DIRECTIONS)[number];
-export const REQUISITE_STATUSES = ["pending", "approved", "blocked"] as const;
-export const GATEWAY_ORDER_STATUSES = [
-  "new",
-  "assigned",
-  "customer_confirmed",
-  "completed",
-  "retrying",
-  "review",
-  "failed",
-  "cancelled",
-  "expired",
-  "disputed",
-] as const;
 export type GatewayOrderStatus = (typeof GATEWAY_ORDER_STATUSES)[number];
 
 /** A merchant's shop: orders are created for a store, callbacks go to its url signed with its secret. */

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { ORDER_STATUSES } from "../enums";
 import { users } from "./accounts";
 
 /** Subjects, work types and complexities share one shape: a named, orderable, deactivatable entry. */
@@ -120,20 +121,7 @@ export const expertProfiles = sqliteTable("expert_profiles", {
   updatedAt: integer("updated_at").notNull(),
 });
 
-export const ORDER_STATUSES = [
-  "new",
-  "in_review",
-  "awaiting_payment",
-  "payment_proof_uploaded",
-  "paid",
-  "in_progress",
-  "delivered",
-  "revision",
-  "completed",
-  "declined_by_expert",
-  "cancelled",
-  "disputed",
-] as const;
+export { ORDER_STATUSES };
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 export const ORDER_KINDS = ["work", "session"] as const;
 export const PAYMENT_METHODS = ["wallet", "manual"] as const;

@@ -1,18 +1,11 @@
 /** The gateway's answers as the console reads them (the API reference at /docs has every field). */
-export const ORDER_STATUSES = [
-  "new",
-  "assigned",
-  "customer_confirmed",
-  "completed",
-  "retrying",
-  "review",
-  "failed",
-  "cancelled",
-  "expired",
-  "disputed",
-] as const;
-export const DIRECTIONS = ["payin", "payout"] as const;
-export const REQUISITE_STATUSES = ["pending", "approved", "blocked"] as const;
+import type { GATEWAY_DIRECTIONS, GATEWAY_ORDER_STATUSES, REQUISITE_STATUSES } from "../../../../db/enums";
+
+export {
+  GATEWAY_DIRECTIONS as DIRECTIONS,
+  GATEWAY_ORDER_STATUSES as ORDER_STATUSES,
+  REQUISITE_STATUSES,
+} from "../../../../db/enums";
 
 export type Balance = { available: number; held: number; currency: "USDT" };
 
@@ -53,10 +46,10 @@ export type SelectionAttempt = {
 
 export type StaffOrder = {
   id: number;
-  direction: (typeof DIRECTIONS)[number];
+  direction: (typeof GATEWAY_DIRECTIONS)[number];
   store_id: number;
   client_order_id: string;
-  status: (typeof ORDER_STATUSES)[number];
+  status: (typeof GATEWAY_ORDER_STATUSES)[number];
   amount: number;
   currency: string;
   amount_crypto: number;

@@ -1,17 +1,6 @@
-export const STATUSES = [
-  "new",
-  "in_review",
-  "awaiting_payment",
-  "payment_proof_uploaded",
-  "paid",
-  "in_progress",
-  "delivered",
-  "revision",
-  "completed",
-  "declined_by_expert",
-  "cancelled",
-  "disputed",
-] as const;
+import { ORDER_STATUSES as STATUSES } from "../../../../db/enums";
+
+export { STATUSES };
 export type Status = (typeof STATUSES)[number];
 
 export type RiskFields = {
