@@ -1,8 +1,10 @@
 /**
  * Where a webhook delivery's time goes on the thread that serves the API (the sender thread's
- * HTTP request excluded): the fan-out in the event's transaction, then the job queue's claim,
- * load, check, signing and batch commit, against a sender that answers at once. In process, on a
- * temp file database, 10 endpoints subscribed to the event:
+ * HTTP request and the signature excluded, both the sender's work): the fan-out in the event's
+ * transaction, then the job queue's claim, load, check and batch commit, against a sender that
+ * answers at once. Also the bytes each part writes (Linux: /proc/self/io), WAL pages above all.
+ * In process, on a temp file database with the server's checkpoint thread, 10 endpoints
+ * subscribed to the event:
  *
  *   bun bench/webhook-parts.ts [--events 3000] [--endpoints 10]
  */
