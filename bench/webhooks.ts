@@ -24,7 +24,11 @@
  * Prints one JSON object on stdout.
  *
  *   bun bench/webhooks.ts [--rate 1000] [--endpoints 10] [--duration 8] [--warmup 2]
- *                         [--connections 16] [--rounds 2] [--keep-tmp]
+ *                         [--connections 16] [--rounds 2] [--hot-rate-pct 70] [--keep-tmp]
+ *
+ * With --hot-rate-pct P, phases B and C offer each hot route an open loop (bench/load.ts --rate)
+ * at P% of the rate it reached in phase A, and the question becomes the latency at a fixed load
+ * (p50 and p99 of C against B) instead of the throughput of a saturated loop.
  *
  * Everything shares the machine's cores (souk, the generator, the source, the receiver): read the
  * numbers as relative, and run it on an otherwise idle machine.
@@ -49,6 +53,8 @@ const { values: args } = parseArgs({
     warmup: { type: "string", default: "2" },
     connections: { type: "string", default: "16" },
     rounds: { type: "string", default: "2" },
+    // B and C as open loops at this % of each route's phase-A rate (latency at a fixed load).
+    "hot-rate-pct": { type: "string" },
     "keep-tmp": { type: "boolean", default: false },
   },
 });
@@ -59,6 +65,7 @@ const DURATION = Number(args.duration);
 const WARMUP = Number(args.warmup);
 const CONNECTIONS = Number(args.connections);
 const ROUNDS = Number(args.rounds);
+const HOT_RATE_PCT = args["hot-rate-pct"] ? Number(args["hot-rate-pct"]) : null;
 
 /** CPU seconds (user + system, all threads) a process has used, or null off Linux. */
 function cpuSeconds(pid: number): number | null {
@@ -287,12 +294,15 @@ async function main() {
     const results: Record<string, Record<string, LoadResult[]>> = {};
     const pacers: Record<string, unknown> = {};
     const delivery: Record<string, unknown> = {};
+    // Open-loop rates per route (--hot-rate-pct), set from phase A.
+    const rates: Record<string, number> = {};
     const measure = async (phase: string) => {
       for (const r of routes) {
         console.error(`${phase}: ${r.name}…`);
+        const rate = rates[r.name];
         const res = await load({
           ...r.spec,
-          connections: CONNECTIONS,
+          ...(rate && phase !== "A baseline" ? { rate, connections: 64 } : { connections: CONNECTIONS }),
           durationSeconds: DURATION,
           warmupSeconds: WARMUP,
         });
@@ -303,6 +313,9 @@ async function main() {
     };
 
     await measure("A baseline");
+    if (HOT_RATE_PCT)
+      for (const r of routes)
+        rates[r.name] = Math.round((results[r.name]!["A baseline"]![0]!.rps * HOT_RATE_PCT) / 100);
 
     const db = new Database(join(tmp, "souk.db"), { readonly: true });
     const pendingNow = () =>
@@ -409,15 +422,23 @@ async function main() {
       Object.entries(results).map(([name, r]) => {
         const rps = (phase: string) => r[phase]!.map((x) => Math.round(x.rps));
         const p99 = (phase: string) => r[phase]!.map((x) => x.latency_ms.p99);
+        const p50 = (phase: string) => r[phase]!.map((x) => x.latency_ms.p50);
         const errors = (phase: string) => r[phase]!.reduce((n, x) => n + x.errors, 0);
         const [a, b, c] = ["A baseline", "B events only", "C events + webhooks"].map((p) => mean(rps(p)));
         return [
           name,
           {
             rps: { A: rps("A baseline"), B: rps("B events only"), C: rps("C events + webhooks") },
+            ...(rates[name] ? { open_loop_rate: rates[name] } : {}),
+            p50_ms: { A: p50("A baseline"), B: p50("B events only"), C: p50("C events + webhooks") },
             p99_ms: { A: p99("A baseline"), B: p99("B events only"), C: p99("C events + webhooks") },
             errors: { A: errors("A baseline"), B: errors("B events only"), C: errors("C events + webhooks") },
             webhooks_cost_pct: Math.round((1 - c! / b!) * 1000) / 10,
+            // C against B, latency: how much longer a request takes with the deliveries running.
+            p50_increase_pct:
+              Math.round((mean(p50("C events + webhooks")) / mean(p50("B events only")) - 1) * 1000) / 10,
+            p99_increase_pct:
+              Math.round((mean(p99("C events + webhooks")) / mean(p99("B events only")) - 1) * 1000) / 10,
             total_cost_vs_baseline_pct: Math.round((1 - c! / a!) * 1000) / 10,
           },
         ];
@@ -425,7 +446,15 @@ async function main() {
     );
     console.log(
       JSON.stringify(
-        { rate: RATE, duration_s: DURATION, connections: CONNECTIONS, summary, delivery, pacers },
+        {
+          rate: RATE,
+          duration_s: DURATION,
+          connections: CONNECTIONS,
+          hot_rate_pct: HOT_RATE_PCT,
+          summary,
+          delivery,
+          pacers,
+        },
         null,
         2,
       ),

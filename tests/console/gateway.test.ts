@@ -229,6 +229,10 @@ describe("the gateway console", () => {
     await gone(page, ".gw-decide");
     const after = await call("support_1", "GET", `/gateway/orders/${held.id}`);
     expect(after.status).toBe("failed");
+    // The history reloads after the order does: wait for the new event rather than race it.
+    await page.waitForFunction(
+      `[...document.querySelectorAll("section[aria-labelledby=gw-history] tbody tr")].at(-1)?.textContent.includes("gateway.order.failed")`,
+    );
     const history = await texts(page, "section[aria-labelledby=gw-history] tbody tr");
     expect(history.at(-1)).toContain("gateway.order.failed");
     expect(history.at(-1)).toContain("Card owner unknown to the store");
