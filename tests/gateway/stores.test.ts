@@ -2,7 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { Webhook } from "standardwebhooks";
 import { storeAvailable, storeHeld } from "../../src/modules/gateway/money";
 import { ensureOwnedEndpoint } from "../../src/modules/platform/webhooks/endpoints";
-import { signerFor } from "../../src/modules/platform/webhooks/secrets";
+import { secretFor } from "../../src/modules/platform/webhooks/secrets";
+import { signerOf } from "../../src/modules/platform/webhooks/send";
 import { expectError, makeTestApp } from "../helpers/app";
 import { gatewayFixtures } from "../helpers/gateway";
 
@@ -252,7 +253,7 @@ describe("POST /merchant/stores/{id}/rotate-secret", () => {
     // Signed now (wall clock): the verifier checks the timestamp against its own clock.
     const at = new Date();
     const payload = JSON.stringify({ type: "gateway.order.assigned" });
-    const signature = signerFor(t.ctx.jwtSecret, endpoint.secret_sealed).sign(id, at, payload);
+    const signature = signerOf(secretFor(t.ctx.jwtSecret, endpoint.secret_sealed)).sign(id, at, payload);
     const headers = {
       "webhook-id": id,
       "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),

@@ -75,8 +75,8 @@ const stmts = preparedPer((db) => ({
  * (docs/benchmarks.md). Claimed and committed together, a batch costs two commits in all.
  */
 export class JobQueue {
-  /** Batches run and jobs in them, for tests and the benchmark notes. */
-  readonly stats = { batches: 0, jobs: 0 };
+  /** Batches run, for tests. */
+  readonly stats = { batches: 0 };
   private handlers = new Map<string, Required<JobSpec>>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** When the pending timer fires (performance.now()). */
@@ -194,7 +194,6 @@ export class JobQueue {
 
   private async runBatch(ctx: AppContext, batch: Claimed[]) {
     this.stats.batches++;
-    this.stats.jobs += batch.length;
     const results = await Promise.allSettled(
       batch.map(async (job) => {
         const handler = this.handlers.get(job.type);

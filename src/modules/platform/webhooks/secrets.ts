@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { seal, unseal } from "../../../lib/seal";
-import { signerOf } from "./send";
 
 const SEAL_CONTEXT = "webhook-secret";
 
@@ -25,6 +24,3 @@ export function secretFor(serverSecret: string, sealed: string): string {
   unsealed.set(sealed, { by: serverSecret, secret });
   return secret;
 }
-
-/** The Standard Webhooks signer of an endpoint's sealed secret. */
-export const signerFor = (serverSecret: string, sealed: string) => signerOf(secretFor(serverSecret, sealed));
