@@ -7,7 +7,7 @@ import { migrate } from "./db/migrate";
 import type { Env } from "./env";
 import { randomToken } from "./lib/crypto";
 import { type Clock, systemClock } from "./lib/time";
-import { JOB_HANDLERS } from "./modules";
+import { JOB_HANDLERS, JOB_PUMPS } from "./modules";
 import { bindEventContext } from "./modules/platform/events/service";
 import { JobQueue } from "./modules/platform/jobs/queue";
 import { SettingsStore } from "./modules/platform/settings/store";
@@ -66,6 +66,7 @@ export function createContext(
   if (!env.PRIMARY_URL) migrate(sqlite);
   const jobs = new JobQueue(logger);
   for (const [type, handler] of Object.entries(JOB_HANDLERS)) jobs.register(type, handler);
+  for (const pump of JOB_PUMPS) jobs.addPump(pump);
   const ctx: AppContext = {
     env,
     db,

@@ -51,5 +51,9 @@ export const MIGRATIONS: { tag: string; sql: string }[] = [
   {
     "tag": "0012_webhook_deliveries_event_first",
     "sql": "DROP INDEX `webhook_deliveries_event_uq`;--> statement-breakpoint\nCREATE UNIQUE INDEX `webhook_deliveries_event_uq` ON `webhook_deliveries` (`event_id`,`endpoint_id`);"
+  },
+  {
+    "tag": "0013_webhook_delivery_queue",
+    "sql": "CREATE TABLE `webhook_fanout` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`last_event_id` integer NOT NULL,\n\t`updated_at` integer NOT NULL\n);\n--> statement-breakpoint\nALTER TABLE `webhook_deliveries` ADD `next_attempt_at` integer;--> statement-breakpoint\nALTER TABLE `webhook_deliveries` ADD `round_attempts` integer DEFAULT 0 NOT NULL;--> statement-breakpoint\nCREATE INDEX `webhook_deliveries_due_idx` ON `webhook_deliveries` (`next_attempt_at`) WHERE next_attempt_at IS NOT NULL;--> statement-breakpoint\n-- Pending deliveries carry their own next attempt now: take it (and the round's count) from their queued job.\nUPDATE `webhook_deliveries` SET\n  `next_attempt_at` = coalesce((SELECT min(j.run_at) FROM jobs j WHERE j.type = 'webhook.deliver' AND j.status IN ('queued', 'running') AND json_extract(j.payload, '$.delivery_id') = webhook_deliveries.id), updated_at),\n  `round_attempts` = coalesce((SELECT max(json_extract(j.payload, '$.try')) - 1 FROM jobs j WHERE j.type = 'webhook.deliver' AND j.status IN ('queued', 'running') AND json_extract(j.payload, '$.delivery_id') = webhook_deliveries.id), 0)\nWHERE `status` = 'pending';--> statement-breakpoint\nDELETE FROM `jobs` WHERE `type` = 'webhook.deliver' AND `status` IN ('queued', 'running');--> statement-breakpoint\n-- Events written before this migration were fanned out in their own transactions.\nINSERT INTO `webhook_fanout` (`id`, `last_event_id`, `updated_at`) VALUES (1, coalesce((SELECT max(`id`) FROM `events`), 0), CAST(strftime('%s', 'now') AS INTEGER) * 1000);\n"
   }
 ];

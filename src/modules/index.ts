@@ -42,7 +42,7 @@ import { registerEventTypes } from "./platform/events/types";
 import { FLAG_EVENT_TYPES } from "./platform/flags/event-types";
 import { flagRoutes } from "./platform/flags/routes";
 import { PLATFORM_SCHEDULES, type Schedule } from "./platform/jobs/cron";
-import type { JobHandler, JobSpec } from "./platform/jobs/queue";
+import type { JobHandler, JobPump, JobSpec } from "./platform/jobs/queue";
 import { closeRevokedStreams } from "./platform/notifications/hub";
 import { notificationRoutes } from "./platform/notifications/routes";
 import { notificationStreamRoutes } from "./platform/notifications/stream-routes";
@@ -55,10 +55,9 @@ import { backupRoutes } from "./platform/system/backup-routes";
 import { BACKUP_SCHEDULES } from "./platform/system/backup-schedule";
 import { BACKUP_EVENT_TYPES } from "./platform/system/backup-service";
 import { healthRoutes } from "./platform/system/health-routes";
-import { deliverWebhookJob } from "./platform/webhooks/deliver";
-import { WEBHOOK_CONCURRENCY, WEBHOOK_DELIVER_JOB } from "./platform/webhooks/deliveries";
+import { runWebhooks } from "./platform/webhooks/deliver";
 import { WEBHOOK_EVENT_TYPES } from "./platform/webhooks/event-types";
-import { fanOutWebhooks } from "./platform/webhooks/fanout";
+import { wakeForWebhooks } from "./platform/webhooks/fanout";
 import { webhookRoutes } from "./platform/webhooks/routes";
 import { SCORING_MODULE } from "./scoring/module";
 
@@ -91,8 +90,8 @@ onEmit(closeRevokedStreams);
 // Rules run on each event in its transaction; orders are subjects they can read and move.
 registerOrderRuleSubject();
 onEmit(rulesOnEmit);
-// Events that match a webhook endpoint's patterns become deliveries (rows + jobs) in their transaction.
-onEmit(fanOutWebhooks);
+// An event that matches a webhook endpoint's patterns wakes the worker, which fans it out after the commit.
+onEmit(wakeForWebhooks);
 
 /** Every schedule of every module: run by croner, listed in status, runnable by admins. */
 export const SCHEDULES: Schedule[] = [
@@ -109,12 +108,14 @@ export const JOB_HANDLERS: Record<string, JobHandler | JobSpec> = {
   "email.send": (ctx, p) =>
     sendEmail(ctx, { to: String(p.to), subject: String(p.subject), text: String(p.text) }),
   [EMAIL_TOKEN_JOB]: sendEmailTokenJob,
-  [WEBHOOK_DELIVER_JOB]: { run: deliverWebhookJob, concurrency: WEBHOOK_CONCURRENCY },
   ...Object.values(LATER_MODULES).reduce<Record<string, JobHandler | JobSpec>>(
     (all, m) => Object.assign(all, "jobs" in m ? m.jobs : {}),
     {},
   ),
 };
+
+/** Work the job worker runs that lives in its own tables: webhook deliveries are their own queue. */
+export const JOB_PUMPS: JobPump[] = [runWebhooks];
 
 const startedAt = Date.now();
 

@@ -132,6 +132,7 @@ describe("/metrics", () => {
     expect(Number(/^souk_usage_billed_seconds_total (\d+)/m.exec(text)![1])).toBeGreaterThanOrEqual(30);
     expect(text).toMatch(/^souk_holds_open 1$/m);
     expect(text).toMatch(/^souk_ledger_transfers \d+$/m);
+    expect(text).toMatch(/^souk_webhook_queue 0$/m);
     for (const name of [
       "souk_minutes_sold_seconds",
       "souk_payments",

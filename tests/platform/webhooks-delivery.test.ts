@@ -1,7 +1,9 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { Webhook } from "standardwebhooks";
+import { write } from "../../src/db/write";
 import { enqueueDelivery } from "../../src/modules/platform/webhooks/deliveries";
 import { createEndpoint } from "../../src/modules/platform/webhooks/endpoints";
+import { fanOutEvents } from "../../src/modules/platform/webhooks/fanout";
 import { expectError, makeTestApp, type TestApp } from "../helpers/app";
 import { startWebhookReceiver, verifyAt } from "../helpers/webhook-receiver";
 
@@ -32,6 +34,7 @@ type Delivery = {
   last_error: string | null;
   last_duration_ms: number | null;
   delivered_at: number | null;
+  payload: string;
 };
 
 async function endpoint(eventTypes: string[], path = "/hook") {
@@ -64,13 +67,14 @@ async function createPromo() {
 
 const deliveries = () =>
   t.ctx.sqlite.query("SELECT * FROM webhook_deliveries ORDER BY id").all() as Delivery[];
-const webhookJobs = (status?: string) =>
+/** The sender's queue: deliveries with a next attempt, and when it is due. */
+const queued = () =>
   t.ctx.sqlite
-    .query(
-      `SELECT id, status, run_at, payload FROM jobs WHERE type = 'webhook.deliver'${status ? " AND status = ?1" : ""} ORDER BY id`,
-    )
-    .all(...(status ? [status] : [])) as { id: number; status: string; run_at: number; payload: string }[];
+    .query("SELECT id, next_attempt_at FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL ORDER BY id")
+    .all() as { id: number; next_attempt_at: number }[];
 const drain = () => t.ctx.jobs.drain(t.ctx);
+/** The worker's first step alone: events since the cursor become deliveries, nothing is sent. */
+const fanOut = () => write(t.ctx, (tx) => fanOutEvents(t.ctx, tx));
 const endpointRow = (id: number) =>
   t.ctx.sqlite.query("SELECT * FROM webhook_endpoints WHERE id = ?").get(id) as {
     enabled: number;
@@ -78,10 +82,12 @@ const endpointRow = (id: number) =>
   };
 
 describe("fan-out: an event that matches an endpoint's patterns", () => {
-  test("is delivered after commit by the job, signed (standardwebhooks verifies it), with the event as data", async () => {
+  test("is fanned out and delivered after commit by the worker, signed (standardwebhooks verifies it), with the event as data", async () => {
     const ep = await endpoint(["package.*"]);
     const pkg = await createPackage();
-    // Row and job were written with the event; no HTTP call happened in the request.
+    // Nothing was written or sent in the request: the worker fans the event out after its commit.
+    expect(deliveries()).toEqual([]);
+    expect(fanOut()).toBe(1);
     const [d] = deliveries();
     expect(d).toMatchObject({
       endpoint_id: ep.id,
@@ -90,7 +96,8 @@ describe("fan-out: an event that matches an endpoint's patterns", () => {
       attempts: 0,
     });
     expect(d!.message_id).toMatch(/^msg_[A-Za-z0-9_-]{22}$/);
-    expect(webhookJobs("queued")).toHaveLength(1);
+    expect(queued()).toEqual([{ id: d!.id, next_attempt_at: t.clock.now() }]);
+    expect(fanOut()).toBe(0);
     expect(rx.received).toHaveLength(0);
 
     expect(await drain()).toBe(1);
@@ -141,12 +148,11 @@ describe("fan-out: an event that matches an endpoint's patterns", () => {
     });
   });
 
-  test("an event no endpoint wants writes no delivery and no job", async () => {
+  test("an event no endpoint wants writes no delivery", async () => {
     await endpoint(["package.*"]);
     await createPromo();
-    expect(deliveries()).toEqual([]);
-    expect(webhookJobs()).toEqual([]);
     expect(await drain()).toBe(0);
+    expect(deliveries()).toEqual([]);
     expect(rx.received).toEqual([]);
   });
 
@@ -156,8 +162,10 @@ describe("fan-out: an event that matches an endpoint's patterns", () => {
     const exact = await endpoint(["package.updated"]);
     const promo = await endpoint(["promo_code.*"]);
     await createPackage();
+    fanOut();
     expect(deliveries().map((d) => d.endpoint_id)).toEqual([both.id, all.id]);
     await createPromo();
+    fanOut();
     expect(deliveries().map((d) => d.endpoint_id)).toEqual([both.id, all.id, all.id, promo.id]);
     expect(deliveries().some((d) => d.endpoint_id === exact.id)).toBe(false);
     await drain();
@@ -173,23 +181,51 @@ describe("fan-out: an event that matches an endpoint's patterns", () => {
       body: { enabled: false },
     });
     await createPackage("a");
+    fanOut();
     expect(deliveries()).toHaveLength(0);
     await t.call("PATCH", `/api/v1/admin/webhooks/${ep.id}`, { token: admin.token, body: { enabled: true } });
     await createPackage("b");
+    fanOut();
     expect(deliveries()).toHaveLength(1);
     await t.call("PATCH", `/api/v1/admin/webhooks/${ep.id}`, {
       token: admin.token,
       body: { event_types: ["promo_code.created"] },
     });
     await createPackage("c");
+    fanOut();
     expect(deliveries()).toHaveLength(1);
     await createPromo();
+    fanOut();
     expect(deliveries()).toHaveLength(2);
     expect((await t.call("DELETE", `/api/v1/admin/webhooks/${ep.id}`, { token: admin.token })).status).toBe(
       204,
     );
     await createPromo();
+    fanOut();
     expect(deliveries()).toHaveLength(2);
+  });
+
+  test("an event is matched against the subscriptions it was committed under, not later ones", async () => {
+    const ep = await endpoint(["promo_code.*"]);
+    // Committed while only promo codes were wanted, not yet fanned out when the patterns change.
+    await createPackage("before");
+    const r = await t.call("PATCH", `/api/v1/admin/webhooks/${ep.id}`, {
+      token: admin.token,
+      body: { event_types: ["package.*"] },
+    });
+    expect(r.status).toBe(200);
+    // An endpoint created after an event does not get it either.
+    await createPackage("also before");
+    const late = await endpoint(["package.*"]);
+    expect(await drain()).toBe(1);
+    await createPackage("after");
+    expect(await drain()).toBe(2);
+    const names = deliveries().map((d) => [d.endpoint_id, JSON.parse(d.payload).payload.name]);
+    expect(names).toEqual([
+      [ep.id, "also before"],
+      [ep.id, "after"],
+      [late.id, "after"],
+    ]);
   });
 
   test("the engine's own events are never delivered, even to a * endpoint", async () => {
@@ -201,19 +237,32 @@ describe("fan-out: an event that matches an endpoint's patterns", () => {
     });
     await t.call("POST", `/api/v1/admin/webhooks/${other.id}/rotate-secret`, { token: admin.token });
     await t.call("DELETE", `/api/v1/admin/webhooks/${other.id}`, { token: admin.token });
+    expect(await drain()).toBe(0);
     expect(deliveries()).toEqual([]);
     expect(all.id).toBeGreaterThan(0);
   });
 
-  test("a failing fan-out is logged and never undoes the caller's change", async () => {
+  test("an event whose fan-out fails is logged and skipped; the caller's change and later events are not affected", async () => {
     await endpoint(["package.*"]);
     t.ctx.sqlite.exec(
       "CREATE TRIGGER boom BEFORE INSERT ON webhook_deliveries BEGIN SELECT RAISE(ABORT, 'disk on fire'); END",
     );
+    const logged: string[] = [];
+    const error = t.ctx.logger.error.bind(t.ctx.logger);
+    t.ctx.logger.error = ((obj: unknown, msg?: string) => {
+      logged.push(msg ?? "");
+      return error(obj as never, msg as never);
+    }) as typeof t.ctx.logger.error;
     const pkg = await createPackage();
     expect(t.ctx.sqlite.query("SELECT id FROM packages WHERE id = ?").get(pkg.id)).toEqual({ id: pkg.id });
+    expect(await drain()).toBe(0);
     expect(deliveries()).toEqual([]);
-    expect(webhookJobs()).toEqual([]);
+    expect(logged).toContain("webhook fan-out failed; the event is not delivered");
+    t.ctx.sqlite.exec("DROP TRIGGER boom");
+    await createPackage("next");
+    expect(await drain()).toBe(1);
+    expect(deliveries().map((d) => d.event_type)).toEqual(["package.created"]);
+    expect(rx.received).toHaveLength(1);
   });
 });
 
@@ -226,23 +275,23 @@ describe("retries", () => {
     let [d] = deliveries();
     expect(d).toMatchObject({ status: "pending", attempts: 1, last_status_code: 500 });
     expect(d!.last_error).toBe("HTTP 500: upstream down");
-    const next = webhookJobs("queued");
+    const next = queued();
     expect(next).toHaveLength(1);
     // webhook_retry_base_delay_seconds (5400) * RETRY_BACKOFF_FACTOR (2) ^ 0
-    expect(next[0]!.run_at).toBe(t.clock.now() + 1.5 * HOUR);
+    expect(next[0]!.next_attempt_at).toBe(t.clock.now() + 1.5 * HOUR);
     expect(await drain()).toBe(0);
 
     t.clock.advance(1.5 * HOUR);
     await drain();
     [d] = deliveries();
     expect(d).toMatchObject({ status: "pending", attempts: 2, last_status_code: 503 });
-    expect(webhookJobs("queued")[0]!.run_at).toBe(t.clock.now() + 3 * HOUR);
+    expect(queued()[0]!.next_attempt_at).toBe(t.clock.now() + 3 * HOUR);
 
     t.clock.advance(3 * HOUR);
     await drain();
     [d] = deliveries();
     expect(d).toMatchObject({ status: "succeeded", attempts: 3, last_status_code: 204, last_error: null });
-    expect(webhookJobs("queued")).toEqual([]);
+    expect(queued()).toEqual([]);
 
     expect(rx.received).toHaveLength(3);
     expect(new Set(rx.received.map((r) => r.headers["webhook-id"]))).toEqual(new Set([d!.message_id]));
@@ -256,18 +305,19 @@ describe("retries", () => {
   test("after webhook_max_attempts failures (5 over ~22.5 h by default) the delivery fails and nothing is queued", async () => {
     await endpoint(["package.*"]);
     await createPackage();
+    fanOut();
     const start = t.clock.now();
     const at: number[] = [];
     for (let i = 0; i < 5; i++) {
       rx.answer({ status: 500 });
-      const due = webhookJobs("queued")[0]!.run_at;
+      const due = queued()[0]!.next_attempt_at;
       t.clock.set(due);
       at.push((due - start) / HOUR);
       await drain();
     }
     expect(at).toEqual([0, 1.5, 4.5, 10.5, 22.5]);
     expect(deliveries()[0]).toMatchObject({ status: "failed", attempts: 5, last_status_code: 500 });
-    expect(webhookJobs("queued")).toEqual([]);
+    expect(queued()).toEqual([]);
     t.clock.advance(48 * HOUR);
     expect(await drain()).toBe(0);
     expect(rx.received).toHaveLength(5);
@@ -282,11 +332,11 @@ describe("retries", () => {
     await createPackage();
     rx.answer({ status: 502 }, { status: 502 });
     await drain();
-    expect(webhookJobs("queued")[0]!.run_at).toBe(t.clock.now() + 60_000);
+    expect(queued()[0]!.next_attempt_at).toBe(t.clock.now() + 60_000);
     t.clock.advance(60_000);
     await drain();
     expect(deliveries()[0]).toMatchObject({ status: "failed", attempts: 2 });
-    expect(webhookJobs("queued")).toEqual([]);
+    expect(queued()).toEqual([]);
   });
 
   test("410 Gone disables the endpoint with a reason and an event; nothing retries or is delivered to it", async () => {
@@ -304,7 +354,7 @@ describe("retries", () => {
       actor_id: number | null;
     }[];
     expect(ev).toEqual([expect.objectContaining({ subject_id: String(ep.id), actor_id: null })]);
-    expect(webhookJobs("queued")).toEqual([]);
+    expect(queued()).toEqual([]);
     // The engine's event is not delivered to the * endpoint: only its package.created delivery exists.
     expect(
       deliveries()
@@ -315,6 +365,7 @@ describe("retries", () => {
     const got = await t.call("GET", `/api/v1/admin/webhooks/${ep.id}`, { token: admin.token });
     expect(got.body).toMatchObject({ enabled: false, disabled_reason: expect.stringContaining("410 Gone") });
     await createPackage("again");
+    fanOut();
     expect(deliveries().filter((d) => d.endpoint_id === ep.id)).toHaveLength(1);
 
     // Turning it back on clears the reason and deliveries resume.
@@ -324,6 +375,7 @@ describe("retries", () => {
     });
     expect(on.body).toMatchObject({ enabled: true, disabled_reason: null });
     await createPackage("third");
+    fanOut();
     expect(deliveries().filter((d) => d.endpoint_id === ep.id)).toHaveLength(2);
   });
 
@@ -342,7 +394,7 @@ describe("retries", () => {
     });
     expect(d!.last_duration_ms).toBeGreaterThanOrEqual(900);
     expect(d!.last_duration_ms).toBeLessThan(2400);
-    expect(webhookJobs("queued")).toHaveLength(1);
+    expect(queued()).toHaveLength(1);
   });
 
   test("a redirect is not followed: it is a failed attempt", async () => {
@@ -403,7 +455,7 @@ describe("SSRF guard at delivery", () => {
     expect(d).toMatchObject({ status: "failed", attempts: 1, last_status_code: null });
     expect(d!.last_error).toBe("refused: the url must be https");
     expect(rx.received).toEqual([]);
-    expect(webhookJobs("queued")).toEqual([]);
+    expect(queued()).toEqual([]);
     expect(warnings).toContainEqual({
       obj: expect.objectContaining({ delivery_id: d!.id, endpoint_id: ep.id }),
       msg: "webhook delivery refused: the url is not allowed",

@@ -153,6 +153,10 @@ export const webhookDeliveries = sqliteTable(
       .notNull()
       .default("pending"),
     attempts: integer("attempts").notNull().default(0),
+    /** When the next attempt is due; null once the delivery succeeded or failed. The row is its own durable job. */
+    nextAttemptAt: integer("next_attempt_at"),
+    /** Attempts made in this round (a redelivery starts a new round of webhook_max_attempts). */
+    roundAttempts: integer("round_attempts").notNull().default(0),
     lastStatusCode: integer("last_status_code"),
     lastError: text("last_error"),
     lastDurationMs: integer("last_duration_ms"),
@@ -167,5 +171,17 @@ export const webhookDeliveries = sqliteTable(
     // of one event sit side by side, so an event fanned out to N endpoints writes one leaf page of
     // this index, not N (27 -> 17 WAL pages per event with 10 endpoints; docs/platform.md).
     uniqueIndex("webhook_deliveries_event_uq").on(t.eventId, t.endpointId),
+    // The sender's queue: only deliveries still due are in it, so it stays a few pages however long the log.
+    index("webhook_deliveries_due_idx").on(t.nextAttemptAt).where(sql`next_attempt_at IS NOT NULL`),
   ],
 );
+
+/**
+ * The fan-out's cursor: events up to this id have been matched against the endpoints. One row.
+ * Fanning out after commit, a batch at a time, keeps delivery writes out of the event's transaction.
+ */
+export const webhookFanout = sqliteTable("webhook_fanout", {
+  id: integer("id").primaryKey(),
+  lastEventId: integer("last_event_id").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

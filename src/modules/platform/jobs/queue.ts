@@ -18,6 +18,11 @@ export type JobHandler = (
 ) => Promise<JobCommit | undefined> | Promise<void>;
 /** `concurrency` > 1: up to that many due jobs of the type are claimed together, run at once, and committed together. */
 export type JobSpec = { run: JobHandler; concurrency?: number };
+/**
+ * Work kept in its own table rather than as `jobs` rows (webhook deliveries): run by the worker
+ * before it claims jobs, it does up to `max` items of what is due and answers how many it did.
+ */
+export type JobPump = (ctx: AppContext, max: number) => Promise<number>;
 
 /** Thrown by a handler when retrying cannot help (e.g. the chat blocked the bot). */
 export class PermanentJobError extends Error {}
@@ -78,6 +83,7 @@ export class JobQueue {
   /** Batches run, for tests. */
   readonly stats = { batches: 0 };
   private handlers = new Map<string, Required<JobSpec>>();
+  private pumps: JobPump[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** When the pending timer fires (performance.now()). */
   private timerDue = 0;
@@ -103,6 +109,10 @@ export class JobQueue {
     this.handlers.set(type, { run: spec.run, concurrency: Math.max(1, spec.concurrency ?? 1) });
   }
 
+  addPump(pump: JobPump) {
+    this.pumps.push(pump);
+  }
+
   enqueue(
     ctx: Pick<AppContext, "clock" | "settings">,
     tx: Tx,
@@ -117,7 +127,7 @@ export class JobQueue {
       job.dedupeKey ?? null,
       now,
     );
-    this.kick();
+    this.wake();
   }
 
   start(ctx: AppContext) {
@@ -136,7 +146,8 @@ export class JobQueue {
     await this.running;
   }
 
-  private kick() {
+  /** Something is due (a job, or a pump's work): run the worker after the kick delay. */
+  wake() {
     if (this.stopped) return;
     if (this.running) this.kicked = true;
     // Called for every job enqueued: a timer due soon enough already covers this one.
@@ -163,14 +174,19 @@ export class JobQueue {
     }, ms);
   }
 
-  /** Runs due jobs until none is left (or `limit` ran). Tests call it directly instead of starting the worker. */
+  /**
+   * Runs the pumps and due jobs until nothing is left (or `limit` items ran). Tests call it
+   * directly instead of starting the worker.
+   */
   async drain(ctx: AppContext, limit = 1000, worker = false): Promise<number> {
     let n = 0;
     while (n < limit && !(worker && this.stopped)) {
-      const batch = this.claim(ctx, limit - n);
-      if (batch.length === 0) break;
-      await this.runBatch(ctx, batch);
+      const before = n;
+      for (const pump of this.pumps) if (n < limit) n += await pump(ctx, limit - n);
+      const batch = n < limit ? this.claim(ctx, limit - n) : [];
+      if (batch.length) await this.runBatch(ctx, batch);
       n += batch.length;
+      if (n === before) break;
     }
     return n;
   }

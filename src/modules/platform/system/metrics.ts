@@ -89,6 +89,15 @@ export function registerBusinessMetrics(registry: Registry, ctx: AppContext) {
   queried(
     registry,
     q,
+    "souk_webhook_queue",
+    "Webhook deliveries waiting for an attempt (webhooks are their own queue, not jobs)",
+    [],
+    // Counted on the partial index of pending deliveries: a few pages however long the log.
+    "SELECT COUNT(*) AS value FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL",
+  );
+  queried(
+    registry,
+    q,
     "souk_ledger_transfers",
     "Ledger transfers recorded (transfers are never deleted, so the last id counts them)",
     [],

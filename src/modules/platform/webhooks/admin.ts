@@ -13,6 +13,7 @@ import {
   updateEndpoint,
   validatePatterns,
 } from "./endpoints";
+import { fanOutEvents } from "./fanout";
 import type { WebhookCreate, WebhookPatch } from "./schemas";
 import { invalidateFanout } from "./subscriptions";
 import { checkWebhookUrl } from "./url-guard";
@@ -40,6 +41,8 @@ function adminWrite<T>(
 ): T {
   try {
     return write(ctx, (tx, now) => {
+      // Events committed before this change are matched against the subscriptions they were committed under.
+      fanOutEvents(ctx, tx);
       const r = fn(tx);
       audit(tx, now, {
         actorId: actor.id,

@@ -1,9 +1,11 @@
 import type { AppContext } from "../../../context";
+import type { Tx } from "../../../db/client";
 import { prepare, preparedPer } from "../../../db/prepared";
+import { write } from "../../../db/write";
 import { iso } from "../../../lib/time";
-import { type JobCommit, PermanentJobError } from "../jobs/queue";
-import { type DeliverJob, WEBHOOK_DELIVER_JOB } from "./deliveries";
+import { WEBHOOK_CONCURRENCY } from "./deliveries";
 import { disableEndpointGone } from "./endpoints";
+import { fanOutEvents } from "./fanout";
 import { secretFor } from "./secrets";
 import { senderOf } from "./send";
 import { invalidateFanout } from "./subscriptions";
@@ -31,7 +33,7 @@ type Outcome = {
 };
 
 /** One signed POST through the context's sender (the sender thread in a server). */
-async function post(ctx: AppContext, d: Loaded, url: URL): Promise<Outcome> {
+async function post(ctx: AppContext, d: Due, url: URL): Promise<Outcome> {
   const timestamp = Math.floor(ctx.clock.now() / 1000);
   const timeoutS = ctx.settings.get("webhook_timeout_seconds");
   // Signed by the sender (on its thread in a server), over these exact bytes.
@@ -59,14 +61,15 @@ async function post(ctx: AppContext, d: Loaded, url: URL): Promise<Outcome> {
   return { attempted: true, status: "retry", code: r.status, error, durationMs: r.ms };
 }
 
-type Loaded = {
+type Due = {
   id: number;
   message_id: string;
   event_type: string;
   /** The stored JSON of `data`, sent as is: the same bytes on every attempt. */
   payload: string;
-  status: string;
   attempts: number;
+  round_attempts: number;
+  next_attempt_at: number;
   created_at: number;
   endpoint_id: number;
   url: string;
@@ -75,98 +78,138 @@ type Loaded = {
   secret_sealed: string;
 };
 
-// One job per delivery: prepared once per connection (Drizzle's query building cost more than the HTTP call).
+// Run on every pass of the worker: prepared once per connection.
 const stmts = preparedPer((db) => ({
-  load: prepare<Loaded, [number]>(
+  // The partial index webhook_deliveries_due_idx holds only pending deliveries.
+  due: prepare<Due, [number, number]>(
     db,
-    `SELECT d.id, d.message_id, d.event_type, d.payload, d.status, d.attempts, d.created_at,
-            e.id AS endpoint_id, e.url, e.enabled, e.deleted_at, e.secret_sealed
-     FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.id = ?`,
+    `SELECT d.id, d.message_id, d.event_type, d.payload, d.attempts, d.round_attempts, d.next_attempt_at,
+            d.created_at, e.id AS endpoint_id, e.url, e.enabled, e.deleted_at, e.secret_sealed
+     FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+     WHERE d.next_attempt_at <= ?1 ORDER BY d.next_attempt_at, d.id LIMIT ?2`,
   ),
-  // Guarded on what the job read: a concurrent redelivery or a duplicate job changes nothing.
+  // Guarded on what the worker read: a delivery changed meanwhile (a CLI, another process) is left alone.
   finish: prepare<
     { id: number },
-    [string, number, number | null, string | null, number | null, number | null, number, number, number]
+    [
+      string,
+      number,
+      number,
+      number | null,
+      number | null,
+      string | null,
+      number | null,
+      number | null,
+      number,
+      number,
+      number,
+      number,
+    ]
   >(
     db,
-    `UPDATE webhook_deliveries SET status = ?1, attempts = ?2, last_status_code = ?3, last_error = ?4,
-       last_duration_ms = ?5, delivered_at = coalesce(?6, delivered_at), updated_at = ?7
-     WHERE id = ?8 AND status = 'pending' AND attempts = ?9 RETURNING id`,
+    `UPDATE webhook_deliveries SET status = ?1, attempts = ?2, round_attempts = ?3, next_attempt_at = ?4,
+       last_status_code = ?5, last_error = ?6, last_duration_ms = ?7, delivered_at = coalesce(?8, delivered_at),
+       updated_at = ?9
+     WHERE id = ?10 AND status = 'pending' AND attempts = ?11 AND next_attempt_at = ?12 RETURNING id`,
+  ),
+  postpone: prepare<unknown, [number, number]>(
+    db,
+    "UPDATE webhook_deliveries SET next_attempt_at = ?1 WHERE id = ?2 AND status = 'pending'",
   ),
 }));
 
 /** The request body `{type, timestamp, data}`; `timestamp` is when the message was created. */
-export const deliveryBody = (d: Pick<Loaded, "event_type" | "created_at" | "payload">) =>
+export const deliveryBody = (d: Pick<Due, "event_type" | "created_at" | "payload">) =>
   `{"type":${JSON.stringify(d.event_type)},"timestamp":"${iso(d.created_at)}","data":${d.payload}}`;
 
-/**
- * The `webhook.deliver` job: one attempt of one delivery, outside any transaction. The outcome,
- * the next attempt (a new job at the backoff) and the endpoint's disabling commit together, with
- * the job's completion (deliveries run and commit in batches: WEBHOOK_CONCURRENCY).
- */
-export async function deliverWebhookJob(
-  ctx: AppContext,
-  payload: Record<string, unknown>,
-): Promise<JobCommit | undefined> {
-  const job = payload as DeliverJob;
-  const d = stmts(ctx.db).load.get(Number(job.delivery_id));
-  if (!d) throw new PermanentJobError(`webhook delivery ${job.delivery_id} does not exist`);
-  // Already finished, or another job of it ran: nothing to do.
-  if (d.status !== "pending" || d.attempts !== job.attempts) return undefined;
+type UrlCheck = Awaited<ReturnType<typeof checkWebhookUrl>>;
 
-  let outcome: Outcome;
+/** One attempt of one delivery, outside any transaction. */
+async function attempt(ctx: AppContext, d: Due, check: () => Promise<UrlCheck>): Promise<Outcome> {
   if (d.deleted_at !== null || !d.enabled) {
     const why = d.deleted_at !== null ? "the endpoint was deleted" : "the endpoint is disabled";
-    outcome = { attempted: false, status: "failed", code: null, error: why, durationMs: null };
-  } else {
-    const check = await checkWebhookUrl(ctx, d.url);
-    if (check.ok) outcome = await post(ctx, d, check.url);
-    else if (check.transient)
-      outcome = { attempted: true, status: "retry", code: null, error: check.reason, durationMs: null };
-    else {
-      ctx.logger.warn(
-        { delivery_id: d.id, endpoint_id: d.endpoint_id, reason: check.reason },
-        "webhook delivery refused: the url is not allowed",
-      );
-      outcome = {
-        attempted: true,
-        status: "failed",
-        code: null,
-        error: `refused: the url ${check.reason}`,
-        durationMs: null,
-      };
-    }
+    return { attempted: false, status: "failed", code: null, error: why, durationMs: null };
   }
-
-  const retry = outcome.status === "retry" && job.try < ctx.settings.get("webhook_max_attempts");
-  const status = outcome.status === "succeeded" ? "succeeded" : retry ? "pending" : "failed";
-  const attempts = d.attempts + (outcome.attempted ? 1 : 0);
-  // Written with the job's own completion, in the queue's batch commit.
+  const c = await check();
+  if (c.ok) return post(ctx, d, c.url);
+  if (c.transient) return { attempted: true, status: "retry", code: null, error: c.reason, durationMs: null };
+  ctx.logger.warn(
+    { delivery_id: d.id, endpoint_id: d.endpoint_id, reason: c.reason },
+    "webhook delivery refused: the url is not allowed",
+  );
   return {
-    commit(tx, now) {
-      const finished =
-        stmts(ctx.db).finish.get(
-          status,
-          attempts,
-          outcome.code,
-          outcome.error?.slice(0, 1000) ?? null,
-          outcome.durationMs,
-          status === "succeeded" ? now : null,
-          now,
-          d.id,
-          d.attempts,
-        ) !== null;
-      if (!finished) return;
-      if (retry) {
-        const next: DeliverJob = { delivery_id: d.id, attempts, try: job.try + 1 };
-        ctx.jobs.enqueue(ctx, tx, {
-          type: WEBHOOK_DELIVER_JOB,
-          payload: next,
-          runAt: now + webhookBackoffMs(ctx, job.try),
-        });
-      }
-      if (outcome.gone) disableEndpointGone(ctx, tx, { id: d.endpoint_id, url: d.url }, d.id);
-    },
-    afterCommit: outcome.gone ? () => invalidateFanout(ctx) : undefined,
+    attempted: true,
+    status: "failed",
+    code: null,
+    error: `refused: the url ${c.reason}`,
+    durationMs: null,
   };
+}
+
+/** Writes one attempt's outcome: the delivery's next state, and a 410's disabling of its endpoint. */
+function record(ctx: AppContext, tx: Tx, now: number, d: Due, o: Outcome) {
+  const roundAttempts = d.round_attempts + (o.attempted ? 1 : 0);
+  const retry = o.status === "retry" && roundAttempts < ctx.settings.get("webhook_max_attempts");
+  const status = o.status === "succeeded" ? "succeeded" : retry ? "pending" : "failed";
+  const finished = stmts(ctx.db).finish.get(
+    status,
+    d.attempts + (o.attempted ? 1 : 0),
+    roundAttempts,
+    retry ? now + webhookBackoffMs(ctx, roundAttempts) : null,
+    o.code,
+    o.error?.slice(0, 1000) ?? null,
+    o.durationMs,
+    status === "succeeded" ? now : null,
+    now,
+    d.id,
+    d.attempts,
+    d.next_attempt_at,
+  );
+  if (finished && o.gone) disableEndpointGone(ctx, tx, { id: d.endpoint_id, url: d.url }, d.id);
+}
+
+/**
+ * The worker's webhook pump: fans out the events committed since the last pass, then sends up to
+ * WEBHOOK_CONCURRENCY due deliveries at once and records their outcomes in one commit. Answers
+ * how many deliveries it attempted.
+ */
+export async function runWebhooks(ctx: AppContext, max: number): Promise<number> {
+  write(ctx, (tx) => fanOutEvents(ctx, tx));
+  const batch = stmts(ctx.db).due.all(ctx.clock.now(), Math.min(max, WEBHOOK_CONCURRENCY));
+  if (batch.length === 0) return 0;
+  // One url check per url and batch: deliveries of one event to one receiver share it.
+  const checks = new Map<string, Promise<UrlCheck>>();
+  const checkOf = (url: string) => () => {
+    const c = checks.get(url) ?? checkWebhookUrl(ctx, url);
+    checks.set(url, c);
+    return c;
+  };
+  const outcomes = await Promise.all(
+    batch.map((d) =>
+      attempt(ctx, d, checkOf(d.url)).catch((err): Outcome => {
+        ctx.logger.error({ err, delivery_id: d.id }, "webhook delivery attempt failed");
+        return { attempted: true, status: "retry", code: null, error: "internal error", durationMs: null };
+      }),
+    ),
+  );
+  try {
+    write(ctx, (tx, now) => {
+      for (const [i, d] of batch.entries()) record(ctx, tx, now, d, outcomes[i]!);
+    });
+  } catch (err) {
+    // One outcome that cannot be written must not hold back the rest: record them one by one.
+    ctx.logger.error({ err }, "could not record a batch of webhook outcomes; recording one by one");
+    batch.forEach((d, i) => {
+      try {
+        write(ctx, (tx, now) => record(ctx, tx, now, d, outcomes[i]!));
+      } catch (err) {
+        ctx.logger.error({ err, delivery_id: d.id }, "could not record a webhook outcome; retried later");
+        try {
+          stmts(ctx.db).postpone.run(ctx.clock.now() + webhookBackoffMs(ctx, d.round_attempts + 1), d.id);
+        } catch {}
+      }
+    });
+  }
+  if (outcomes.some((o) => o.gone)) invalidateFanout(ctx);
+  return batch.length;
 }

@@ -10,22 +10,14 @@ import { emit } from "../events/service";
 import { type EndpointOwner, loadEndpoint, ownerFilter } from "./endpoints";
 import { newMessageId } from "./secrets";
 
-export const WEBHOOK_DELIVER_JOB = "webhook.deliver";
 /**
- * Deliveries sent at once (and committed together) by the job worker. One slow receiver holds its
- * batch up to webhook_timeout_seconds, so a batch is small enough not to starve other jobs long.
+ * Deliveries sent at once (and recorded in one commit) by the job worker. One slow receiver holds
+ * its batch up to webhook_timeout_seconds, so a batch is small enough not to starve other jobs long.
  */
 export const WEBHOOK_CONCURRENCY = 32;
 
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;
-
-/**
- * A delivery job's payload: `attempts` is the delivery's attempt count when the job was queued
- * (a job that finds another count is stale and does nothing), `try` the attempt within this round
- * (redelivery starts a new round of webhook_max_attempts).
- */
-export type DeliverJob = { delivery_id: number; attempts: number; try: number };
 
 export const serializeDelivery = (d: DeliveryRow) => ({
   id: d.id,
@@ -43,12 +35,13 @@ export const serializeDelivery = (d: DeliveryRow) => ({
   delivered_at: isoOrNull(d.deliveredAt),
 });
 
-// The fan-out writes one row per matching endpoint and event: prepared once per connection.
+// Written for every delivery (fan-out, merchant callbacks): prepared once per connection.
 const stmts = preparedPer((db) => ({
   insert: prepare<{ id: number }, [number, string, number | null, string, string, number]>(
     db,
-    `INSERT INTO webhook_deliveries (endpoint_id, message_id, event_id, event_type, payload, status, attempts, created_at, updated_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?6)
+    `INSERT INTO webhook_deliveries (endpoint_id, message_id, event_id, event_type, payload, status, attempts,
+       next_attempt_at, round_attempts, created_at, updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, 0, ?6, ?6)
      ON CONFLICT (endpoint_id, event_id) DO NOTHING RETURNING id`,
   ),
   endpoint: prepare<{ enabled: number; deleted_at: number | null }, [number]>(
@@ -63,13 +56,16 @@ const stmts = preparedPer((db) => ({
 
 export type DeliveryInput = {
   type: string;
-  /** What receivers get as `data` in the body `{type, timestamp, data}`. */
-  payload: Record<string, unknown>;
+  /** What receivers get as `data` in the body `{type, timestamp, data}`: an object, or its JSON. */
+  payload: Record<string, unknown> | string;
   /** One delivery per endpoint and event: the same event again returns the first delivery. */
   eventId?: number | null;
 };
 
-/** Writes a pending delivery and queues its first attempt, in the caller's transaction. */
+/**
+ * Writes a pending delivery, due now, in the caller's transaction: the row is its own durable job,
+ * which the worker sends after the commit.
+ */
 export function insertDelivery(
   ctx: AppContext,
   tx: Tx,
@@ -79,20 +75,13 @@ export function insertDelivery(
   const s = stmts(tx);
   const messageId = newMessageId();
   const eventId = d.eventId ?? null;
-  const row = s.insert.get(
-    endpointId,
-    messageId,
-    eventId,
-    d.type,
-    JSON.stringify(d.payload),
-    ctx.clock.now(),
-  );
+  const payload = typeof d.payload === "string" ? d.payload : JSON.stringify(d.payload);
+  const row = s.insert.get(endpointId, messageId, eventId, d.type, payload, ctx.clock.now());
   if (!row) {
     const prev = s.existing.get(endpointId, eventId!)!;
     return { id: prev.id, messageId: prev.message_id, created: false };
   }
-  const job: DeliverJob = { delivery_id: row.id, attempts: 0, try: 1 };
-  ctx.jobs.enqueue(ctx, tx, { type: WEBHOOK_DELIVER_JOB, payload: job });
+  ctx.jobs.wake();
   return { id: row.id, messageId, created: true };
 }
 
@@ -152,12 +141,11 @@ export function redeliver(ctx: AppContext, tx: Tx, id: number, owner: EndpointOw
   const now = ctx.clock.now();
   const row = tx
     .update(webhookDeliveries)
-    .set({ status: "pending", updatedAt: now })
+    .set({ status: "pending", nextAttemptAt: now, roundAttempts: 0, updatedAt: now })
     .where(eq(webhookDeliveries.id, id))
     .returning()
     .get();
-  const job: DeliverJob = { delivery_id: id, attempts: row.attempts, try: 1 };
-  ctx.jobs.enqueue(ctx, tx, { type: WEBHOOK_DELIVER_JOB, payload: job });
+  ctx.jobs.wake();
   emit(tx, now, {
     type: "webhook_delivery.redelivered",
     actorId,
