@@ -329,6 +329,58 @@ describe("the kick delay", () => {
   });
 });
 
+describe("pumps (work kept outside the jobs table)", () => {
+  /** A pump over a list: batches of `size`, as the webhook sender does. */
+  function listPump(items: number[], size: number) {
+    const calls: number[][] = [];
+    const pump = async (_ctx: unknown, max: number) => {
+      const batch = items.splice(0, Math.min(size, max));
+      if (batch.length) calls.push(batch);
+      return { done: batch.length, more: batch.length === Math.min(size, max) };
+    };
+    return { pump, calls };
+  }
+
+  test("drain runs a pump until it has nothing left, and counts what it did", async () => {
+    const q = new JobQueue(t.ctx.logger);
+    const items = [1, 2, 3, 4, 5];
+    const { pump, calls } = listPump(items, 2);
+    q.addPump(pump);
+    expect(await q.drain(t.ctx)).toBe(5);
+    expect(calls).toEqual([[1, 2], [3, 4], [5]]);
+    expect(await q.drain(t.ctx, 1000)).toBe(0);
+  });
+
+  test("the worker goes round again only after a full batch: what comes in meanwhile waits for its wake-up", async () => {
+    const q = new JobQueue(t.ctx.logger, 60_000);
+    const items = [1, 2, 3];
+    const { pump, calls } = listPump(items, 2);
+    let late = false;
+    q.addPump(async (ctx, max) => {
+      const r = await pump(ctx, max);
+      // Work that arrives while a partial batch is out: not sent as a batch of its own at once.
+      if (r.done === 1 && !late) {
+        late = true;
+        items.push(4);
+      }
+      return r;
+    });
+    // The worker's first pass runs at start; no poll comes within the test.
+    q.start(t.ctx);
+    try {
+      const until = Date.now() + 5000;
+      while (!late && Date.now() < until) await Bun.sleep(5);
+      await Bun.sleep(20);
+      expect(calls).toEqual([[1, 2], [3]]);
+      expect(items).toEqual([4]);
+    } finally {
+      await q.stop();
+    }
+    // A drain (tests, shutdown) takes everything.
+    expect(await q.drain(t.ctx)).toBe(1);
+  });
+});
+
 describe("batched job types (concurrency > 1)", () => {
   const enqueueN = (type: string, n: number) =>
     t.ctx.db.transaction((tx) => {

@@ -148,12 +148,22 @@ describe("fan-out: an event that matches an endpoint's patterns", () => {
     });
   });
 
-  test("an event no endpoint wants writes no delivery", async () => {
+  test("an event no endpoint wants writes nothing, not even the cursor; the next wanted one moves it past both", async () => {
     await endpoint(["package.*"]);
+    const cursor = () =>
+      (t.ctx.sqlite.query("SELECT last_event_id FROM webhook_fanout").get() as { last_event_id: number })
+        .last_event_id;
+    const stored = cursor();
     await createPromo();
     expect(await drain()).toBe(0);
     expect(deliveries()).toEqual([]);
-    expect(rx.received).toEqual([]);
+    expect(cursor()).toBe(stored);
+    await createPackage();
+    expect(await drain()).toBe(1);
+    const last = t.ctx.sqlite.query("SELECT max(id) AS id FROM events").get() as { id: number };
+    expect(cursor()).toBe(last.id);
+    expect(deliveries().map((d) => d.event_type)).toEqual(["package.created"]);
+    expect(rx.received).toHaveLength(1);
   });
 
   test("exact, prefix and * patterns; one delivery per endpoint even when several of its patterns match", async () => {

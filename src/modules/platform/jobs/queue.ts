@@ -20,9 +20,10 @@ export type JobHandler = (
 export type JobSpec = { run: JobHandler; concurrency?: number };
 /**
  * Work kept in its own table rather than as `jobs` rows (webhook deliveries): run by the worker
- * before it claims jobs, it does up to `max` items of what is due and answers how many it did.
+ * before it claims jobs, it does up to `max` items of what is due and answers how many it did,
+ * and whether more is due at once (a full batch).
  */
-export type JobPump = (ctx: AppContext, max: number) => Promise<number>;
+export type JobPump = (ctx: AppContext, max: number) => Promise<{ done: number; more: boolean }>;
 
 /** Thrown by a handler when retrying cannot help (e.g. the chat blocked the bot). */
 export class PermanentJobError extends Error {}
@@ -176,17 +177,25 @@ export class JobQueue {
 
   /**
    * Runs the pumps and due jobs until nothing is left (or `limit` items ran). Tests call it
-   * directly instead of starting the worker.
+   * directly instead of starting the worker. The worker goes round again only while there is
+   * more at once (a full batch, or jobs): what the pumps' work brought meanwhile waits for the
+   * next wake-up with the rest of its burst, rather than going out as a batch of one or two.
    */
   async drain(ctx: AppContext, limit = 1000, worker = false): Promise<number> {
     let n = 0;
     while (n < limit && !(worker && this.stopped)) {
       const before = n;
-      for (const pump of this.pumps) if (n < limit) n += await pump(ctx, limit - n);
+      let more = false;
+      for (const pump of this.pumps) {
+        if (n >= limit) break;
+        const r = await pump(ctx, limit - n);
+        n += r.done;
+        more ||= r.more;
+      }
       const batch = n < limit ? this.claim(ctx, limit - n) : [];
       if (batch.length) await this.runBatch(ctx, batch);
       n += batch.length;
-      if (n === before) break;
+      if (worker ? !more && batch.length === 0 : n === before) break;
     }
     return n;
   }

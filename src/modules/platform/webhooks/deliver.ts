@@ -5,7 +5,7 @@ import { write } from "../../../db/write";
 import { iso } from "../../../lib/time";
 import { WEBHOOK_CONCURRENCY } from "./deliveries";
 import { disableEndpointGone } from "./endpoints";
-import { fanOutEvents } from "./fanout";
+import { fanOutPending } from "./fanout";
 import { secretFor } from "./secrets";
 import { senderOf } from "./send";
 import { invalidateFanout } from "./subscriptions";
@@ -170,13 +170,13 @@ function record(ctx: AppContext, tx: Tx, now: number, d: Due, o: Outcome) {
 
 /**
  * The worker's webhook pump: fans out the events committed since the last pass, then sends up to
- * WEBHOOK_CONCURRENCY due deliveries at once and records their outcomes in one commit. Answers
- * how many deliveries it attempted.
+ * WEBHOOK_CONCURRENCY due deliveries at once and records their outcomes in one commit.
  */
-export async function runWebhooks(ctx: AppContext, max: number): Promise<number> {
-  write(ctx, (tx) => fanOutEvents(ctx, tx));
-  const batch = stmts(ctx.db).due.all(ctx.clock.now(), Math.min(max, WEBHOOK_CONCURRENCY));
-  if (batch.length === 0) return 0;
+export async function runWebhooks(ctx: AppContext, max: number): Promise<{ done: number; more: boolean }> {
+  fanOutPending(ctx);
+  const size = Math.min(max, WEBHOOK_CONCURRENCY);
+  const batch = stmts(ctx.db).due.all(ctx.clock.now(), size);
+  if (batch.length === 0) return { done: 0, more: false };
   // One url check per url and batch: deliveries of one event to one receiver share it.
   const checks = new Map<string, Promise<UrlCheck>>();
   const checkOf = (url: string) => () => {
@@ -211,5 +211,5 @@ export async function runWebhooks(ctx: AppContext, max: number): Promise<number>
     });
   }
   if (outcomes.some((o) => o.gone)) invalidateFanout(ctx);
-  return batch.length;
+  return { done: batch.length, more: batch.length === size };
 }

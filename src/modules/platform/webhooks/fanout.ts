@@ -1,6 +1,8 @@
+import type { Database } from "bun:sqlite";
 import type { AppContext } from "../../../context";
-import type { Tx } from "../../../db/client";
+import type { Queryable, Tx } from "../../../db/client";
 import { prepare, preparedPer, sqliteOf } from "../../../db/prepared";
+import { write } from "../../../db/write";
 import { iso } from "../../../lib/time";
 import type { EmittedEvent } from "../events/service";
 import { insertDelivery } from "./deliveries";
@@ -43,9 +45,31 @@ const stmts = preparedPer((db) => ({
 export const eventDataJson = (e: EventRow) =>
   `{"id":${e.id},"type":${JSON.stringify(e.type)},"actor_id":${e.actor_id ?? "null"},"subject_type":${JSON.stringify(e.subject_type)},"subject_id":${JSON.stringify(e.subject_id)},"payload":${e.payload},"created_at":"${iso(e.created_at)}"}`;
 
+// How far this connection has read the event log: ahead of the stored cursor while the events
+// since it matched nothing. A restart reads those again, harmlessly: they match nothing again (an
+// endpoint write stores the cursor before it changes any subscription), and an event fanned out
+// twice gets no second delivery (webhook_deliveries_event_uq).
+const readUpTo = new WeakMap<Database, number>();
+
+/** The events after `from` that some endpoint wants, and the last event id read. */
+function scan(ctx: AppContext, db: Queryable, from: number) {
+  const s = stmts(db);
+  const hits: { id: number; endpointIds: number[] }[] = [];
+  let to = from;
+  for (;;) {
+    const page = s.types.all(to, PAGE);
+    for (const { id, type } of page) {
+      const endpointIds = isEngineEventType(type) ? [] : matchingEndpoints(ctx, type);
+      if (endpointIds.length) hits.push({ id, endpointIds });
+    }
+    if (page.length) to = page[page.length - 1]!.id;
+    if (page.length < PAGE) return { hits, to };
+  }
+}
+
 /**
  * Turns the events committed since the cursor into deliveries, one per matching endpoint, and
- * moves the cursor, in the caller's transaction. Runs on the worker after the events' commits (a
+ * stores the cursor, in the caller's transaction. Runs on the worker after the events' commits (a
  * burst of events is one transaction here, so the deliveries' index pages are written once per
  * batch, not once per event), and at the start of every endpoint write, so that events committed
  * before a subscription changed are matched against the subscriptions they were committed under.
@@ -53,22 +77,28 @@ export const eventDataJson = (e: EventRow) =>
  * Answers how many deliveries it wrote.
  */
 export function fanOutEvents(ctx: AppContext, tx: Tx): number {
-  const s = stmts(tx);
-  let cursor = s.cursor.get()?.last_event_id ?? 0;
-  const start = cursor;
+  const stored = stmts(tx).cursor.get()?.last_event_id ?? 0;
+  const { hits, to } = scan(ctx, tx, Math.max(stored, readUpTo.get(ctx.sqlite) ?? 0));
   let written = 0;
-  for (;;) {
-    const page = s.types.all(cursor, PAGE);
-    for (const { id, type } of page) {
-      const ids = isEngineEventType(type) ? [] : matchingEndpoints(ctx, type);
-      if (ids.length) written += fanOutOne(ctx, tx, id, ids);
-    }
-    if (page.length === 0) break;
-    cursor = page[page.length - 1]!.id;
-    if (page.length < PAGE) break;
-  }
-  if (cursor !== start) s.advance.run(cursor, ctx.clock.now());
+  for (const h of hits) written += fanOutOne(ctx, tx, h.id, h.endpointIds);
+  if (to !== stored) stmts(tx).advance.run(to, ctx.clock.now());
+  readUpTo.set(ctx.sqlite, to);
   return written;
+}
+
+/**
+ * The worker's step: reads the events since the cursor and opens a write transaction only when
+ * one of them is wanted. The hot routes write thousands of events a second that no endpoint
+ * wants; a commit per pass just to move the cursor past them would cost more than the reading.
+ */
+export function fanOutPending(ctx: AppContext): number {
+  const from = readUpTo.get(ctx.sqlite) ?? stmts(ctx.db).cursor.get()?.last_event_id ?? 0;
+  const { hits, to } = scan(ctx, ctx.db, from);
+  if (hits.length === 0) {
+    readUpTo.set(ctx.sqlite, to);
+    return 0;
+  }
+  return write(ctx, (tx) => fanOutEvents(ctx, tx));
 }
 
 function fanOutOne(ctx: AppContext, tx: Tx, eventId: number, endpointIds: number[]): number {
