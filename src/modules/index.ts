@@ -42,7 +42,7 @@ import { registerEventTypes } from "./platform/events/types";
 import { FLAG_EVENT_TYPES } from "./platform/flags/event-types";
 import { flagRoutes } from "./platform/flags/routes";
 import { PLATFORM_SCHEDULES, type Schedule } from "./platform/jobs/cron";
-import type { JobHandler, JobPump, JobSpec } from "./platform/jobs/queue";
+import type { JobHandler, JobPump } from "./platform/jobs/queue";
 import { closeRevokedStreams } from "./platform/notifications/hub";
 import { notificationRoutes } from "./platform/notifications/routes";
 import { notificationStreamRoutes } from "./platform/notifications/stream-routes";
@@ -103,12 +103,12 @@ export const SCHEDULES: Schedule[] = [
 ];
 
 /** Every background job type and its handler. */
-export const JOB_HANDLERS: Record<string, JobHandler | JobSpec> = {
+export const JOB_HANDLERS: Record<string, JobHandler> = {
   "telegram.send": (ctx, p) => sendTelegramMessage(ctx, Number(p.chat_id), String(p.text)),
   "email.send": (ctx, p) =>
     sendEmail(ctx, { to: String(p.to), subject: String(p.subject), text: String(p.text) }),
   [EMAIL_TOKEN_JOB]: sendEmailTokenJob,
-  ...Object.values(LATER_MODULES).reduce<Record<string, JobHandler | JobSpec>>(
+  ...Object.values(LATER_MODULES).reduce<Record<string, JobHandler>>(
     (all, m) => Object.assign(all, "jobs" in m ? m.jobs : {}),
     {},
   ),

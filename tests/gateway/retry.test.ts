@@ -59,7 +59,7 @@ describe("gateway order retry job", () => {
       status: "retrying",
       set: { retries: 1, paymentMethod: "sbp" },
     });
-    await retryGatewayOrderJob.run(t.ctx, { order_id: o.id });
+    await retryGatewayOrderJob(t.ctx, { order_id: o.id });
     expect(orderRow(t, o.id)).toMatchObject({ status: "retrying", retries: 2 });
     const jobs = retryJobs();
     expect(jobs).toHaveLength(1);
@@ -78,7 +78,7 @@ describe("gateway order retry job", () => {
       set: { retries: max },
     });
     expect(w.f.balances({ storeId: w.store.id }).storeHeld).toBe(10_300_000);
-    await retryGatewayOrderJob.run(t.ctx, { order_id: o.id });
+    await retryGatewayOrderJob(t.ctx, { order_id: o.id });
     expect(orderRow(t, o.id).status).toBe("failed");
     expect(w.f.balances({ storeId: w.store.id })).toMatchObject({ storeHeld: 0, storeAvailable: 50_000_000 });
     expect(retryJobs()).toEqual([]);
@@ -87,9 +87,9 @@ describe("gateway order retry job", () => {
 
   test("an order that left retrying, or is gone, is left alone", async () => {
     const cancelled = insertOrder(t, { store: w.store, status: "cancelled" });
-    await retryGatewayOrderJob.run(t.ctx, { order_id: cancelled.id });
-    await retryGatewayOrderJob.run(t.ctx, { order_id: 999_999 });
-    await retryGatewayOrderJob.run(t.ctx, { order_id: "nonsense" });
+    await retryGatewayOrderJob(t.ctx, { order_id: cancelled.id });
+    await retryGatewayOrderJob(t.ctx, { order_id: 999_999 });
+    await retryGatewayOrderJob(t.ctx, { order_id: "nonsense" });
     expect(orderRow(t, cancelled.id)).toMatchObject({ status: "cancelled", traderId: null });
     expect(eventTypes(t, cancelled.id)).toEqual([]);
     expect(w.f.balances({ traderId: w.trader.id }).traderHeld).toBe(0);

@@ -304,15 +304,15 @@ describe("the in-process worker", () => {
 });
 
 describe("the kick delay", () => {
-  test("jobs enqueued one request after another are claimed as one batch, not one batch each", async () => {
+  test("jobs enqueued one request after another are run in one pass of the worker, not one pass each", async () => {
     // Its own queue with a long delay, so a slow machine cannot split the burst.
-    const q = new JobQueue(t.ctx.logger, 500, 200);
+    const q = new JobQueue(t.ctx.logger, 60_000, 200);
     const ran: number[] = [];
-    q.register("burst.test", { concurrency: 32, run: async (_ctx, p) => void ran.push(Number(p.i)) });
+    q.register("burst.test", async (_ctx, p) => void ran.push(Number(p.i)));
     q.start(t.ctx);
     try {
       await Bun.sleep(20); // start()'s own first look, with nothing queued
-      const before = q.stats.batches;
+      const before = q.stats.passes;
       // Five requests, each committing one job in its own transaction, a few ms apart.
       for (let i = 0; i < 5; i++) {
         t.ctx.db.transaction((tx) => q.enqueue(t.ctx, tx, { type: "burst.test", payload: { i } }));
@@ -322,7 +322,7 @@ describe("the kick delay", () => {
       const until = Date.now() + 5000;
       while (ran.length < 5 && Date.now() < until) await Bun.sleep(10);
       expect(ran.sort()).toEqual([0, 1, 2, 3, 4]);
-      expect(q.stats.batches - before).toBe(1);
+      expect(q.stats.passes - before).toBe(1);
     } finally {
       await q.stop();
     }
@@ -381,89 +381,44 @@ describe("pumps (work kept outside the jobs table)", () => {
   });
 });
 
-describe("batched job types (concurrency > 1)", () => {
-  const enqueueN = (type: string, n: number) =>
-    t.ctx.db.transaction((tx) => {
-      for (let i = 0; i < n; i++) t.ctx.jobs.enqueue(t.ctx, tx, { type, payload: { i } });
-    });
-  const noteTable = () => t.ctx.sqlite.exec("CREATE TABLE IF NOT EXISTS job_notes (i INTEGER PRIMARY KEY)");
-  const notes = () =>
-    (t.ctx.sqlite.query("SELECT i FROM job_notes ORDER BY i").all() as { i: number }[]).map((r) => r.i);
+describe("one job at a time", () => {
+  const enqueue = (type: string, i: number) =>
+    t.ctx.db.transaction((tx) => t.ctx.jobs.enqueue(t.ctx, tx, { type, payload: { i } }));
 
-  test("claims up to `concurrency` due jobs of the type together and runs them at the same time", async () => {
-    let started = 0;
-    let maxInFlight = 0;
+  test("due jobs of all types run one after another, oldest first, never two at once", async () => {
+    const seen: string[] = [];
     let inFlight = 0;
-    t.ctx.jobs.register("batch.test", {
-      concurrency: 4,
-      run: async () => {
-        started++;
-        maxInFlight = Math.max(maxInFlight, ++inFlight);
-        await Bun.sleep(5);
-        inFlight--;
-      },
-    });
-    enqueueN("batch.test", 10);
-    expect(await t.ctx.jobs.drain(t.ctx)).toBe(10);
-    expect(started).toBe(10);
-    expect(maxInFlight).toBe(4);
+    let maxInFlight = 0;
+    const handler = (name: string) => async (_c: unknown, p: Record<string, unknown>) => {
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      await Bun.sleep(2);
+      seen.push(`${name}${p.i}`);
+      inFlight--;
+    };
+    t.ctx.jobs.register("a", handler("a"));
+    t.ctx.jobs.register("b", handler("b"));
+    enqueue("a", 0);
+    enqueue("b", 0);
+    enqueue("b", 1);
+    enqueue("a", 1);
+    expect(await t.ctx.jobs.drain(t.ctx)).toBe(4);
+    expect(seen).toEqual(["a0", "b0", "b1", "a1"]);
+    expect(maxInFlight).toBe(1);
     expect(jobsOf().every((j) => j.status === "done" && j.attempts === 1)).toBe(true);
   });
 
-  test("a job's outcome writes commit with its completion; one failing write fails only that job", async () => {
-    noteTable();
-    const after: number[] = [];
-    t.ctx.jobs.register("batch.write", {
-      concurrency: 8,
-      run: async (_ctx, p) => {
-        const i = Number(p.i);
-        if (i === 2) throw new Error("receiver said no");
-        return {
-          commit: () => {
-            // Job 4's write breaks a constraint: its savepoint rolls back, the others stand.
-            t.ctx.sqlite.query("INSERT INTO job_notes (i) VALUES (?)").run(i === 4 ? 1 : i);
-          },
-          afterCommit: () => after.push(i),
-        };
-      },
-    });
-    enqueueN("batch.write", 6);
-    expect(await t.ctx.jobs.drain(t.ctx)).toBe(6);
-    expect(notes()).toEqual([0, 1, 3, 5]);
-    expect(jobsOf().map((j) => j.status)).toEqual(["done", "done", "queued", "done", "queued", "done"]);
-    expect(jobsOf()[2]!.last_error).toBe("receiver said no");
-    expect(jobsOf()[4]!.last_error).toContain("UNIQUE");
-    expect(after.sort()).toEqual([0, 1, 3, 5]);
-  });
-
-  test("a batch whose commit fails is requeued, not left running", async () => {
-    t.ctx.jobs.register("batch.broken", {
-      concurrency: 3,
-      run: async () => ({
-        commit: () => {
-          // Drop the queue's own table mid-batch: the done updates of the batch cannot be written.
-          t.ctx.sqlite.exec("ALTER TABLE jobs RENAME TO jobs_away");
-        },
-      }),
-    });
-    enqueueN("batch.broken", 3);
-    expect(await t.ctx.jobs.drain(t.ctx, 3)).toBe(3);
-    // The transaction rolled back (the rename with it): the jobs are queued again for a retry.
-    expect(jobsOf().map((j) => j.status)).toEqual(["queued", "queued", "queued"]);
-  });
-
-  test("jobs of other types keep their one-at-a-time order around a batch", async () => {
-    const seen: string[] = [];
-    t.ctx.jobs.register("one.at.a.time", async (_c, p) => {
-      seen.push(`one${p.i}`);
-    });
-    t.ctx.jobs.register("many", { concurrency: 5, run: async (_c, p) => void seen.push(`many${p.i}`) });
-    enqueueN("one.at.a.time", 1);
-    enqueueN("many", 3);
-    t.clock.advance(1);
-    enqueueN("one.at.a.time", 1);
-    expect(await t.ctx.jobs.drain(t.ctx)).toBe(5);
-    expect(seen).toEqual(["one0", "many0", "many1", "many2", "one0"]);
+  test("a job whose outcome cannot be recorded is requeued with a backoff, not left running", async () => {
+    t.ctx.jobs.register("ok", async () => {});
+    enqueue("ok", 0);
+    // Marking it done fails (as a full disk would); putting it back still works.
+    t.ctx.sqlite.exec(
+      "CREATE TRIGGER no_done BEFORE UPDATE OF status ON jobs WHEN NEW.status = 'done' BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    );
+    expect(await t.ctx.jobs.drain(t.ctx, 1)).toBe(1);
+    const job = oneJob();
+    expect(job.status).toBe("queued");
+    expect(job.last_error).toContain("disk full");
+    expect(job.run_at).toBe(t.clock.now() + backoffMs(t.ctx, 1));
   });
 });
 

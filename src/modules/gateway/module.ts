@@ -1,6 +1,6 @@
 import type { createRouter } from "../../lib/openapi";
 import type { Schedule } from "../platform/jobs/cron";
-import type { JobHandler, JobSpec } from "../platform/jobs/queue";
+import type { JobHandler } from "../platform/jobs/queue";
 import { GATEWAY_EVENT_TYPES } from "./event-types";
 import { customerOrderRoutes } from "./orders/customer-routes";
 import { expireGatewayOrders } from "./orders/expiry";
@@ -40,7 +40,7 @@ export const GATEWAY_MODULE = {
       run: (ctx) => expireGatewayOrders(ctx),
     },
   ] as Schedule[],
-  jobs: { [GATEWAY_RETRY_JOB]: retryGatewayOrderJob } as Record<string, JobHandler | JobSpec>,
+  jobs: { [GATEWAY_RETRY_JOB]: retryGatewayOrderJob } as Record<string, JobHandler>,
   eventTypes: GATEWAY_EVENT_TYPES,
   register(): void {
     registerGatewayOrderRuleSubject();

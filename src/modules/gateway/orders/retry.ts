@@ -1,6 +1,6 @@
 import type { AppContext } from "../../../context";
 import { write } from "../../../db/write";
-import type { JobSpec } from "../../platform/jobs/queue";
+import type { JobHandler } from "../../platform/jobs/queue";
 import { assignOrRetry } from "./assign";
 import { findGatewayOrder } from "./status";
 
@@ -19,9 +19,7 @@ export function retryGatewayOrder(ctx: AppContext, orderId: number): { status: s
   });
 }
 
-export const retryGatewayOrderJob: JobSpec = {
-  run: async (ctx, payload) => {
-    const id = Number(payload.order_id);
-    if (Number.isSafeInteger(id) && id > 0) retryGatewayOrder(ctx, id);
-  },
+export const retryGatewayOrderJob: JobHandler = async (ctx, payload) => {
+  const id = Number(payload.order_id);
+  if (Number.isSafeInteger(id) && id > 0) retryGatewayOrder(ctx, id);
 };

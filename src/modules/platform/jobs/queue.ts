@@ -7,17 +7,7 @@ import { write } from "../../../db/write";
 import { type CriticalErrorInput, reportCriticalError, storeCriticalError } from "../critical-errors/service";
 import { jobFailures } from "../system/metrics";
 
-/**
- * What a handler may hand back: writes that record its outcome, run in the transaction that marks
- * the job done (one commit for the outcome and the queue), and work to do after that commit.
- */
-export type JobCommit = { commit(tx: Tx, now: number): void; afterCommit?(): void };
-export type JobHandler = (
-  ctx: AppContext,
-  payload: Record<string, unknown>,
-) => Promise<JobCommit | undefined> | Promise<void>;
-/** `concurrency` > 1: up to that many due jobs of the type are claimed together, run at once, and committed together. */
-export type JobSpec = { run: JobHandler; concurrency?: number };
+export type JobHandler = (ctx: AppContext, payload: Record<string, unknown>) => Promise<void>;
 /**
  * Work kept in its own table rather than as `jobs` rows (webhook deliveries): run by the worker
  * before it claims jobs, it does up to `max` items of what is due and answers how many it did,
@@ -41,23 +31,17 @@ const insertJob = preparedPer((db) =>
 );
 
 type ClaimedRow = { id: number; type: string; payload: string; attempts: number; max_attempts: number };
-const CLAIMED = "RETURNING id, type, payload, attempts, max_attempts";
 // The worker runs these for every job: prepared once per connection.
 const stmts = preparedPer((db) => ({
-  firstDue: prepare<{ id: number; type: string }, [number]>(
+  // A read first: a poll that finds nothing due takes no write lock.
+  firstDue: prepare<{ id: number }, [number]>(
     db,
-    "SELECT id, type FROM jobs WHERE status = 'queued' AND run_at <= ? ORDER BY run_at, id LIMIT 1",
+    "SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ? ORDER BY run_at, id LIMIT 1",
   ),
-  claimOne: prepare<ClaimedRow, [number, number]>(
+  claim: prepare<ClaimedRow, [number, number]>(
     db,
     `UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_at = ?1, updated_at = ?1
-     WHERE id = ?2 AND status = 'queued' ${CLAIMED}`,
-  ),
-  claimMany: prepare<ClaimedRow, [number, string, number]>(
-    db,
-    `UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_at = ?1, updated_at = ?1
-     WHERE id IN (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= ?1 AND type = ?2 ORDER BY run_at, id LIMIT ?3)
-     ${CLAIMED}`,
+     WHERE id = ?2 AND status = 'queued' RETURNING id, type, payload, attempts, max_attempts`,
   ),
   done: prepare<unknown, [number, number]>(
     db,
@@ -71,19 +55,15 @@ const stmts = preparedPer((db) => ({
 
 /**
  * Durable queue in the `jobs` table, run in-process. Enqueue happens inside the caller's
- * transaction (the job exists iff the change committed); the worker claims due jobs (one, or a
- * batch of a type that allows it), runs them outside any transaction, and records each success or
- * schedules its retry with exponential backoff (MAX_ORDER_RETRIES / RETRY_BACKOFF_FACTOR) in one
- * commit per batch.
- *
- * Why batches: a webhook delivery was three commits (claim, outcome, done) around one HTTP call,
- * ~500 µs of the request thread each; 1,000 deliveries/s took a third of the hot routes' throughput
- * (docs/benchmarks.md). Claimed and committed together, a batch costs two commits in all.
+ * transaction (the job exists iff the change committed); the worker claims the first due job, runs
+ * it outside any transaction, and records its success or schedules its retry with exponential
+ * backoff (MAX_ORDER_RETRIES / RETRY_BACKOFF_FACTOR). Jobs are rare (notifications, gateway
+ * retries, exports): the high-volume work, webhook deliveries, is a pump over its own table.
  */
 export class JobQueue {
-  /** Batches run, for tests. */
-  readonly stats = { batches: 0 };
-  private handlers = new Map<string, Required<JobSpec>>();
+  /** Worker passes (wake-ups that found work or not), for tests. */
+  readonly stats = { passes: 0 };
+  private handlers = new Map<string, JobHandler>();
   private pumps: JobPump[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** When the pending timer fires (performance.now()). */
@@ -95,8 +75,8 @@ export class JobQueue {
   private ctx: AppContext | null = null;
 
   /**
-   * `kickDelayMs`: how long the worker waits after an enqueue before it claims. Jobs enqueued in
-   * that window are claimed, run and committed together, so a burst of deliveries costs a few
+   * `kickDelayMs`: how long the worker waits after a wake-up before it runs. Work that comes in
+   * within that window is done in one pass, so a burst of webhook deliveries goes out in a few
    * batches instead of one batch per request that caused them (docs/platform.md, "Performance").
    */
   constructor(
@@ -105,9 +85,8 @@ export class JobQueue {
     private readonly kickDelayMs = 25,
   ) {}
 
-  register(type: string, handler: JobHandler | JobSpec) {
-    const spec = typeof handler === "function" ? { run: handler } : handler;
-    this.handlers.set(type, { run: spec.run, concurrency: Math.max(1, spec.concurrency ?? 1) });
+  register(type: string, handler: JobHandler) {
+    this.handlers.set(type, handler);
   }
 
   addPump(pump: JobPump) {
@@ -163,6 +142,7 @@ export class JobQueue {
       this.timer = null;
       if (this.stopped || this.running || !this.ctx) return;
       const ctx = this.ctx;
+      this.stats.passes++;
       this.running = this.drain(ctx, 1000, true)
         // A database error (disk full, locked) must not become an unhandled rejection that kills the process.
         .catch((err) => this.logger.error({ err }, "job worker failed; retrying at the next poll"))
@@ -192,83 +172,57 @@ export class JobQueue {
         n += r.done;
         more ||= r.more;
       }
-      const batch = n < limit ? this.claim(ctx, limit - n) : [];
-      if (batch.length) await this.runBatch(ctx, batch);
-      n += batch.length;
-      if (worker ? !more && batch.length === 0 : n === before) break;
+      const ran = n < limit && (await this.runJob(ctx));
+      if (ran) n++;
+      if (worker ? !more && !ran : n === before) break;
     }
     return n;
   }
 
-  /** The first due job, and with it more due jobs of its type when the type runs concurrently. */
-  private claim(ctx: AppContext, max: number): Claimed[] {
+  /** Claims the first due job and runs it; false when none is due. */
+  private async runJob(ctx: AppContext): Promise<boolean> {
     const s = stmts(ctx.db);
     const now = ctx.clock.now();
     const first = s.firstDue.get(now);
-    if (!first) return [];
-    const n = Math.min(max, this.handlers.get(first.type)?.concurrency ?? 1);
-    const rows = n > 1 ? s.claimMany.all(now, first.type, n) : s.claimOne.all(now, first.id);
-    return rows.map((r) => ({
-      id: r.id,
-      type: r.type,
-      payload: JSON.parse(r.payload),
-      attempts: r.attempts,
-      maxAttempts: r.max_attempts,
-    }));
-  }
-
-  private async runBatch(ctx: AppContext, batch: Claimed[]) {
-    this.stats.batches++;
-    const results = await Promise.allSettled(
-      batch.map(async (job) => {
-        const handler = this.handlers.get(job.type);
-        if (!handler) throw new PermanentJobError(`no handler for job type ${job.type}`);
-        return handler.run(ctx, job.payload as Record<string, unknown>);
-      }),
-    );
-    const errors: (unknown | null)[] = results.map((r) => (r.status === "rejected" ? r.reason : null));
-    // Jobs that failed for good: stored with their outcome, sent to Sentry once that commits.
-    const dead: { input: CriticalErrorInput; id: number | null }[] = [];
+    const row = first && s.claim.get(now, first.id);
+    if (!row) return false;
+    const job: Claimed = {
+      id: row.id,
+      type: row.type,
+      payload: JSON.parse(row.payload),
+      attempts: row.attempts,
+      maxAttempts: row.max_attempts,
+    };
+    let error: unknown = null;
     try {
-      write(ctx, (tx, now) => {
-        const s = stmts(ctx.db);
-        batch.forEach((job, i) => {
-          const r = results[i]!;
-          if (r.status === "fulfilled" && r.value) {
-            const outcome = r.value;
-            // A savepoint per job: an outcome that fails to write is that job's failure alone.
-            try {
-              ctx.sqlite.transaction(() => outcome.commit(tx, now))();
-            } catch (err) {
-              errors[i] = err;
-            }
-          }
-          if (errors[i] === null) s.done.run(now, job.id);
-          else if (this.recordFailure(ctx, job, errors[i], now)) {
-            const input = deadJob(job, errors[i]);
-            dead.push({ input, id: storeCriticalError(ctx, tx, now, input) });
-          }
-        });
+      const handler = this.handlers.get(job.type);
+      if (!handler) throw new PermanentJobError(`no handler for job type ${job.type}`);
+      await handler(ctx, job.payload as Record<string, unknown>);
+    } catch (err) {
+      error = err ?? new Error("job failed");
+    }
+    // A job that failed for good is stored with its outcome and sent to Sentry once that commits.
+    let dead: { input: CriticalErrorInput; id: number | null } | null;
+    try {
+      dead = write(ctx, (tx, now) => {
+        if (error === null) s.done.run(now, job.id);
+        else if (this.recordFailure(ctx, job, error, now)) {
+          const input = deadJob(job, error);
+          return { input, id: storeCriticalError(ctx, tx, now, input) };
+        }
+        return null;
       });
     } catch (err) {
-      // The batch's commit failed (disk full, locked): put its jobs back rather than leave them running until a restart.
-      this.logger.error({ err, jobs: batch.map((j) => j.id) }, "could not record job outcomes; requeued");
-      for (const job of batch)
-        try {
-          stmts(ctx.db).failed.run(
-            "queued",
-            ctx.clock.now() + backoffMs(ctx, job.attempts),
-            String(err),
-            ctx.clock.now(),
-            job.id,
-          );
-        } catch {}
-      return;
+      // The outcome could not be written (disk full, locked): put the job back rather than leave it running until a restart.
+      this.logger.error({ err, job_id: job.id }, "could not record a job's outcome; requeued");
+      try {
+        const at = ctx.clock.now();
+        s.failed.run("queued", at + backoffMs(ctx, job.attempts), String(err), at, job.id);
+      } catch {}
+      return true;
     }
-    for (const d of dead) reportCriticalError(ctx, d.input, d.id);
-    results.forEach((r, i) => {
-      if (r.status === "fulfilled" && r.value?.afterCommit && errors[i] === null) r.value.afterCommit();
-    });
+    if (dead) reportCriticalError(ctx, dead.input, dead.id);
+    return true;
   }
 
   /** Records a failed attempt; true when the job has failed for good. */
