@@ -1,8 +1,9 @@
 /**
  * Where a webhook delivery's time goes on the thread that serves the API (the sender thread's
  * HTTP request and the signature excluded, both the sender's work): the fan-out in the event's
- * transaction, then the job queue's claim, load, check and batch commit, against a sender that
- * answers at once. Also the bytes each part writes (Linux: /proc/self/io), WAL pages above all.
+ * transaction (an event row; the deliveries are made after its commit), then the worker's pass:
+ * fan-out, due select, url check and the outcomes' commit, against a sender that answers at once.
+ * Also the bytes each part writes (Linux: /proc/self/io), WAL pages above all.
  * In process, on a temp file database with the server's checkpoint thread, 10 endpoints
  * subscribed to the event:
  *

@@ -10,8 +10,8 @@
  *
  *   A. baseline: nothing else running;
  *   B. events only: the source running, the endpoints disabled;
- *   C. events + webhooks: the same with the endpoints enabled, so each event becomes delivery rows,
- *      durable jobs and signed POSTs to the receiver.
+ *   C. events + webhooks: the same with the endpoints enabled, so each event becomes delivery rows
+ *      (fanned out after its commit) and signed POSTs to the receiver.
  *
  * C against B is the cost of the deliveries themselves; C against A adds the event source. B and C
  * run --rounds times in the order B C C B (ABBA): the database grows through the run (every usage
