@@ -6,7 +6,7 @@ import { openDatabase, type ReplicaOptions } from "./db/client";
 import { migrate } from "./db/migrate";
 import type { Env } from "./env";
 import { randomToken } from "./lib/crypto";
-import { type Clock, systemClock } from "./lib/time";
+import { systemClock } from "./lib/time";
 import { JOB_HANDLERS, JOB_PUMPS } from "./modules";
 import { bindEventContext } from "./modules/platform/events/service";
 import { JobQueue } from "./modules/platform/jobs/queue";
@@ -57,7 +57,7 @@ export function replicaOptions(env: Env): ReplicaOptions {
 /** Opens and migrates the database and wires the context. Nothing is started (no worker, no cron). */
 export function createContext(
   env: Env,
-  opts: { clock?: Clock; fetch?: typeof fetch; jwtSecret?: string } = {},
+  opts: Partial<Pick<AppContext, "clock" | "fetch" | "jwtSecret" | "lookupHost">> = {},
 ): AppContext {
   const logger = pino({ level: env.LOG_LEVEL, base: undefined });
   warnDemoPayments(env, logger);
@@ -77,6 +77,7 @@ export function createContext(
     jobs,
     jwtSecret: opts.jwtSecret ?? jwtSecretFor(env),
     fetch: opts.fetch ?? fetch,
+    lookupHost: opts.lookupHost,
     replica,
   };
   bindEventContext(ctx);

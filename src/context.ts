@@ -19,6 +19,8 @@ export type AppContext = {
   jwtSecret: string;
   /** Outgoing HTTP (providers); injectable so tests can observe or fail calls. */
   fetch: typeof fetch;
+  /** The addresses of a host name, for the webhooks' SSRF guard; DNS unless a test answers instead. */
+  lookupHost?: (host: string) => Promise<string[]>;
   /** With a libSQL DATABASE_URL: the embedded replica's sync controls. */
   replica?: ReplicaInfo;
 };

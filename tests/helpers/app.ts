@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../src/app";
 import { createContext } from "../../src/boot";
+import type { AppContext } from "../../src/context";
 import { type Role, users } from "../../src/db/schema";
 import { parseEnv } from "../../src/env";
 import { ManualClock } from "../../src/lib/time";
@@ -13,7 +14,10 @@ export const TEST_BOT_TOKEN = "123456:TEST-bot-token";
 export type TestApp = Awaited<ReturnType<typeof makeTestApp>>;
 
 /** A fresh app on its own :memory: database with a manual clock and generous rate limits. */
-export function makeTestApp(envOverrides: Record<string, string> = {}, opts: { fetch?: typeof fetch } = {}) {
+export function makeTestApp(
+  envOverrides: Record<string, string> = {},
+  opts: Partial<Pick<AppContext, "fetch" | "lookupHost">> = {},
+) {
   const env = parseEnv({
     NODE_ENV: "test",
     DATABASE_URL: ":memory:",
@@ -28,7 +32,7 @@ export function makeTestApp(envOverrides: Record<string, string> = {}, opts: { f
     ...envOverrides,
   });
   const clock = new ManualClock();
-  const ctx = createContext(env, { clock, fetch: opts.fetch });
+  const ctx = createContext(env, { clock, ...opts });
   ctx.settings.setNow(
     {
       RATE_LIMIT_DEFAULT: "100000/minute",

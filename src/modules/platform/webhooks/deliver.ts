@@ -33,7 +33,7 @@ type Outcome = {
 };
 
 /** One signed POST through the context's sender (the sender thread in a server). */
-async function post(ctx: AppContext, d: Due, url: URL): Promise<Outcome> {
+async function post(ctx: AppContext, d: Due, url: URL, address: string | undefined): Promise<Outcome> {
   const timestamp = Math.floor(ctx.clock.now() / 1000);
   const timeoutS = ctx.settings.get("webhook_timeout_seconds");
   // Signed by the sender (on its thread in a server), over these exact bytes.
@@ -48,6 +48,7 @@ async function post(ctx: AppContext, d: Due, url: URL): Promise<Outcome> {
     body: deliveryBody(d),
     timeoutMs: timeoutS * 1000,
     sign: { secret: secretFor(ctx.jwtSecret, d.secret_sealed), msgId: d.message_id, timestamp },
+    connectTo: address,
   });
   if (!r.ok) {
     const error = r.timeout ? `no answer within ${timeoutS} s` : `request failed: ${r.error}`;
@@ -131,7 +132,7 @@ async function attempt(ctx: AppContext, d: Due, check: () => Promise<UrlCheck>):
     return { attempted: false, status: "failed", code: null, error: why, durationMs: null };
   }
   const c = await check();
-  if (c.ok) return post(ctx, d, c.url);
+  if (c.ok) return post(ctx, d, c.url, c.address);
   if (c.transient) return { attempted: true, status: "retry", code: null, error: c.reason, durationMs: null };
   ctx.logger.warn(
     { delivery_id: d.id, endpoint_id: d.endpoint_id, reason: c.reason },

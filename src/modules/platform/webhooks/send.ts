@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { isIP } from "node:net";
 import { Webhook } from "standardwebhooks";
 import type { AppContext } from "../../../context";
 
@@ -15,6 +16,12 @@ export type SendRequest = {
   timeoutMs: number;
   /** The endpoint's `whsec_` secret, the message id and the `webhook-timestamp` (seconds). */
   sign?: { secret: string; msgId: string; timestamp: number };
+  /**
+   * The IP address the SSRF guard checked for the url's host: the request goes there (with the
+   * host's name in `Host` and in TLS, whose certificate must still match it) instead of asking
+   * DNS again, which could now answer with a private address.
+   */
+  connectTo?: string;
 };
 export type SendResult =
   | { ok: true; status: number; text: string; ms: number }
@@ -66,17 +73,30 @@ function headersOf(r: SendRequest): Record<string, string> {
   return { ...r.headers, "webhook-signature": signature };
 }
 
+/** Where to send `r`: its url, or the same url at the checked address, the name kept for Host and TLS. */
+function target(r: SendRequest): { url: string; host?: string; tls?: { serverName: string } } {
+  if (!r.connectTo) return { url: r.url };
+  const url = new URL(r.url);
+  const { host, hostname } = url;
+  url.hostname = isIP(r.connectTo) === 6 ? `[${r.connectTo}]` : r.connectTo;
+  return { url: url.href, host, tls: url.protocol === "https:" ? { serverName: hostname } : undefined };
+}
+
 /** Sends one request; never follows redirects (a redirect could lead past the SSRF guard). */
 export async function sendOnce(f: typeof fetch, r: SendRequest): Promise<SendResult> {
   const t0 = performance.now();
   const ms = () => Math.round(performance.now() - t0);
   try {
-    const res = await f(r.url, {
+    const to = target(r);
+    const headers = headersOf(r);
+    const res = await f(to.url, {
       method: "POST",
-      headers: headersOf(r),
+      headers: to.host ? { ...headers, host: to.host } : headers,
       body: r.body,
       redirect: "manual",
       signal: AbortSignal.timeout(r.timeoutMs),
+      // Bun's fetch: SNI and the certificate check use this name, not the address in the url.
+      ...(to.tls ? { tls: to.tls } : {}),
     });
     if (res.status >= 200 && res.status < 300) {
       await res.body?.cancel().catch(() => {});

@@ -6,7 +6,9 @@ import type { AppContext } from "../../../context";
  * The SSRF guard of outgoing webhooks: a receiver's url must resolve only to public addresses, so
  * an admin (or later a merchant) cannot make souk call its own loopback, the cloud metadata
  * service or the private network. Checked when an endpoint is saved and again before each
- * delivery, since DNS can change. `webhooks_allow_private_urls` lifts it (development, tests).
+ * delivery, since DNS can change; a delivery then connects to the address it checked rather than
+ * asking DNS again, which could answer differently (DNS rebinding). `webhooks_allow_private_urls`
+ * lifts the guard (development, tests).
  */
 const blocked = new BlockList();
 for (const [net, bits] of [
@@ -74,7 +76,8 @@ export function isBlockedAddress(address: string): boolean {
 const refusal = (what: string) => `resolves to a loopback, private or link-local address (${what})`;
 
 export type UrlCheck =
-  | { ok: true; url: URL }
+  /** `address`: the checked address the host resolved to, when DNS was asked; connect to it. */
+  | { ok: true; url: URL; address?: string }
   /** `transient`: the host did not resolve (retry later); otherwise the url is refused for good. */
   | { ok: false; reason: string; transient?: boolean };
 
@@ -88,9 +91,9 @@ const dnsResolver: Resolver = async (host) => (await lookup(host, { all: true })
  * `*.localhost` are loopback by definition and refused without asking DNS.
  */
 export async function checkWebhookUrl(
-  ctx: Pick<AppContext, "settings">,
+  ctx: Pick<AppContext, "settings" | "lookupHost">,
   raw: string,
-  resolve: Resolver = dnsResolver,
+  resolve: Resolver = ctx.lookupHost ?? dnsResolver,
 ): Promise<UrlCheck> {
   let url: URL;
   try {
@@ -120,5 +123,5 @@ export async function checkWebhookUrl(
   }
   const bad = addresses.find(isBlockedAddress);
   if (bad !== undefined) return { ok: false, reason: refusal(bad) };
-  return { ok: true, url };
+  return isIP(host) ? { ok: true, url } : { ok: true, url, address: addresses[0]! };
 }
