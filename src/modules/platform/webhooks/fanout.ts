@@ -7,7 +7,7 @@ import { iso } from "../../../lib/time";
 import type { EmittedEvent } from "../events/service";
 import { insertDelivery } from "./deliveries";
 import { isEngineEventType } from "./event-types";
-import { matchingEndpoints } from "./subscriptions";
+import { hasSubscriptions, matchingEndpoints } from "./subscriptions";
 
 type EventRow = {
   id: number;
@@ -30,6 +30,7 @@ const stmts = preparedPer((db) => ({
     db,
     "SELECT id, type FROM events WHERE id > ? ORDER BY id LIMIT ?",
   ),
+  lastId: prepare<{ id: number | null }, []>(db, "SELECT max(id) AS id FROM events"),
   event: prepare<EventRow, [number]>(
     db,
     "SELECT id, type, actor_id, subject_type, subject_id, payload, created_at FROM events WHERE id = ?",
@@ -55,6 +56,8 @@ const readUpTo = new WeakMap<Database, number>();
 function scan(ctx: AppContext, db: Queryable, from: number) {
   const s = stmts(db);
   const hits: { id: number; endpointIds: number[] }[] = [];
+  // Nothing subscribed (no webhooks set up): no event can match, so none need be read.
+  if (!hasSubscriptions(ctx)) return { hits, to: Math.max(from, s.lastId.get()?.id ?? 0) };
   let to = from;
   for (;;) {
     const page = s.types.all(to, PAGE);

@@ -46,13 +46,21 @@ function build(sqlite: Database): FanoutIndex {
   return idx;
 }
 
-/** Endpoint ids whose patterns match the type, each once, in id order. */
-export function matchingEndpoints(ctx: Pick<AppContext, "sqlite">, type: string): number[] {
+function indexOf(ctx: Pick<AppContext, "sqlite">): FanoutIndex {
   let idx = indexes.get(ctx.sqlite);
   if (!idx) {
     idx = build(ctx.sqlite);
     indexes.set(ctx.sqlite, idx);
   }
+  return idx;
+}
+
+/** Whether any enabled endpoint subscribes to anything. */
+export const hasSubscriptions = (ctx: Pick<AppContext, "sqlite">) => indexOf(ctx).size > 0;
+
+/** Endpoint ids whose patterns match the type, each once, in id order. */
+export function matchingEndpoints(ctx: Pick<AppContext, "sqlite">, type: string): number[] {
+  const idx = indexOf(ctx);
   if (idx.size === 0) return NONE;
   const hits: number[][] = [];
   if (idx.all.length) hits.push(idx.all);
