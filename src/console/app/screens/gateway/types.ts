@@ -1,5 +1,7 @@
 /** The gateway's answers as the console reads them (the API reference at /docs has every field). */
+
 import type { GATEWAY_DIRECTIONS, GATEWAY_ORDER_STATUSES, REQUISITE_STATUSES } from "../../../../db/enums";
+import type { SelectionAttempt } from "../../../../db/schema/gateway";
 
 export {
   GATEWAY_DIRECTIONS as DIRECTIONS,
@@ -35,14 +37,8 @@ export type StaffRequisite = Requisite & {
   trader: { id: number; user_id: number; username: string | null; teamlead_id: number | null };
 };
 
-export type SelectionAttempt = {
-  attempt: number;
-  at: string;
-  considered: number;
-  chosen: { requisite_id: number; trader_id: number } | null;
-  rejected_counts: Record<string, number>;
-  rejected: { requisite_id: number; trader_id: number; reason: string }[];
-};
+// As stored on the order and answered as is (a type import: nothing of the schema is bundled).
+export type { SelectionAttempt } from "../../../../db/schema/gateway";
 
 export type StaffOrder = {
   id: number;
