@@ -1,6 +1,7 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { Webhook } from "standardwebhooks";
 import { write } from "../../src/db/write";
+import { MAX_SENDING } from "../../src/modules/platform/webhooks/deliver";
 import { enqueueDelivery } from "../../src/modules/platform/webhooks/deliveries";
 import { createEndpoint } from "../../src/modules/platform/webhooks/endpoints";
 import { fanOutEvents } from "../../src/modules/platform/webhooks/fanout";
@@ -446,6 +447,77 @@ describe("retries", () => {
       last_error: "the endpoint was deleted",
     });
     expect(rx.received).toEqual([]);
+  });
+});
+
+describe("slow receivers", () => {
+  test("a receiver that takes long to answer holds back neither other receivers' deliveries nor other jobs", async () => {
+    await endpoint(["package.*"], "/slow");
+    await endpoint(["promo_code.*"], "/fast");
+    rx.answer({ delayMs: 1500 }); // the first request (to /slow) is answered 1.5 s late
+    let probed = false;
+    t.ctx.jobs.register("probe", async () => {
+      probed = true;
+    });
+    const status = (path: string) =>
+      (
+        t.ctx.sqlite
+          .query(
+            "SELECT d.status FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE e.url LIKE ?",
+          )
+          .get(`%${path}`) as { status: string }
+      ).status;
+    const until = async (cond: () => boolean) => {
+      const end = Date.now() + 5000;
+      while (!cond() && Date.now() < end) await Bun.sleep(5);
+      expect(cond()).toBe(true);
+    };
+    t.ctx.jobs.start(t.ctx);
+    try {
+      await createPackage();
+      await until(() => rx.received.length === 1); // /slow has the request and sits on it
+      await createPromo();
+      t.ctx.db.transaction((tx) => t.ctx.jobs.enqueue(t.ctx, tx, { type: "probe", payload: {} }));
+      await until(() => rx.received.length === 2 && probed);
+      await until(() => status("/fast") === "succeeded");
+      // All that while, the slow request was still out.
+      expect(rx.received.map((r) => r.path)).toEqual(["/slow", "/fast"]);
+      expect(status("/slow")).toBe("pending");
+    } finally {
+      await t.ctx.jobs.stop(); // waits for the request still out
+    }
+    expect(status("/slow")).toBe("succeeded");
+  });
+
+  test(`at most ${MAX_SENDING} requests are out at once; the rest go as room frees up`, async () => {
+    let out = 0;
+    let most = 0;
+    const app = makeTestApp(
+      {},
+      {
+        fetch: (async (_url: string) => {
+          most = Math.max(most, ++out);
+          await Bun.sleep(30);
+          out--;
+          return new Response(null, { status: 204 });
+        }) as typeof fetch,
+      },
+    );
+    app.ctx.settings.setNow({ webhooks_allow_private_urls: true }, app.clock.now());
+    const n = MAX_SENDING + 40;
+    write(app.ctx, (tx) => {
+      const { endpoint: ep } = createEndpoint(app.ctx, tx, {
+        url: "http://receiver.test/hook",
+        eventTypes: [],
+      });
+      for (let i = 0; i < n; i++) enqueueDelivery(app.ctx, tx, ep.id, { type: "store.ping", payload: { i } });
+    });
+    expect(await app.ctx.jobs.drain(app.ctx)).toBe(n);
+    expect(most).toBe(MAX_SENDING);
+    const done = app.ctx.sqlite
+      .query("SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'succeeded'")
+      .get() as { n: number };
+    expect(done.n).toBe(n);
   });
 });
 

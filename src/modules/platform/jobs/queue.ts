@@ -10,8 +10,9 @@ import { jobFailures } from "../system/metrics";
 export type JobHandler = (ctx: AppContext, payload: Record<string, unknown>) => Promise<void>;
 /**
  * Work kept in its own table rather than as `jobs` rows (webhook deliveries): run by the worker
- * before it claims jobs, it does up to `max` items of what is due and answers how many it did,
- * and whether more is due at once (a full batch).
+ * before it claims jobs, it starts up to `max` items of what is due and answers how many, and
+ * whether more is due at once (a full batch). Work that goes on after it returns (requests in
+ * flight) is handed to `JobQueue.track`.
  */
 export type JobPump = (ctx: AppContext, max: number) => Promise<{ done: number; more: boolean }>;
 
@@ -69,6 +70,8 @@ export class JobQueue {
   /** When the pending timer fires (performance.now()). */
   private timerDue = 0;
   private running: Promise<unknown> | null = null;
+  /** Pumps' work still going on after the pass that started it. */
+  private inFlight = new Set<Promise<unknown>>();
   /** A job was enqueued while the worker ran: look again soon after it finishes, not at the next poll. */
   private kicked = false;
   private stopped = true;
@@ -124,6 +127,16 @@ export class JobQueue {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running;
+    await Promise.all(this.inFlight);
+  }
+
+  /**
+   * Work a pump started and did not wait for (a batch of webhook requests): the worker goes on
+   * with other work meanwhile; `drain` and `stop` wait for it. The promise must not reject.
+   */
+  track(work: Promise<unknown>) {
+    const p = work.finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
   }
 
   /** Something is due (a job, or a pump's work): run the worker after the kick delay. */
@@ -156,27 +169,33 @@ export class JobQueue {
   }
 
   /**
-   * Runs the pumps and due jobs until nothing is left (or `limit` items ran). Tests call it
-   * directly instead of starting the worker. The worker goes round again only while there is
-   * more at once (a full batch, or jobs): what the pumps' work brought meanwhile waits for the
-   * next wake-up with the rest of its burst, rather than going out as a batch of one or two.
+   * Runs the pumps and due jobs until nothing is left (or `limit` items ran), then waits for the
+   * pumps' tracked work. Tests call it directly instead of starting the worker. The worker does
+   * not wait for tracked work, and goes round again only while there is more at once (a full
+   * batch, or jobs): what came in meanwhile waits for the next wake-up with the rest of its burst,
+   * rather than going out as a batch of one or two.
    */
   async drain(ctx: AppContext, limit = 1000, worker = false): Promise<number> {
     let n = 0;
-    while (n < limit && !(worker && this.stopped)) {
-      const before = n;
-      let more = false;
-      for (const pump of this.pumps) {
-        if (n >= limit) break;
-        const r = await pump(ctx, limit - n);
-        n += r.done;
-        more ||= r.more;
+    for (;;) {
+      while (n < limit && !(worker && this.stopped)) {
+        const before = n;
+        let more = false;
+        for (const pump of this.pumps) {
+          if (n >= limit) break;
+          const r = await pump(ctx, limit - n);
+          n += r.done;
+          more ||= r.more;
+        }
+        const ran = n < limit && (await this.runJob(ctx));
+        if (ran) n++;
+        if (worker ? !more && !ran : n === before) break;
       }
-      const ran = n < limit && (await this.runJob(ctx));
-      if (ran) n++;
-      if (worker ? !more && !ran : n === before) break;
+      // The worker goes on while requests are out; a caller's drain returns when they are done.
+      if (worker || this.inFlight.size === 0) return n;
+      await Promise.all(this.inFlight);
+      if (n >= limit) return n;
     }
-    return n;
   }
 
   /** Claims the first due job and runs it; false when none is due. */

@@ -1,3 +1,4 @@
+import type { Database } from "bun:sqlite";
 import type { AppContext } from "../../../context";
 import type { Tx } from "../../../db/client";
 import { prepare, preparedPer } from "../../../db/prepared";
@@ -169,15 +170,43 @@ function record(ctx: AppContext, tx: Tx, now: number, d: Due, o: Outcome) {
   if (finished && o.gone) disableEndpointGone(ctx, tx, { id: d.endpoint_id, url: d.url }, d.id);
 }
 
+// Deliveries whose requests are out, per connection: a pass does not pick them up again meanwhile.
+const sending = new WeakMap<Database, Set<number>>();
+/** Requests out at once across batches: a few slow receivers cannot take every connection. */
+export const MAX_SENDING = 4 * WEBHOOK_CONCURRENCY;
+
 /**
- * The worker's webhook pump: fans out the events committed since the last pass, then sends up to
- * WEBHOOK_CONCURRENCY due deliveries at once and records their outcomes in one commit.
+ * The worker's webhook pump: fans out the events committed since the last pass, then starts up to
+ * WEBHOOK_CONCURRENCY due deliveries at once and hands the batch to the queue (`track`) rather
+ * than waiting for it: a receiver that takes webhook_timeout_seconds to answer holds back its own
+ * batch's outcomes, not other receivers' deliveries or the other jobs. The batch's outcomes are
+ * recorded in one commit when its last request ends.
  */
 export async function runWebhooks(ctx: AppContext, max: number): Promise<{ done: number; more: boolean }> {
   fanOutPending(ctx);
-  const size = Math.min(max, WEBHOOK_CONCURRENCY);
-  const batch = stmts(ctx.db).due.all(ctx.clock.now(), size);
+  const busy = sending.get(ctx.sqlite) ?? new Set<number>();
+  sending.set(ctx.sqlite, busy);
+  const size = Math.min(max, WEBHOOK_CONCURRENCY, MAX_SENDING - busy.size);
+  if (size <= 0) return { done: 0, more: false };
+  // Due deliveries still out are skipped: ask for as many more.
+  const due = stmts(ctx.db).due.all(ctx.clock.now(), size + busy.size);
+  const batch = busy.size ? due.filter((d) => !busy.has(d.id)).slice(0, size) : due;
   if (batch.length === 0) return { done: 0, more: false };
+  for (const d of batch) busy.add(d.id);
+  ctx.jobs.track(
+    sendBatch(ctx, batch)
+      .catch((err) => ctx.logger.error({ err }, "a webhook batch failed; its deliveries are retried"))
+      .finally(() => {
+        // At the cap, a pass may have left due deliveries for lack of room: look again.
+        if (busy.size >= MAX_SENDING) ctx.jobs.wake();
+        for (const d of batch) busy.delete(d.id);
+      }),
+  );
+  return { done: batch.length, more: batch.length === size };
+}
+
+/** Sends a batch at once and records every outcome in one commit. */
+async function sendBatch(ctx: AppContext, batch: Due[]) {
   // One url check per url and batch: deliveries of one event to one receiver share it.
   const checks = new Map<string, Promise<UrlCheck>>();
   const checkOf = (url: string) => () => {
@@ -212,5 +241,4 @@ export async function runWebhooks(ctx: AppContext, max: number): Promise<{ done:
     });
   }
   if (outcomes.some((o) => o.gone)) invalidateFanout(ctx);
-  return { done: batch.length, more: batch.length === size };
 }

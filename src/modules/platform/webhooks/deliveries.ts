@@ -11,8 +11,8 @@ import { type EndpointOwner, loadEndpoint, ownerFilter } from "./endpoints";
 import { newMessageId } from "./secrets";
 
 /**
- * Deliveries sent at once (and recorded in one commit) by the job worker. One slow receiver holds
- * its batch up to webhook_timeout_seconds, so a batch is small enough not to starve other jobs long.
+ * Deliveries sent at once and recorded in one commit by the job worker. One slow receiver delays
+ * its batch's outcomes up to webhook_timeout_seconds, so a batch is small.
  */
 export const WEBHOOK_CONCURRENCY = 32;
 
