@@ -58,8 +58,8 @@ const stmts = preparedPer((db) => ({
  * Durable queue in the `jobs` table, run in-process. Enqueue happens inside the caller's
  * transaction (the job exists iff the change committed); the worker claims the first due job, runs
  * it outside any transaction, and records its success or schedules its retry with exponential
- * backoff (MAX_ORDER_RETRIES / RETRY_BACKOFF_FACTOR). Jobs are rare (notifications, gateway
- * retries, exports): the high-volume work, webhook deliveries, is a pump over its own table.
+ * backoff (MAX_ORDER_RETRIES / RETRY_BACKOFF_FACTOR). Jobs are few (Telegram and email
+ * messages, gateway retries): the high-volume work, webhook deliveries, is a pump over its own table.
  */
 export class JobQueue {
   /** Worker passes (wake-ups that found work or not), for tests. */
