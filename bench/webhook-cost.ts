@@ -1,7 +1,7 @@
 /**
  * What one webhook delivery costs souk, in CPU time of its process (all threads), split by part:
- * M deliveries queued, then drained by the job worker's webhook pump against (a) a stubbed fetch that answers at
- * once, (b) a real receiver in another process on loopback. Run on an otherwise idle machine:
+ * M deliveries queued, then drained by the job worker's webhook pump against (a) a stubbed fetch
+ * that answers at once, (b) a real receiver in another process on loopback. Run on an otherwise idle machine:
  *
  *   bun bench/webhook-cost.ts [--n 5000]
  */

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { checkWebhookUrl, isBlockedAddress } from "../../src/modules/platform/webhooks/url-guard";
 
-/** Only the setting the guard reads. */
-const settings = (allowPrivate: boolean) => ({
-  settings: { get: () => allowPrivate } as never,
-});
+type Lookup = (host: string) => Promise<string[]>;
+/** The guard with only the setting it reads, and DNS answered by `lookupHost`. */
+const check = (allowPrivate: boolean, url: string, lookupHost: Lookup) =>
+  checkWebhookUrl({ settings: { get: () => allowPrivate } as never, lookupHost }, url);
 
 describe("isBlockedAddress", () => {
   const BLOCKED = [
@@ -66,10 +66,7 @@ describe("isBlockedAddress", () => {
 
 describe("checkWebhookUrl with a resolver", () => {
   test("a host is refused when any of its addresses is private (a public one beside it does not help)", async () => {
-    const r = await checkWebhookUrl(settings(false), "https://hooks.example.com/x", async () => [
-      "93.184.215.14",
-      "10.0.0.7",
-    ]);
+    const r = await check(false, "https://hooks.example.com/x", async () => ["93.184.215.14", "10.0.0.7"]);
     expect(r).toEqual({
       ok: false,
       reason: "resolves to a loopback, private or link-local address (10.0.0.7)",
@@ -77,30 +74,28 @@ describe("checkWebhookUrl with a resolver", () => {
   });
 
   test("a host with only public addresses passes; IPv4-mapped private answers are refused", async () => {
-    const ok = await checkWebhookUrl(settings(false), "https://hooks.example.com/x", async () => [
+    const ok = await check(false, "https://hooks.example.com/x", async () => [
       "93.184.215.14",
       "2606:2800:21f:cb07:6820:80da:af6b:8b2c",
     ]);
     // The delivery connects to the first address, checked here, instead of asking DNS again.
     expect(ok).toMatchObject({ ok: true, address: "93.184.215.14" });
-    const mapped = await checkWebhookUrl(settings(false), "https://hooks.example.com/x", async () => [
-      "::ffff:192.168.1.1",
-    ]);
+    const mapped = await check(false, "https://hooks.example.com/x", async () => ["::ffff:192.168.1.1"]);
     expect(mapped.ok).toBe(false);
   });
 
   test("DNS can change between save and delivery: each check resolves again", async () => {
     const answers = [["93.184.215.14"], ["127.0.0.1"]];
     const resolve = async () => answers.shift()!;
-    expect((await checkWebhookUrl(settings(false), "https://rebind.example.com/", resolve)).ok).toBe(true);
-    expect(await checkWebhookUrl(settings(false), "https://rebind.example.com/", resolve)).toEqual({
+    expect((await check(false, "https://rebind.example.com/", resolve)).ok).toBe(true);
+    expect(await check(false, "https://rebind.example.com/", resolve)).toEqual({
       ok: false,
       reason: "resolves to a loopback, private or link-local address (127.0.0.1)",
     });
   });
 
   test("a host that does not resolve is a transient refusal (retried at delivery, 400 on save)", async () => {
-    const fail = await checkWebhookUrl(settings(false), "https://nxdomain.example.com/", async () => {
+    const fail = await check(false, "https://nxdomain.example.com/", async () => {
       throw new Error("getaddrinfo ENOTFOUND nxdomain.example.com");
     });
     expect(fail).toEqual({
@@ -108,9 +103,7 @@ describe("checkWebhookUrl with a resolver", () => {
       reason: "host does not resolve: getaddrinfo ENOTFOUND nxdomain.example.com",
       transient: true,
     });
-    expect(
-      await checkWebhookUrl(settings(false), "https://empty.example.com/", async () => []),
-    ).toMatchObject({
+    expect(await check(false, "https://empty.example.com/", async () => [])).toMatchObject({
       ok: false,
       transient: true,
     });
@@ -120,8 +113,8 @@ describe("checkWebhookUrl with a resolver", () => {
     const never = async (): Promise<string[]> => {
       throw new Error("the resolver must not be called");
     };
-    expect((await checkWebhookUrl(settings(false), "https://203.0.113.10/", never)).ok).toBe(true);
-    expect((await checkWebhookUrl(settings(false), "https://localhost/", never)).ok).toBe(false);
-    expect((await checkWebhookUrl(settings(true), "http://internal.example/", never)).ok).toBe(true);
+    expect((await check(false, "https://203.0.113.10/", never)).ok).toBe(true);
+    expect((await check(false, "https://localhost/", never)).ok).toBe(false);
+    expect((await check(true, "http://internal.example/", never)).ok).toBe(true);
   });
 });

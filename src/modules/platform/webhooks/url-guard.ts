@@ -81,9 +81,8 @@ export type UrlCheck =
   /** `transient`: the host did not resolve (retry later); otherwise the url is refused for good. */
   | { ok: false; reason: string; transient?: boolean };
 
-export type Resolver = (host: string) => Promise<string[]>;
-
-const dnsResolver: Resolver = async (host) => (await lookup(host, { all: true })).map((a) => a.address);
+const dnsLookup: NonNullable<AppContext["lookupHost"]> = async (host) =>
+  (await lookup(host, { all: true })).map((a) => a.address);
 
 /**
  * Checks a receiver url: http(s) only, no credentials in it, https unless private urls are
@@ -93,7 +92,6 @@ const dnsResolver: Resolver = async (host) => (await lookup(host, { all: true })
 export async function checkWebhookUrl(
   ctx: Pick<AppContext, "settings" | "lookupHost">,
   raw: string,
-  resolve: Resolver = ctx.lookupHost ?? dnsResolver,
 ): Promise<UrlCheck> {
   let url: URL;
   try {
@@ -115,7 +113,7 @@ export async function checkWebhookUrl(
   if (isIP(host)) addresses = [host];
   else {
     try {
-      addresses = await resolve(host);
+      addresses = await (ctx.lookupHost ?? dnsLookup)(host);
     } catch (err) {
       return { ok: false, reason: `host does not resolve: ${(err as Error).message}`, transient: true };
     }
