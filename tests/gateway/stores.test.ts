@@ -3,7 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { storeAvailable, storeHeld } from "../../src/modules/gateway/money";
 import { ensureOwnedEndpoint } from "../../src/modules/platform/webhooks/endpoints";
 import { secretFor } from "../../src/modules/platform/webhooks/secrets";
-import { signerOf } from "../../src/modules/platform/webhooks/send";
+import { signWebhook } from "../../src/modules/platform/webhooks/send";
 import { expectError, makeTestApp } from "../helpers/app";
 import { gatewayFixtures } from "../helpers/gateway";
 
@@ -253,7 +253,8 @@ describe("POST /merchant/stores/{id}/rotate-secret", () => {
     // Signed now (wall clock): the verifier checks the timestamp against its own clock.
     const at = new Date();
     const payload = JSON.stringify({ type: "gateway.order.assigned" });
-    const signature = signerOf(secretFor(t.ctx.jwtSecret, endpoint.secret_sealed)).sign(id, at, payload);
+    const secret = secretFor(t.ctx.jwtSecret, endpoint.secret_sealed);
+    const signature = signWebhook(secret, id, Math.floor(at.getTime() / 1000), payload);
     const headers = {
       "webhook-id": id,
       "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),

@@ -1,4 +1,5 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -49,6 +50,33 @@ describe("the webhook sender thread", () => {
     expect(slow).toMatchObject({ ok: false, timeout: true });
     const refused = await thread.send({ ...req("/x"), url: "http://127.0.0.1:9/nothing-listens" });
     expect(refused).toMatchObject({ ok: false, timeout: false });
+  });
+
+  test.if(process.platform === "linux")(
+    "runs at nice 10 (its own thread only: the API's thread keeps its priority)",
+    async () => {
+      // The nice of a thread: field 19 of its stat line (16 after the command's closing paren).
+      const niceOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+      for (let i = 0; i < 100 && !logged.some((l) => l.includes("sender thread running")); i++)
+        await Bun.sleep(10);
+      const ready = JSON.parse(logged.find((l) => l.includes("sender thread running"))!);
+      // Tests may themselves run under `nice`: the thread goes to 10 unless it started lower.
+      const api = niceOf(readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8"));
+      expect(ready.nice).toBe(Math.max(10, api));
+      expect(niceOf(readFileSync(`/proc/self/task/${ready.tid}/stat`, "utf8"))).toBe(Math.max(10, api));
+      expect(ready.tid).not.toBe(process.pid);
+    },
+  );
+
+  test("in one batch, a hanging receiver times out on the batch's timer and the others answer", async () => {
+    // Answers go to requests in arrival order: the first to arrive waits 1 s, the rest at once.
+    rx.answer({ delayMs: 1000 });
+    const t0 = performance.now();
+    const results = await Promise.all(["/one", "/two", "/three"].map((p) => thread.send(req(p, 300))));
+    expect(results.filter((r) => !r.ok && r.timeout)).toHaveLength(1);
+    expect(results.filter((r) => r.ok && r.status === 204)).toHaveLength(2);
+    // The batch ends with its timer, not with the hanging answer.
+    expect(performance.now() - t0).toBeLessThan(900);
   });
 
   test("without its worker file it falls back to sending from this thread", async () => {

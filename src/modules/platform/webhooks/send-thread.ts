@@ -1,11 +1,11 @@
 import type { Logger } from "pino";
-import { type Sender, type SendRequest, type SendResult, sendOnce } from "./send";
-import type { SendBatch } from "./send-worker";
+import { type Sender, type SendRequest, type SendResult, sendAll, sendOnce } from "./send";
+import type { SendBatch, SenderReady } from "./send-worker";
 
 type Waiting = { reqs: SendRequest[]; resolve: ((r: SendResult) => void)[] };
 
 const sendHere = (w: Waiting) => {
-  for (const [i, r] of w.reqs.entries()) void sendOnce(fetch, r).then(w.resolve[i]);
+  for (const [i, p] of sendAll(fetch, w.reqs).entries()) void p.then(w.resolve[i]);
 };
 
 /**
@@ -14,7 +14,8 @@ const sendHere = (w: Waiting) => {
  *
  * Why a thread: a delivery's HTTP request cost the API's thread ~175 µs of CPU, more than the rest
  * of the delivery; at 1,000 deliveries/s that was a sixth of the core the hot routes run on
- * (docs/benchmarks.md). If the thread fails, sending falls back to this thread.
+ * (docs/benchmarks.md). The thread runs at a lower CPU priority than this one (./send-worker.ts).
+ * If the thread fails, sending falls back to this thread.
  */
 export function startSendThread(workerUrl: string | URL, logger: Logger): { send: Sender; stop(): void } {
   const worker = new Worker(workerUrl, { smol: true });
@@ -31,8 +32,8 @@ export function startSendThread(workerUrl: string | URL, logger: Logger): { send
     inFlight.clear();
   };
   worker.onmessage = (e: MessageEvent<string>) => {
-    if (e.data === "ready") return logger.info("webhook sender thread running");
-    const m = JSON.parse(e.data) as { id: number; results: SendResult[] };
+    const m = JSON.parse(e.data) as { id: number; results: SendResult[] } | SenderReady;
+    if ("ready" in m) return logger.info({ tid: m.tid, nice: m.nice }, "webhook sender thread running");
     const w = inFlight.get(m.id);
     if (!w) return;
     inFlight.delete(m.id);
