@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { Webhook } from "standardwebhooks";
 import { write } from "../../src/db/write";
-import { MAX_SENDING } from "../../src/modules/platform/webhooks/deliver";
+import { DUE_IDS_SQL, DUE_IN_SQL, MAX_SENDING } from "../../src/modules/platform/webhooks/deliver";
 import { enqueueDelivery } from "../../src/modules/platform/webhooks/deliveries";
 import { createEndpoint } from "../../src/modules/platform/webhooks/endpoints";
 import { fanOutEvents } from "../../src/modules/platform/webhooks/fanout";
@@ -518,6 +518,20 @@ describe("slow receivers", () => {
       .query("SELECT count(*) AS n FROM webhook_deliveries WHERE status = 'succeeded'")
       .get() as { n: number };
     expect(done.n).toBe(n);
+  });
+});
+
+describe("picking due deliveries while requests are out", () => {
+  const plan = (sql: string, ...args: unknown[]) =>
+    (t.ctx.sqlite.query(`EXPLAIN QUERY PLAN ${sql}`).all(...(args as [])) as { detail: string }[])
+      .map((r) => r.detail)
+      .join("; ");
+
+  test("the ids come from the due index alone, and only the picked rows are read whole", () => {
+    expect(plan(DUE_IDS_SQL, 0, 1)).toContain("USING COVERING INDEX webhook_deliveries_due_idx");
+    const picked = plan(DUE_IN_SQL, "[1]");
+    expect(picked).toContain("SEARCH d USING INTEGER PRIMARY KEY (rowid=?)");
+    expect(picked).not.toContain("SCAN d");
   });
 });
 

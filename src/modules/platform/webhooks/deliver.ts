@@ -80,16 +80,28 @@ type Due = {
   secret_sealed: string;
 };
 
+const DUE_COLUMNS = `d.id, d.message_id, d.event_type, d.payload, d.attempts, d.round_attempts,
+  d.next_attempt_at, d.created_at, e.id AS endpoint_id, e.url, e.enabled, e.deleted_at, e.secret_sealed
+  FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id`;
+
+/**
+ * With requests out, the due rows are picked by id first, from the index alone (it holds
+ * next_attempt_at and the rowid), and only the picked ones are read whole: the rows still out
+ * would otherwise be read with their payloads on every pass only to be dropped.
+ */
+export const DUE_IDS_SQL =
+  "SELECT id FROM webhook_deliveries WHERE next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2";
+export const DUE_IN_SQL = `SELECT ${DUE_COLUMNS} WHERE d.id IN (SELECT value FROM json_each(?1)) ORDER BY d.next_attempt_at, d.id`;
+
 // Run on every pass of the worker: prepared once per connection.
 const stmts = preparedPer((db) => ({
   // The partial index webhook_deliveries_due_idx holds only pending deliveries.
   due: prepare<Due, [number, number]>(
     db,
-    `SELECT d.id, d.message_id, d.event_type, d.payload, d.attempts, d.round_attempts, d.next_attempt_at,
-            d.created_at, e.id AS endpoint_id, e.url, e.enabled, e.deleted_at, e.secret_sealed
-     FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-     WHERE d.next_attempt_at <= ?1 ORDER BY d.next_attempt_at, d.id LIMIT ?2`,
+    `SELECT ${DUE_COLUMNS} WHERE d.next_attempt_at <= ?1 ORDER BY d.next_attempt_at, d.id LIMIT ?2`,
   ),
+  dueIds: prepare<{ id: number }, [number, number]>(db, DUE_IDS_SQL),
+  dueIn: prepare<Due, [string]>(db, DUE_IN_SQL),
   // Guarded on what the worker read: a delivery changed meanwhile (a CLI, another process) is left alone.
   finish: prepare<
     { id: number },
@@ -188,9 +200,15 @@ export async function runWebhooks(ctx: AppContext, max: number): Promise<{ done:
   sending.set(ctx.sqlite, busy);
   const size = Math.min(max, WEBHOOK_CONCURRENCY, MAX_SENDING - busy.size);
   if (size <= 0) return { done: 0, more: false };
-  // Due deliveries still out are skipped: ask for as many more.
-  const due = stmts(ctx.db).due.all(ctx.clock.now(), size + busy.size);
-  const batch = busy.size ? due.filter((d) => !busy.has(d.id)).slice(0, size) : due;
+  const s = stmts(ctx.db);
+  const now = ctx.clock.now();
+  let batch: Due[];
+  if (busy.size === 0) batch = s.due.all(now, size);
+  else {
+    // Due deliveries still out are skipped: ask for as many more ids, then read the picked rows only.
+    const ids = s.dueIds.all(now, size + busy.size).map((d) => d.id);
+    batch = s.dueIn.all(JSON.stringify(ids.filter((id) => !busy.has(id)).slice(0, size)));
+  }
   if (batch.length === 0) return { done: 0, more: false };
   for (const d of batch) busy.add(d.id);
   ctx.jobs.track(

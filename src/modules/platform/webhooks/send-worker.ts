@@ -17,7 +17,8 @@ export type SenderReady = { ready: true; tid: number | null; nice: number | null
 /**
  * Deliveries are background work: this thread runs at nice 10, so that on a busy machine the
  * scheduler lets it take idle moments rather than preempt the API's thread when a batch comes
- * back (the hot routes lost half as much to 1,000 deliveries/s: docs/platform.md, "Performance").
+ * back (1,000 deliveries/s then cost the balance route 4.8% of its throughput, not 10.7%:
+ * docs/platform.md, "Performance").
  * It still gets its share when the CPU is contended (a nice-10 thread weighs about a tenth of a
  * nice-0 one), which is several times what 1,000 deliveries/s take. Linux only, where nice is per
  * thread and set through the thread's id; elsewhere setting it would lower the whole process.
