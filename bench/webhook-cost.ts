@@ -5,15 +5,10 @@
  *
  *   bun bench/webhook-cost.ts [--n 5000]
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createContext } from "../src/boot";
 import { write } from "../src/db/write";
-import { parseEnv } from "../src/env";
 import { enqueueDelivery } from "../src/modules/platform/webhooks/deliveries";
-import { createEndpoint } from "../src/modules/platform/webhooks/endpoints";
+import { addEndpoint, webhookBenchContext } from "./webhook-fixture";
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -29,24 +24,9 @@ const rx = Bun.spawn([
 ]);
 await Bun.sleep(300);
 
-const dir = mkdtempSync(join(tmpdir(), "souk-whcost-"));
-const env = parseEnv({
-  NODE_ENV: "production",
-  DATA_DIR: dir,
-  LOG_LEVEL: "silent",
-  JWT_SECRET: "x".repeat(40),
-  CRON_ENABLED: "false",
-});
-const real = createContext(env, {});
-real.settings.setNow({ webhooks_allow_private_urls: true }, real.clock.now());
-const ep = write(real, (tx) =>
-  createEndpoint(real, tx, {
-    url: `http://127.0.0.1:${port}/hook`,
-    eventTypes: ["*"],
-    description: null,
-    enabled: true,
-  } as never),
-).endpoint;
+const bench = webhookBenchContext("whcost");
+const real = bench.ctx;
+const ep = addEndpoint(real, `http://127.0.0.1:${port}/hook`, ["*"]);
 
 function queue(ctx: typeof real, n: number) {
   write(ctx, (tx) => {
@@ -83,4 +63,5 @@ const stub = { ...real, fetch: (async () => new Response(null, { status: 204 }))
 Object.setPrototypeOf(stub, Object.getPrototypeOf(real));
 await measure("stubbed fetch", stub as typeof real);
 rx.kill();
+bench.dispose();
 process.exit(0);

@@ -9,17 +9,13 @@
  *
  *   bun bench/webhook-parts.ts [--events 3000] [--endpoints 10]
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { createContext } from "../src/boot";
 import { startCheckpointer } from "../src/db/checkpointer";
 import { write } from "../src/db/write";
-import { parseEnv } from "../src/env";
 import { emit } from "../src/modules/platform/events/service";
-import { createEndpoint } from "../src/modules/platform/webhooks/endpoints";
 import { useSender } from "../src/modules/platform/webhooks/send";
+import { addEndpoint, webhookBenchContext } from "./webhook-fixture";
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -34,27 +30,12 @@ const EVENTS = Number(values.events);
 const ENDPOINTS = Number(values.endpoints);
 const PER_DRAIN = Number(values["events-per-drain"]);
 
-const dir = mkdtempSync(join(tmpdir(), "souk-whparts-"));
-const env = parseEnv({
-  NODE_ENV: "production",
-  DATA_DIR: dir,
-  LOG_LEVEL: "silent",
-  JWT_SECRET: "x".repeat(40),
-  CRON_ENABLED: "false",
-});
-const ctx = createContext(env, {});
+const bench = webhookBenchContext("whparts");
+const ctx = bench.ctx;
 // As in a server: checkpoints on their own thread, not in the commits measured here.
 const checkpointer = startCheckpointer(ctx.sqlite, ctx.logger);
-ctx.settings.setNow({ webhooks_allow_private_urls: true }, ctx.clock.now());
 for (let k = 0; k < ENDPOINTS; k++)
-  write(ctx, (tx) =>
-    createEndpoint(ctx, tx, {
-      url: `http://127.0.0.1:9/hook/${k}`,
-      eventTypes: ["user.profile_updated"],
-      description: null,
-      enabled: true,
-    } as never),
-  );
+  addEndpoint(ctx, `http://127.0.0.1:9/hook/${k}`, ["user.profile_updated"]);
 // A sender thread that answers at once: what is left is the API thread's own work.
 useSender(ctx, async () => ({ ok: true, status: 204, text: "", ms: 0 }));
 
@@ -115,6 +96,5 @@ await round(); // warm-up
 console.log(JSON.stringify(await round()));
 console.log(JSON.stringify(await round()));
 checkpointer?.stop();
-ctx.sqlite.close();
-rmSync(dir, { recursive: true, force: true });
+bench.dispose();
 process.exit(0);
