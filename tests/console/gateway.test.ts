@@ -208,6 +208,56 @@ describe("the gateway console", () => {
     await close(page);
   }, 20_000);
 
+  test("support downloads the receipt a customer sent with their confirmation, as it was uploaded", async () => {
+    const order = await payin("console-receipt-1", "sbp");
+    expect(order.status).toBe("assigned");
+    // The smallest PNG there is, sent by the merchant with the customer's confirmation.
+    const png = Uint8Array.from(
+      atob(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+      ),
+      (ch) => ch.charCodeAt(0),
+    );
+    const form = new FormData();
+    form.set("receipt", new File([png], "paid.png", { type: "image/png" }));
+    const confirmed = await fetch(`${c.server.url}/api/v1/gateway/payin/confirm/${order.id}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${await token("merchant_1")}` },
+      body: form,
+    });
+    expect(confirmed.status).toBe(200);
+
+    const page = await signIn(c, "support_1");
+    // What the page hands the browser to save: the blob's bytes and the name.
+    // (A string: these tests are typed without the DOM.)
+    await page.evaluate(`
+      window.saved = [];
+      const blobs = new Map();
+      const createObjectURL = URL.createObjectURL;
+      URL.createObjectURL = (blob) => {
+        const href = createObjectURL(blob);
+        blobs.set(href, blob);
+        return href;
+      };
+      HTMLAnchorElement.prototype.click = function () {
+        const name = this.download;
+        blobs.get(this.href).arrayBuffer().then((b) => window.saved.push({ name, bytes: [...new Uint8Array(b)] }));
+      };
+    `);
+    await open(page, `/gateway/orders/${order.id}`, `Gateway order #${order.id}`);
+    const button = await page.waitForSelector(".gw-receipts button[data-receipt=customer]");
+    expect(await button!.evaluate((e) => e.textContent)).toBe("Customer's receipt");
+    expect(await page.$$(".gw-receipts button")).toHaveLength(1);
+    await button!.click();
+    await until(page, "window.saved.length === 1");
+    const saved = (await page.evaluate("window.saved")) as { name: string; bytes: number[] }[];
+    expect(saved[0]!.name).toBe("paid.png");
+    expect(saved[0]!.bytes).toEqual([...png]);
+    await shot(page, "gateway-order-receipt");
+    expect(problemsOf(page)).toEqual([]);
+    await close(page);
+  }, 20_000);
+
   test("support denies an order held for fraud review: a dialog, the reason kept, the order failed", async () => {
     // Above fraud_review_amount (2,000 USDT): held for support.
     const held = await payin("console-review-1", "card", 20_000_000);

@@ -99,13 +99,8 @@ async function send(method: string, path: string, body: unknown, o: Options): Pr
   });
 }
 
-/** Calls the API; a 401 is retried once after a refresh; any error envelope throws ApiError. */
-export async function api<T = unknown>(
-  method: string,
-  path: string,
-  body?: unknown,
-  o: Options = {},
-): Promise<T> {
+/** A successful answer: a 401 is retried once after a refresh; any error envelope throws ApiError. */
+async function call(method: string, path: string, body: unknown, o: Options): Promise<Response> {
   let res = await send(method, path, body, o);
   if (res.status === 401 && (await refresh())) res = await send(method, path, body, o);
   if (res.status === 401) {
@@ -113,6 +108,17 @@ export async function api<T = unknown>(
     for (const fn of listeners) fn();
   }
   if (!res.ok) throw toError(res.status, await parse(res));
+  return res;
+}
+
+/** Calls the API and answers its JSON (or, with `raw`, its text). */
+export async function api<T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+  o: Options = {},
+): Promise<T> {
+  const res = await call(method, path, body, o);
   return (o.raw ? await res.text() : await parse(res)) as T;
 }
 
@@ -142,12 +148,24 @@ export async function logout(): Promise<void> {
   for (const fn of listeners) fn();
 }
 
-/** A CSV export: fetched with the token (a plain link cannot send it), saved as a file. */
-export async function downloadCsv(path: string, query: Options["query"], filename: string): Promise<void> {
-  const text = await api<string>("GET", path, undefined, { query: { ...query, format: "csv" }, raw: true });
+/** Hands the browser a file to save. */
+function save(blob: Blob, filename: string) {
   const a = document.createElement("a");
-  a.href = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+  a.href = URL.createObjectURL(blob);
   a.download = filename;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+/** A CSV export: fetched with the token (a plain link cannot send it), saved as a file. */
+export async function downloadCsv(path: string, query: Options["query"], filename: string): Promise<void> {
+  const text = await api<string>("GET", path, undefined, { query: { ...query, format: "csv" }, raw: true });
+  save(new Blob([text], { type: "text/csv" }), filename);
+}
+
+/** A stored file (a receipt): fetched with the token, saved under the name it was uploaded with. */
+export async function downloadFile(path: string, fallbackName: string): Promise<void> {
+  const res = await call("GET", path, undefined, {});
+  const named = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1];
+  save(await res.blob(), named ?? fallbackName);
 }

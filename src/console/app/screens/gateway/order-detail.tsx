@@ -10,6 +10,7 @@ import type { AuditEntry } from "../platform/audit";
 import { ActionDialog } from "./dialog";
 import { usdt } from "./format";
 import { StatusPill } from "./orders";
+import { Receipts } from "./receipts";
 import { SelectionLog } from "./selection-log";
 import type { OrderCallback, StaffOrder } from "./types";
 
@@ -182,7 +183,7 @@ function OrderView({ id }: { id: string }) {
                   ["Customer", [o.customer_id, o.customer_ip].filter(Boolean).join(" · ") || null],
                   ["Status reason", o.status_reason],
                   ["Dispute", o.dispute_reason],
-                  ["Receipts", o.receipts.length ? o.receipts.join(", ") : null],
+                  ["Receipts", o.receipts.length ? <Receipts order={o} /> : null],
                   ["Retries", String(o.retries)],
                   [
                     "Excluded traders",
