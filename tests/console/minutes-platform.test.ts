@@ -166,6 +166,41 @@ describe("minutes and platform screens", () => {
     await page.browserContext().close();
   }, 30_000);
 
+  test("a package purchase refunded from its row: no reason is refused in the dialog, then the unspent share goes back", async () => {
+    type Purchase = { id: number; user_id: number; status: string; refunded_at: string | null };
+    const [p] = (await call<List<Purchase>>("/admin/purchases?status=succeeded&kind=package&page_size=1"))
+      .results;
+    expect(p).toBeDefined();
+    const page = await session("admin_1");
+    await open(page, "/minutes/purchases", "Purchases");
+    await fill(page, "input[name=user_id]", String(p!.user_id));
+    await page.select("select[name=status]", "succeeded");
+    await button(page, "Apply").click();
+    await page.locator(`button[aria-label='Refund purchase #${p!.id}']`).click();
+    await page.waitForSelector("dialog.action-dialog[open]");
+    // No reason: the API's message beside the field, the dialog still open, nothing refunded.
+    await button(page, "Refund").click();
+    await page.waitForSelector("dialog[open] .field-error");
+    await shot(page, "minutes-refund-dialog");
+    const refunded = () => call<List<Purchase>>(`/admin/purchases?user_id=${p!.user_id}&status=refunded`);
+    expect((await refunded()).count).toBe(0);
+    await page.locator("dialog[open] textarea").fill("Console test: the customer asked");
+    await page.locator("dialog[open] input[type=checkbox]").click();
+    await button(page, "Refund").click();
+    await page.waitForSelector(`xpath///p[@role='status'][contains(., 'Purchase #${p!.id} refunded')]`);
+    expect(await textOf(page, "p[role=status]")).toContain(
+      `to user #${p!.user_id}'s wallet (the unspent share)`,
+    );
+    expect((await refunded()).results.map((x) => x.id)).toEqual([p!.id]);
+    // The list (filtered to succeeded) is read again: the refunded purchase has left it.
+    await page.waitForFunction(
+      `![...document.querySelectorAll("main tbody tr td:first-child")].some((td) => td.textContent.trim() === "${p!.id}")`,
+    );
+    await shot(page, "minutes-refund");
+    expect(problemsOf(page)).toEqual([]);
+    await page.browserContext().close();
+  }, 30_000);
+
   test("settings: a refused value shows the API's message beside it and nothing is saved; a good save sends only the changed keys", async () => {
     type Settings = { values: Record<string, unknown> };
     const before = (await call<Settings>("/admin/system/settings")).values;

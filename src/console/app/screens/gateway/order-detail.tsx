@@ -1,13 +1,13 @@
 import { useState } from "preact/hooks";
 import { api, get, type ListPage } from "../../api";
 import { allowed } from "../../session";
+import { ActionDialog } from "../../ui/action-dialog";
 import { money, when, words } from "../../ui/format";
 import { Kv } from "../../ui/kv";
 import { useLoad } from "../../ui/load";
 import { ErrorNote, Loading, Page } from "../../ui/page";
 import { type Column, Table } from "../../ui/table";
 import type { AuditEntry } from "../platform/audit";
-import { ActionDialog } from "./dialog";
 import { usdt } from "./format";
 import { StatusPill } from "./orders";
 import { Receipts } from "./receipts";
@@ -132,7 +132,7 @@ function OrderView({ id }: { id: string }) {
           {o.status === "review" && allowed("gateway:support:review") ? (
             <div class="card gw-decide">
               <h2 class="card-title">Held for fraud review</h2>
-              <div class="row gw-buttons">
+              <div class="row buttons">
                 {decide({ kind: "review", value: "allow" })}
                 {decide({ kind: "review", value: "deny" })}
               </div>
@@ -141,7 +141,7 @@ function OrderView({ id }: { id: string }) {
           {o.status === "disputed" && allowed("gateway:support:resolve") ? (
             <div class="card gw-decide">
               <h2 class="card-title">Disputed: {o.dispute_reason}</h2>
-              <div class="row gw-buttons">
+              <div class="row buttons">
                 {decide({ kind: "resolve", value: "completed" })}
                 {decide({ kind: "resolve", value: "cancelled" })}
               </div>

@@ -127,7 +127,7 @@ export function GatewayOrders() {
           {input("from", "Created from", "date")}
           {input("to", "Created up to", "date")}
         </div>
-        <div class="row gw-buttons">
+        <div class="row buttons">
           <button type="submit">Apply filters</button>
           <button type="button" class="secondary" onClick={() => f.apply(blank())}>
             Clear

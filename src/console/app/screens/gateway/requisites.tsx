@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, get, type ListPage } from "../../api";
 import { hashQuery, setHashQuery } from "../../router";
+import { ActionDialog } from "../../ui/action-dialog";
 import { SelectField } from "../../ui/fields";
 import { useFilters } from "../../ui/filters";
 import { money, when } from "../../ui/format";
@@ -8,7 +9,6 @@ import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
 import type { Column } from "../../ui/table";
-import { ActionDialog } from "./dialog";
 import { Said, useRowChange } from "./row-change";
 import { REQUISITE_STATUSES, type StaffRequisite } from "./types";
 
@@ -105,7 +105,7 @@ export function RequisiteQueue() {
       key: "actions",
       label: "Actions",
       render: (r) => (
-        <div class="gw-buttons">
+        <div class="buttons">
           {r.status !== "approved" ? (
             <button
               type="button"

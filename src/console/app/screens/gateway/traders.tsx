@@ -1,5 +1,6 @@
 import { useRef, useState } from "preact/hooks";
 import { api, get, type ListPage } from "../../api";
+import { DialogButtons } from "../../ui/action-dialog";
 import { Dialog, useDialog } from "../../ui/dialog";
 import { TextField, useDraft } from "../../ui/fields";
 import { FormError, useForm } from "../../ui/form";
@@ -7,7 +8,6 @@ import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
 import { Page } from "../../ui/page";
 import type { Column } from "../../ui/table";
-import { DialogButtons } from "./dialog";
 import { bps, usdt } from "./format";
 import { Said, useRowChange } from "./row-change";
 import type { AdminTrader } from "./types";
@@ -62,7 +62,7 @@ function EditTrader(props: { trader: AdminTrader; onClose: () => void; onDone: (
     <TextField label={label} hint={hint} inputMode="numeric" {...bind(k, form.errors)} />
   );
   return (
-    <Dialog dialog={dialog} title={`Trader ${nameOf(t)}`} class="gw-dialog" onClose={props.onClose}>
+    <Dialog dialog={dialog} title={`Trader ${nameOf(t)}`} class="action-dialog" onClose={props.onClose}>
       <form onSubmit={form.submit} novalidate>
         {field("priority", "Priority", "lower gets orders first")}
         {field("pay_in_bps", "Pay-in commission", "basis points: 100 = 1%")}
@@ -156,7 +156,7 @@ export function Traders() {
       key: "links",
       label: "See",
       render: (t) => (
-        <div class="gw-buttons">
+        <div class="buttons">
           <a href={`#/gateway/orders?trader_id=${t.id}`}>orders</a>
           <a href={`#/gateway/requisites?status=&trader_id=${t.id}`}>requisites</a>
           <button type="button" class="link" onClick={() => setEditing(t)} aria-label={`Edit ${nameOf(t)}`}>

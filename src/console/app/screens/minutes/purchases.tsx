@@ -1,10 +1,13 @@
-import { get, type ListPage } from "../../api";
+import { useState } from "preact/hooks";
+import { api, get, type ListPage } from "../../api";
+import { allowed } from "../../session";
+import { ActionDialog } from "../../ui/action-dialog";
 import { SelectField, TextField } from "../../ui/fields";
 import { FilterBar, useFilters } from "../../ui/filters";
 import { money, when } from "../../ui/format";
 import { ListTable } from "../../ui/list";
 import { useLoad } from "../../ui/load";
-import { Page } from "../../ui/page";
+import { Notice, Page } from "../../ui/page";
 import type { Package } from "./packages";
 import { MinutesTabs } from "./tabs";
 
@@ -32,8 +35,46 @@ const PROVIDERS = [ANY, "stripe", "yookassa", "wallet", "demo"];
 const KINDS = [ANY, "package", "topup"];
 const NO_FILTER = { user_id: "", status: "", provider: "", kind: "" };
 
+type Refunded = { id: number; refund: { amount: number; currency: string; prorated: boolean } };
+
+/**
+ * Refunds a package purchase to the user's wallet: the reason the API requires, and whether to
+ * return only the share of the seconds not yet spent (the grant then ends now) or the whole amount
+ * (the grant is revoked).
+ */
+function RefundDialog(props: { purchase: Purchase; onClose: () => void; onDone: (r: Refunded) => void }) {
+  const [prorate, setProrate] = useState(false);
+  const p = props.purchase;
+  return (
+    <ActionDialog
+      title={`Refund purchase #${p.id}`}
+      submitLabel="Refund"
+      danger
+      reasonLabel="Reason"
+      action={async (reason) =>
+        // The reason as typed, empty included: the API says what it needs.
+        props.onDone(
+          await api<Refunded>("POST", `/admin/purchases/${p.id}/refund`, { reason: reason ?? "", prorate }),
+        )
+      }
+      onClose={props.onClose}
+      onDone={() => {}}
+    >
+      <p>
+        {money(p.amount, p.currency)} paid by user #{p.user_id}, returned to their wallet.
+      </p>
+      <label class="minutes-check">
+        <input type="checkbox" checked={prorate} onChange={(e) => setProrate(e.currentTarget.checked)} /> Only
+        the unspent seconds' share (the package's minutes end now)
+      </label>
+    </ActionDialog>
+  );
+}
+
 /** Every user's purchases and top-ups, newest first, filtered by user, status, provider and kind. */
 export function Purchases() {
+  const [refunding, setRefunding] = useState<Purchase | null>(null);
+  const [note, setNote] = useState("");
   const f = useFilters(NO_FILTER);
   const list = useLoad(
     () =>
@@ -51,6 +92,19 @@ export function Purchases() {
   return (
     <Page title="Purchases">
       <MinutesTabs />
+      <Notice>{note}</Notice>
+      {refunding ? (
+        <RefundDialog
+          purchase={refunding}
+          onClose={() => setRefunding(null)}
+          onDone={(r) => {
+            setNote(
+              `Purchase #${r.id} refunded: ${money(r.refund.amount, r.refund.currency)} to user #${refunding.user_id}'s wallet${r.refund.prorated ? " (the unspent share)" : ""}.`,
+            );
+            list.reload();
+          }}
+        />
+      ) : null}
       <FilterBar label="Filter purchases" onApply={f.apply}>
         <TextField label="User id" inputMode="numeric" size={8} {...f.field("user_id", issues)} />
         <SelectField label="Status" options={STATUSES} {...f.field("status", issues)} />
@@ -109,7 +163,25 @@ export function Purchases() {
             {
               key: "notes",
               label: "Notes",
-              render: (p) => p.failure_reason ?? (p.refunded_at ? `refunded ${when(p.refunded_at)}` : ""),
+              render: (p) =>
+                p.failure_reason ??
+                (p.refunded_at ? (
+                  `refunded ${when(p.refunded_at)}`
+                ) : p.kind === "package" && p.status === "succeeded" && allowed("purchases:refund") ? (
+                  <button
+                    type="button"
+                    class="link"
+                    aria-label={`Refund purchase #${p.id}`}
+                    onClick={() => {
+                      setNote("");
+                      setRefunding(p);
+                    }}
+                  >
+                    Refund…
+                  </button>
+                ) : (
+                  ""
+                )),
             },
           ]}
         />

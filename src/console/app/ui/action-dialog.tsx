@@ -1,7 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
-import { Dialog, useDialog } from "../../ui/dialog";
-import { Field, FormError, type FormState, useForm } from "../../ui/form";
+import { Dialog, useDialog } from "./dialog";
+import { Field, FormError, type FormState, useForm } from "./form";
 
 /** A dialog form's buttons: the one that sends it, and Cancel, which closes it unchanged. */
 export function DialogButtons(props: {
@@ -11,7 +11,7 @@ export function DialogButtons(props: {
   onCancel: () => void;
 }) {
   return (
-    <div class="row gw-buttons">
+    <div class="row buttons">
       <button type="submit" class={props.danger ? "danger" : undefined} disabled={props.form.busy}>
         {props.form.busy ? "Working…" : props.label}
       </button>
@@ -23,8 +23,8 @@ export function DialogButtons(props: {
 }
 
 /**
- * A decision that needs a second look (block, deny, resolve): a modal <dialog> with an optional
- * reason. The API's message lands next to the reason (or above the buttons); nothing is sent until
+ * A decision that needs a second look (block, deny, resolve, refund): a modal <dialog> with a
+ * reason (optional unless the API asks for one). The API's message lands next to the reason (or above the buttons); nothing is sent until
  * the confirming button is pressed. Escape or Cancel closes it unchanged.
  */
 export function ActionDialog(props: {
@@ -47,7 +47,7 @@ export function ActionDialog(props: {
     },
   );
   return (
-    <Dialog dialog={dialog} title={props.title} class="gw-dialog" onClose={props.onClose}>
+    <Dialog dialog={dialog} title={props.title} class="action-dialog" onClose={props.onClose}>
       <form onSubmit={form.submit} novalidate>
         {props.children}
         <Field label={props.reasonLabel ?? "Reason (optional)"} error={form.errors.reason}>
