@@ -58,6 +58,7 @@ function RefundDialog(props: { purchase: Purchase; onClose: () => void; onDone: 
         )
       }
       onClose={props.onClose}
+      // Told in `action`, which has the answer.
       onDone={() => {}}
     >
       <p>
