@@ -24,8 +24,9 @@ export function DialogButtons(props: {
 
 /**
  * A decision that needs a second look (block, deny, resolve, refund): a modal <dialog> with a
- * reason (optional unless the API asks for one). The API's message lands next to the reason (or above the buttons); nothing is sent until
- * the confirming button is pressed. Escape or Cancel closes it unchanged.
+ * reason (optional unless the API asks for one). The API's message lands next to the reason (or
+ * above the buttons); nothing is sent until the confirming button is pressed. Escape or Cancel
+ * closes it unchanged.
  */
 export function ActionDialog(props: {
   title: string;
@@ -35,7 +36,8 @@ export function ActionDialog(props: {
   reasonLabel?: string;
   action: (reason: string | undefined) => Promise<unknown>;
   onClose: () => void;
-  onDone: () => void;
+  /** After the action succeeded and the dialog closed. */
+  onDone?: () => void;
 }) {
   const dialog = useDialog();
   const [reason, setReason] = useState("");
@@ -43,7 +45,7 @@ export function ActionDialog(props: {
     () => props.action(reason.trim() ? reason : undefined),
     () => {
       dialog.close();
-      props.onDone();
+      props.onDone?.();
     },
   );
   return (

@@ -85,9 +85,9 @@ const DUE_COLUMNS = `d.id, d.message_id, d.event_type, d.payload, d.attempts, d.
   FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id`;
 
 /**
- * With requests out, the due rows are picked by id first, from the index alone (it holds
- * next_attempt_at and the rowid), and only the picked ones are read whole: the rows still out
- * would otherwise be read with their payloads on every pass only to be dropped.
+ * Due rows are picked by id first, from the index alone (it holds next_attempt_at and the rowid),
+ * and only the picked ones are read whole: with requests out, the rows still out would otherwise
+ * be read with their payloads on every pass only to be dropped.
  */
 export const DUE_IDS_SQL =
   "SELECT id FROM webhook_deliveries WHERE next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2";
@@ -96,10 +96,6 @@ export const DUE_IN_SQL = `SELECT ${DUE_COLUMNS} WHERE d.id IN (SELECT value FRO
 // Run on every pass of the worker: prepared once per connection.
 const stmts = preparedPer((db) => ({
   // The partial index webhook_deliveries_due_idx holds only pending deliveries.
-  due: prepare<Due, [number, number]>(
-    db,
-    `SELECT ${DUE_COLUMNS} WHERE d.next_attempt_at <= ?1 ORDER BY d.next_attempt_at, d.id LIMIT ?2`,
-  ),
   dueIds: prepare<{ id: number }, [number, number]>(db, DUE_IDS_SQL),
   dueIn: prepare<Due, [string]>(db, DUE_IN_SQL),
   // Guarded on what the worker read: a delivery changed meanwhile (a CLI, another process) is left alone.
@@ -201,14 +197,9 @@ export async function runWebhooks(ctx: AppContext, max: number): Promise<{ done:
   const size = Math.min(max, WEBHOOK_CONCURRENCY, MAX_SENDING - busy.size);
   if (size <= 0) return { done: 0, more: false };
   const s = stmts(ctx.db);
-  const now = ctx.clock.now();
-  let batch: Due[];
-  if (busy.size === 0) batch = s.due.all(now, size);
-  else {
-    // Due deliveries still out are skipped: ask for as many more ids, then read the picked rows only.
-    const ids = s.dueIds.all(now, size + busy.size).map((d) => d.id);
-    batch = s.dueIn.all(JSON.stringify(ids.filter((id) => !busy.has(id)).slice(0, size)));
-  }
+  // Due deliveries still out are skipped: ask for as many more ids, then read the picked rows only.
+  const ids = s.dueIds.all(ctx.clock.now(), size + busy.size).map((d) => d.id);
+  const batch = s.dueIn.all(JSON.stringify(ids.filter((id) => !busy.has(id)).slice(0, size)));
   if (batch.length === 0) return { done: 0, more: false };
   for (const d of batch) busy.add(d.id);
   ctx.jobs.track(

@@ -58,8 +58,6 @@ function RefundDialog(props: { purchase: Purchase; onClose: () => void; onDone: 
         )
       }
       onClose={props.onClose}
-      // Told in `action`, which has the answer.
-      onDone={() => {}}
     >
       <p>
         {money(p.amount, p.currency)} paid by user #{p.user_id}, returned to their wallet.
